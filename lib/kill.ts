@@ -1,0 +1,205 @@
+/**
+ * kill (Perl-style, counted), killEach, killpg, broadcast, probe, isAlive.
+ *
+ * @packageDocumentation
+ */
+import { argTypeError, argValueError, errnoNumber, ProcessError } from './errors';
+import { native } from './native';
+import { displaySignal, toSignal, type SignalLike } from './signals';
+import { checkKillTarget, checkPid, checkInteger } from './validate';
+
+const ESRCH = errnoNumber('ESRCH') ?? 3;
+const EPERM = errnoNumber('EPERM') ?? 1;
+
+interface ParsedSignal {
+  sig: number;
+  /** A negative signal number or a '-NAME' string: the pids are process groups. */
+  group: boolean;
+}
+
+function parseKillSignal(signal: SignalLike): ParsedSignal {
+  if (typeof signal === 'number') {
+    if (signal < 0) return { sig: toSignal(-signal), group: true };
+    return { sig: toSignal(signal), group: false };
+  }
+  if (typeof signal === 'string' && signal.length > 1 && signal.charCodeAt(0) === 45 /* '-' */) {
+    return { sig: toSignal(signal.slice(1)), group: true };
+  }
+  return { sig: toSignal(signal), group: false };
+}
+
+function checkTarget(pid: unknown, group: boolean, name: string): number {
+  const p = checkKillTarget(pid, name);
+  if (group && p < 0) {
+    throw argValueError(name, 'must not be negative when the signal is negative (a process group is already meant)', pid);
+  }
+  return p;
+}
+
+/** The raw parts of the last failure, turned into a ProcessError only when asked for. */
+interface Failure {
+  errno: number;
+  pid: number;
+  sig: number;
+  win32: number;
+  error?: ProcessError;
+}
+let lastFailure: Failure | undefined;
+
+function failureError(f: Failure): ProcessError {
+  return (f.error ??= new ProcessError(f.errno, 'kill', { pid: f.pid, signal: displaySignal(f.sig), win32: f.win32 }));
+}
+
+/**
+ * Sends `signal` to every pid and returns how many were signalled successfully — Perl's
+ * `kill SIGNAL, LIST`.
+ *
+ * - `signal` is a name (`'TERM'`, `'SIGTERM'`, `':term'`), a number, or 0/`'ZERO'` for the
+ *   existence-and-permission probe (a zombie counts as signallable).
+ * - A negative number (`-9`) or a `'-NAME'` string (`'-KILL'`) signals the process *groups*
+ *   named by the pids.
+ * - Pid 0 is the caller's own process group; pid < -1 is the group `abs(pid)`.
+ * - Pid -1 (every process) is refused with a RangeError: use {@link broadcast}.
+ * - A negative signal together with a negative pid is refused with a RangeError.
+ * - No pids: returns 0 and sends nothing.
+ *
+ * Every argument is validated before the first signal is sent; one native call covers the
+ * whole list. Failures are not thrown: the pid is not counted, and {@link lastKillError} returns
+ * the error of the last failing pid (Perl's `$!`).
+ *
+ * Windows: signal 0 probes; SIGKILL, SIGTERM and SIGINT terminate the process (exit code 1);
+ * other signals fail with ENOSYS; groups are not supported (ENOSYS).
+ *
+ * @returns the number of pids signalled.
+ * @throws TypeError `ERR_UNKNOWN_SIGNAL` / `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE` /
+ *   `ERR_INVALID_ARG_VALUE` — and then nothing was signalled.
+ * @example
+ * ```ts
+ * const n = kill('HUP', worker1, worker2, 99999); // 2 when 99999 is gone
+ * if (n < 3) console.log(lastKillError()?.code);  // 'ESRCH'
+ * ```
+ */
+export function kill(signal: SignalLike, ...pids: number[]): number {
+  const { sig, group } = parseKillSignal(signal);
+  const n = pids.length;
+  if (n === 1) {
+    const pid = checkTarget(pids[0], group, 'pid');
+    const target = group ? -pid : pid;
+    const errno = native.kill(target, sig);
+    if (errno === 0) {
+      lastFailure = undefined;
+      return 1;
+    }
+    lastFailure = { errno, pid: target, sig, win32: native.lastWin32Error() };
+    return 0;
+  }
+  if (n === 0) {
+    lastFailure = undefined;
+    return 0;
+  }
+  const targets = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const pid = checkTarget(pids[i], group, `pids[${i}]`);
+    targets[i] = group ? -pid : pid;
+  }
+  const errs = new Int32Array(n);
+  const ok = native.killMany(targets, sig, errs);
+  lastFailure = undefined;
+  if (ok !== n) {
+    for (let i = n - 1; i >= 0; i--) {
+      if (errs[i] !== 0) {
+        lastFailure = { errno: errs[i], pid: targets[i], sig, win32: native.lastWin32Error() };
+        break;
+      }
+    }
+  }
+  return ok;
+}
+
+/**
+ * The error of the last failing pid of the last {@link kill} call (Perl's `$!`), or `undefined`
+ * when that call signalled every pid. Per thread (each worker has its own).
+ */
+export function lastKillError(): ProcessError | undefined {
+  return lastFailure ? failureError(lastFailure) : undefined;
+}
+
+/** One pid's outcome in {@link killEach}. */
+export type KillResult = { pid: number; ok: true } | { pid: number; ok: false; error: ProcessError };
+
+/**
+ * Like {@link kill}, but reports every pid's outcome: `[{ pid, ok: true } | { pid, ok: false,
+ * error }]`, in the order given. Same signal and pid rules; all validated first.
+ */
+export function killEach(signal: SignalLike, pids: readonly number[]): KillResult[] {
+  const { sig, group } = parseKillSignal(signal);
+  if (!Array.isArray(pids)) throw argTypeError('pids', 'an array of pids', pids);
+  const n = pids.length;
+  const targets = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const pid = checkTarget(pids[i], group, `pids[${i}]`);
+    targets[i] = group ? -pid : pid;
+  }
+  const errs = new Int32Array(n);
+  if (n > 0) native.killMany(targets, sig, errs);
+  const win32 = errs.some((e) => e !== 0) ? native.lastWin32Error() : 0;
+  const out: KillResult[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] =
+      errs[i] === 0
+        ? { pid: targets[i], ok: true }
+        : { pid: targets[i], ok: false, error: new ProcessError(errs[i], 'kill', { pid: targets[i], signal: displaySignal(sig), win32 }) };
+  }
+  return out;
+}
+
+/**
+ * Sends `signal` to every process in group `pgid` (killpg(2)). `pgid` 0 means the caller's own
+ * group. Windows: ENOSYS.
+ *
+ * @throws ProcessError (`ESRCH`, `EPERM`, `ENOSYS`) with `syscall: 'killpg'`.
+ */
+export function killpg(pgid: number, signal: SignalLike = 'SIGTERM'): void {
+  const sig = toSignal(signal);
+  const g = checkInteger(pgid, 'pgid');
+  if (g < 0) throw argValueError('pgid', 'must be >= 0 (a process group id; 0 is the caller\'s own group)', pgid);
+  const errno = native.killpg(g, sig);
+  if (errno !== 0) throw new ProcessError(errno, 'killpg', { pid: g, signal: displaySignal(sig), win32: native.lastWin32Error() });
+}
+
+/**
+ * Sends `signal` to every process the caller may signal: `kill(-1, signal)`. Deliberately a
+ * function of its own, because {@link kill} refuses pid -1. As root this is the whole system.
+ *
+ * @throws ProcessError when no process could be signalled.
+ */
+export function broadcast(signal: SignalLike): void {
+  const sig = toSignal(signal);
+  const errno = native.kill(-1, sig);
+  if (errno !== 0) throw new ProcessError(errno, 'kill', { pid: -1, signal: displaySignal(sig), win32: native.lastWin32Error() });
+}
+
+/** The answer of {@link probe}. */
+export type ProbeResult = 'alive' | 'zombie' | 'gone' | 'forbidden';
+
+/**
+ * What signal 0 says of a pid, refined with the process state where the platform tells it:
+ * `'alive'`, `'zombie'` (exited, not yet reaped — Linux and macOS), `'gone'` (ESRCH) or
+ * `'forbidden'` (EPERM: it exists, but the caller may not signal it).
+ */
+export function probe(pid: number): ProbeResult {
+  const p = checkPid(pid);
+  const errno = native.kill(p, 0);
+  if (errno === 0) return native.processState(p) === 'Z' ? 'zombie' : 'alive';
+  const state = native.processState(p);
+  if (state === 'Z' || state === 'X') return 'zombie';
+  if (errno === EPERM) return 'forbidden';
+  if (errno === ESRCH) return 'gone';
+  throw new ProcessError(errno, 'kill', { pid: p, signal: 0, win32: native.lastWin32Error() });
+}
+
+/** True unless the pid is gone or a zombie (a process that exists but may not be signalled counts as alive). */
+export function isAlive(pid: number): boolean {
+  const r = probe(pid);
+  return r === 'alive' || r === 'forbidden';
+}

@@ -1,0 +1,57 @@
+/**
+ * Loads the addon and types its exports. Nothing else in procsig touches the binary, and no
+ * `any` crosses this boundary. Every export makes one syscall (or one batch of the same
+ * syscall) and returns plain data; OS failures come back as errno numbers.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import * as path from 'node:path';
+
+/** `[pid, errno, rawStatus, kind, value, core]`, decoded by `lib/wait.ts`. */
+export type WaitTuple = [pid: number, errno: number, raw: number, kind: number, value: number, core: number];
+
+/** A `[name, number, description]` row of a native table. */
+export type NamedRow = [name: string, value: number, description: string];
+
+export interface SignalTableData {
+  table: NamedRow[];
+  /** strsignal() text for SIGRTMIN..SIGRTMAX, in order, where the platform has them. */
+  rtDescriptions?: string[];
+  rtmin: number | null;
+  rtmax: number | null;
+  nsig: number;
+}
+
+export interface NativeAddon {
+  signalTable(): SignalTableData;
+  errnoTable(): NamedRow[];
+  kill(pid: number, sig: number): number;
+  killMany(pids: Int32Array, sig: number, errs: Int32Array): number;
+  killpg(pgid: number, sig: number): number;
+  lastWin32Error(): number;
+  waitpid(pid: number, flags: number): WaitTuple;
+  waitpidAsync(pid: number, flags: number): Promise<WaitTuple>;
+  processState(pid: number): string | null;
+}
+
+/** Flags understood by `waitpid`/`waitpidAsync` (mirrors `WaitFlags` in native/native.h). */
+export const WaitFlag = { NoHang: 1, Untraced: 2, Continued: 4, NoWait: 8 } as const;
+
+/** Kinds of a decoded wait (mirrors `WaitKind` in native/native.h). */
+export const WaitKind = { None: 0, Exited: 1, Signaled: 2, Stopped: 3, Continued: 4 } as const;
+
+/** The package root: `dist/..` when built, `lib/..` when the sources run under vitest. */
+export const packageRoot = path.join(__dirname, '..');
+
+function load(): NativeAddon {
+  // PROCSIG_NATIVE names an explicit binary: the cmake-js and sanitizer builds are tested this way.
+  const explicit = process.env.PROCSIG_NATIVE;
+  if (explicit) return require(path.resolve(explicit)) as NativeAddon;
+  // node-gyp-build prefers build/Release, then prebuilds/<platform>-<arch>/, and its error lists
+  // where it looked.
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  return nodeGypBuild(packageRoot) as NativeAddon;
+}
+
+export const native: NativeAddon = load();

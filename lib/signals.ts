@@ -1,0 +1,207 @@
+/**
+ * Signal tables and parsing. One table, built once from the numbers in the C headers the addon
+ * was compiled with, drives both directions (name → number and number → name).
+ *
+ * @packageDocumentation
+ */
+import { argTypeError, outOfRangeError } from './errors';
+import { native } from './native';
+
+/** A signal given by name (`'SIGTERM'`, `'TERM'`, `'term'`, `':term'`, `'RTMIN+3'`) or number. */
+export type SignalLike = string | number;
+
+/** What a signal does to a process that has not caught it (signal(7)'s "Action" column). */
+export type SignalAction = 'terminate' | 'core' | 'ignore' | 'stop' | 'continue';
+
+/** Everything procsig knows of one signal. */
+export interface SignalInfo {
+  /** Canonical name, e.g. `'SIGTERM'`, `'SIGRTMIN+3'`. */
+  readonly name: string;
+  /** The platform's number for it. */
+  readonly number: number;
+  /** Janet-style keyword: the name lowercased without `SIG`, e.g. `'term'`. */
+  readonly keyword: string;
+  /** The platform's `strsignal(3)` text, e.g. `'Terminated'`. */
+  readonly description: string;
+  /** Other names for the same number, e.g. `['SIGIOT']` for `SIGABRT`. */
+  readonly aliases: readonly string[];
+  /** The default action. */
+  readonly action: SignalAction;
+  /** False for SIGKILL and SIGSTOP, which cannot be caught, blocked or ignored. */
+  readonly catchable: boolean;
+}
+
+const CORE = new Set(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ', 'SIGSYS', 'SIGEMT']);
+const IGNORE = new Set(['SIGCHLD', 'SIGURG', 'SIGWINCH', 'SIGINFO']);
+const STOP = new Set(['SIGSTOP', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU']);
+
+function actionOf(name: string): SignalAction {
+  if (CORE.has(name)) return 'core';
+  if (IGNORE.has(name)) return 'ignore';
+  if (STOP.has(name)) return 'stop';
+  if (name === 'SIGCONT') return 'continue';
+  return 'terminate';
+}
+
+const data = native.signalTable();
+const rtmin = data.rtmin;
+const rtmax = data.rtmax;
+/** The largest signal number the platform accepts. */
+const maxSignal = rtmax ?? data.nsig - 1;
+
+const infoByNumber = new Map<number, SignalInfo>();
+/** Upper-case names without the SIG prefix → number ('TERM' → 15, 'IOT' → 6, 'ZERO' → 0). */
+const numberByBase = new Map<string, number>();
+const signalObject: Record<string, number> = {};
+
+function rtName(n: number): string {
+  if (rtmin === null || rtmax === null) return `SIG${n}`;
+  if (n === rtmin) return 'SIGRTMIN';
+  if (n === rtmax) return 'SIGRTMAX';
+  return n - rtmin <= (rtmax - rtmin) / 2 ? `SIGRTMIN+${n - rtmin}` : `SIGRTMAX-${rtmax - n}`;
+}
+
+{
+  const names = new Map<number, string[]>();
+  const descriptions = new Map<number, string>();
+  for (const [name, value, description] of data.table) {
+    signalObject[name] = value;
+    numberByBase.set(name.slice(3), value);
+    const list = names.get(value);
+    if (list) list.push(name);
+    else {
+      names.set(value, [name]);
+      descriptions.set(value, description);
+    }
+  }
+  if (rtmin !== null && rtmax !== null) {
+    signalObject.SIGRTMIN = rtmin;
+    signalObject.SIGRTMAX = rtmax;
+    for (let n = rtmin; n <= rtmax; n++) {
+      if (names.has(n)) continue;
+      names.set(n, [rtName(n)]);
+      descriptions.set(n, data.rtDescriptions?.[n - rtmin] ?? `Real-time signal ${n - rtmin}`);
+    }
+  }
+  numberByBase.set('ZERO', 0);
+  for (const n of [...names.keys()].sort((a, b) => a - b)) {
+    const [name, ...aliases] = names.get(n)!;
+    infoByNumber.set(
+      n,
+      Object.freeze({
+        name,
+        number: n,
+        keyword: name.slice(3).toLowerCase(),
+        description: descriptions.get(n)!,
+        aliases: Object.freeze(aliases),
+        action: actionOf(name),
+        catchable: name !== 'SIGKILL' && name !== 'SIGSTOP',
+      }),
+    );
+  }
+}
+
+/**
+ * The platform's signals, `{ SIGHUP: 1, SIGINT: 2, … }`, frozen. Numbers come from the C headers
+ * the addon was built with (so Linux and macOS differ correctly). Aliases (`SIGIOT`, `SIGCLD`,
+ * `SIGPOLL`) are keys too, and `SIGRTMIN`/`SIGRTMAX` where the platform has real-time signals.
+ * Agrees with `os.constants.signals` on every name both have.
+ */
+export const signals: Readonly<Record<string, number>> = Object.freeze(signalObject);
+
+const cache = new Map<string, number>();
+const RT_PATTERN = /^RT(MIN|MAX)(?:([+-])(\d{1,3}))?$/;
+
+function unknownSignal(value: string): TypeError & { code: string } {
+  const e = new TypeError(`Unrecognized signal name "${value}"`) as TypeError & { code: string };
+  e.code = 'ERR_UNKNOWN_SIGNAL';
+  return e;
+}
+
+function parseName(value: string): number {
+  let s = value.startsWith(':') ? value.slice(1) : value;
+  s = s.toUpperCase();
+  if (s.startsWith('SIG') && s.length > 3) s = s.slice(3);
+  const known = numberByBase.get(s);
+  if (known !== undefined) return known;
+  const m = RT_PATTERN.exec(s);
+  if (m && rtmin !== null && rtmax !== null) {
+    const base = m[1] === 'MIN' ? rtmin : rtmax;
+    const offset = m[3] === undefined ? 0 : Number(m[3]) * (m[2] === '-' ? -1 : 1);
+    const n = base + offset;
+    if (n < rtmin || n > rtmax) {
+      throw outOfRangeError('signal', `a real-time signal from SIGRTMIN (${rtmin}) to SIGRTMAX (${rtmax})`, value);
+    }
+    return n;
+  }
+  throw unknownSignal(value);
+}
+
+/**
+ * Converts any signal spelling to the platform's number.
+ *
+ * Accepts names in any case with or without `SIG` (`'SIGTERM'`, `'TERM'`, `'term'`), Janet
+ * keywords (`':term'`), aliases (`'IOT'`, `'CLD'`, `'POLL'`), real-time offsets (`'RTMIN+3'`,
+ * `'SIGRTMAX-1'`), `0`/`'ZERO'`/`'SIGZERO'` (the existence probe), and integers from 0 to the
+ * platform's largest signal.
+ *
+ * @throws TypeError `ERR_UNKNOWN_SIGNAL` — `Unrecognized signal name "FOO"`.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` — neither a string nor a number.
+ * @throws RangeError `ERR_OUT_OF_RANGE` — a number that is not an integer in range, or a
+ *   real-time offset past SIGRTMIN..SIGRTMAX.
+ */
+export function toSignal(sig: SignalLike): number {
+  if (typeof sig === 'number') {
+    if (Number.isInteger(sig) && sig >= 0 && sig <= maxSignal) return sig;
+    throw outOfRangeError('signal', `an integer from 0 to ${maxSignal}`, sig);
+  }
+  if (typeof sig === 'string') {
+    const hit = cache.get(sig);
+    if (hit !== undefined) return hit;
+    const n = parseName(sig);
+    if (cache.size < 1024) cache.set(sig, n);
+    return n;
+  }
+  throw argTypeError('signal', 'a signal name (string) or number', sig);
+}
+
+/**
+ * The canonical name of a signal number (`signalName(15) === 'SIGTERM'`,
+ * `signalName(37) === 'SIGRTMIN+3'` on Linux), or `undefined` for 0 and numbers with no name.
+ */
+export function signalName(n: number): string | undefined {
+  return infoByNumber.get(n)?.name;
+}
+
+/**
+ * Everything known of one signal: name, number, keyword, `strsignal` description, aliases,
+ * default action and whether it can be caught.
+ *
+ * @throws like {@link toSignal}; also RangeError `ERR_OUT_OF_RANGE` for 0 (not a signal) or a
+ *   number the platform accepts but has no name for.
+ */
+export function signalInfo(sig: SignalLike): SignalInfo {
+  const n = toSignal(sig);
+  const info = infoByNumber.get(n);
+  if (!info) throw outOfRangeError('signal', 'a named signal (0 is the existence probe, not a signal)', sig);
+  return info;
+}
+
+/** Every named signal of the platform, ordered by number, real-time ones included. */
+export function listSignals(): SignalInfo[] {
+  return [...infoByNumber.values()];
+}
+
+/** @internal The display form of a signal number: its name, or the number itself. */
+export function displaySignal(n: number): string | number {
+  return infoByNumber.get(n)?.name ?? n;
+}
+
+/** @internal The platform's SIGKILL/SIGTERM/SIGSTOP/SIGCONT numbers (every platform has them). */
+export const SIG = {
+  KILL: signalObject.SIGKILL,
+  TERM: signalObject.SIGTERM,
+  INT: signalObject.SIGINT,
+  STOP: signalObject.SIGSTOP,
+  CONT: signalObject.SIGCONT,
+} as const;

@@ -1,0 +1,136 @@
+/**
+ * waitpid (sync, WNOHANG), waitpidAsync (off the JS thread) and exit-status decoding.
+ *
+ * @packageDocumentation
+ */
+import { argValueError, ProcessError } from './errors';
+import { native, WaitFlag, WaitKind, type WaitTuple } from './native';
+import { signalName } from './signals';
+import { checkBoolean, checkInteger, checkOptions } from './validate';
+
+/**
+ * A decoded wait status. Exactly one of `exited`, `signaled`, `stopped`, `continued` is true.
+ * A signal the platform has no name for (a real-time one, say) keeps its number in
+ * `signalNumber`; the status is never lost.
+ */
+export interface WaitStatus {
+  /** The pid whose state changed. */
+  readonly pid: number;
+  /** The raw status word as waitpid(2) filled it in (synthesised the same way from waitid(2)). */
+  readonly status: number;
+  /** It exited normally (`WIFEXITED`). */
+  readonly exited: boolean;
+  /** `WEXITSTATUS` when it exited, else `null`. */
+  readonly exitCode: number | null;
+  /** A signal ended it (`WIFSIGNALED`). */
+  readonly signaled: boolean;
+  /** The name of the signal that ended it (`'SIGKILL'`), or `null`. */
+  readonly signal: string | null;
+  /** The number of the signal that ended it, or `null`. */
+  readonly signalNumber: number | null;
+  /** It dumped core (`WCOREDUMP`). */
+  readonly coreDumped: boolean;
+  /** It is stopped (`WIFSTOPPED`). */
+  readonly stopped: boolean;
+  /** The stopping signal's name when `stopped`, else `null`. */
+  readonly stopSignal: string | null;
+  /** It was resumed by SIGCONT (`WIFCONTINUED`). */
+  readonly continued: boolean;
+  /**
+   * The shell's number for how it ended: the exit code, or 128 + signal number when a signal
+   * ended it (137 after SIGKILL); `null` for stopped/continued.
+   */
+  readonly code: number | null;
+}
+
+/** Options of {@link waitpid} / {@link waitpidAsync}. */
+export interface WaitpidOptions {
+  /** `WNOHANG`: return `null` at once when nothing changed. {@link waitpid} requires it (default true there). */
+  noHang?: boolean;
+  /** `WUNTRACED`: also report stopped children. */
+  untraced?: boolean;
+  /** `WCONTINUED`: also report children resumed by SIGCONT. */
+  continued?: boolean;
+}
+
+/** @internal Builds a WaitStatus from a native wait tuple (the one decoding place in TS). */
+export function decodeWait(t: WaitTuple): WaitStatus | null {
+  const [pid, , raw, kind, value, core] = t;
+  if (kind === WaitKind.None) return null;
+  const exited = kind === WaitKind.Exited;
+  const signaled = kind === WaitKind.Signaled;
+  const stopped = kind === WaitKind.Stopped;
+  return Object.freeze({
+    pid,
+    status: raw,
+    exited,
+    exitCode: exited ? value : null,
+    signaled,
+    signal: signaled ? (signalName(value) ?? `SIG${value}`) : null,
+    signalNumber: signaled ? value : null,
+    coreDumped: signaled && core === 1,
+    stopped,
+    stopSignal: stopped ? (signalName(value) ?? `SIG${value}`) : null,
+    continued: kind === WaitKind.Continued,
+    code: exited ? value : signaled ? 128 + value : null,
+  });
+}
+
+function flagsOf(options: WaitpidOptions): number {
+  let flags = 0;
+  if (options.noHang) flags |= WaitFlag.NoHang;
+  if (options.untraced) flags |= WaitFlag.Untraced;
+  if (options.continued) flags |= WaitFlag.Continued;
+  return flags;
+}
+
+function readOptions(options: unknown): WaitpidOptions {
+  const o = checkOptions<WaitpidOptions>(options);
+  return {
+    noHang: checkBoolean(o.noHang, 'options.noHang'),
+    untraced: checkBoolean(o.untraced, 'options.untraced'),
+    continued: checkBoolean(o.continued, 'options.continued'),
+  };
+}
+
+/**
+ * waitpid(2) with `WNOHANG`: reaps a child that has changed state and returns its status, or
+ * returns `null` when none has. Never blocks the JS thread, so `noHang` must stay true (the
+ * default here); use {@link waitpidAsync} to block.
+ *
+ * `pid` follows waitpid(2): a child's pid, -1 for any child, 0 for any child in the caller's
+ * group, < -1 for any child in group `abs(pid)`.
+ *
+ * This is the raw, *reaping* call: reaping a child that `child_process` spawned takes its exit
+ * from libuv, and its `'exit'` event never fires. `waitForExit` observes without reaping.
+ *
+ * @throws ProcessError `ECHILD` (not a child), `EINVAL`, `ENOSYS` (Windows).
+ */
+export function waitpid(pid: number, options?: WaitpidOptions): WaitStatus | null {
+  const p = checkInteger(pid, 'pid');
+  const o = readOptions(options);
+  if (o.noHang === false) {
+    throw argValueError('options.noHang', 'must be true for the synchronous waitpid(), which never blocks the JS thread; use waitpidAsync() to block', false, TypeError);
+  }
+  const t = native.waitpid(p, flagsOf({ ...o, noHang: true }));
+  if (t[1] !== 0) throw new ProcessError(t[1], 'waitpid', { pid: p, win32: native.lastWin32Error() });
+  return decodeWait(t);
+}
+
+/**
+ * waitpid(2) run off the JS thread (on libuv's thread pool): resolves with the child's status
+ * once it changes state, or with `null` at once under `noHang` when nothing changed.
+ *
+ * It holds one thread-pool thread while it blocks (the pool has `UV_THREADPOOL_SIZE` = 4 by
+ * default); for many waits, or for processes that are not children, use `waitForExit`.
+ * Like {@link waitpid}, it reaps.
+ *
+ * @throws (rejects) ProcessError `ECHILD`, `EINVAL`, `ENOSYS` (Windows).
+ */
+export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promise<WaitStatus | null> {
+  const p = checkInteger(pid, 'pid');
+  const o = readOptions(options);
+  const t = await native.waitpidAsync(p, flagsOf(o));
+  if (t[1] !== 0) throw new ProcessError(t[1], 'waitpid', { pid: p });
+  return decodeWait(t);
+}

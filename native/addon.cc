@@ -1,0 +1,39 @@
+// Module registration: the export table only. Every function lives in a platform file
+// (posix.cc + linux.cc / darwin.cc, or win32.cc), all behind the interface in native.h.
+//
+// The module is context-aware (node-addon-api's NODE_API_MODULE registers through
+// napi_module_register with per-env initialisation), so it loads in any number of
+// worker_threads at once. Per-env state, where a file needs it, hangs off env cleanup hooks.
+#include "native.h"
+
+namespace procsig {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  struct Entry {
+    const char* name;
+    Napi::Value (*fn)(const Napi::CallbackInfo&);
+  };
+  static const Entry kExports[] = {
+      {"signalTable", SignalTable},
+      {"errnoTable", ErrnoTable},
+      {"kill", Kill},
+      {"killMany", KillMany},
+      {"killpg", Killpg},
+      {"lastWin32Error", LastWin32Error},
+      {"waitpid", Waitpid},
+      {"waitpidAsync", WaitpidAsync},
+      {"processState", ProcessState},
+  };
+  for (const Entry& e : kExports) {
+    exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  }
+  return exports;
+}
+
+}  // namespace procsig
+
+static Napi::Object InitProcsig(Napi::Env env, Napi::Object exports) {
+  return procsig::Init(env, exports);
+}
+
+NODE_API_MODULE(procsig, InitProcsig)

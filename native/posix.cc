@@ -1,0 +1,526 @@
+// POSIX core shared by Linux and macOS: kill(2), killpg(2), waitpid(2)/waitid(2) and the
+// signal and errno tables, read from the headers this addon was compiled against.
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "native.h"
+
+namespace procsig {
+
+namespace {
+
+struct NamedNumber {
+  const char* name;
+  int number;
+};
+
+// Canonical names come before their aliases: the TypeScript table keeps the first name it sees
+// for a number as the canonical one and records the rest as aliases.
+#define PROCSIG_ENTRY(n) {#n, n},
+const NamedNumber kSignals[] = {
+#ifdef SIGHUP
+    PROCSIG_ENTRY(SIGHUP)
+#endif
+#ifdef SIGINT
+    PROCSIG_ENTRY(SIGINT)
+#endif
+#ifdef SIGQUIT
+    PROCSIG_ENTRY(SIGQUIT)
+#endif
+#ifdef SIGILL
+    PROCSIG_ENTRY(SIGILL)
+#endif
+#ifdef SIGTRAP
+    PROCSIG_ENTRY(SIGTRAP)
+#endif
+#ifdef SIGABRT
+    PROCSIG_ENTRY(SIGABRT)
+#endif
+#ifdef SIGIOT
+    PROCSIG_ENTRY(SIGIOT)
+#endif
+#ifdef SIGEMT
+    PROCSIG_ENTRY(SIGEMT)
+#endif
+#ifdef SIGBUS
+    PROCSIG_ENTRY(SIGBUS)
+#endif
+#ifdef SIGFPE
+    PROCSIG_ENTRY(SIGFPE)
+#endif
+#ifdef SIGKILL
+    PROCSIG_ENTRY(SIGKILL)
+#endif
+#ifdef SIGUSR1
+    PROCSIG_ENTRY(SIGUSR1)
+#endif
+#ifdef SIGSEGV
+    PROCSIG_ENTRY(SIGSEGV)
+#endif
+#ifdef SIGUSR2
+    PROCSIG_ENTRY(SIGUSR2)
+#endif
+#ifdef SIGPIPE
+    PROCSIG_ENTRY(SIGPIPE)
+#endif
+#ifdef SIGALRM
+    PROCSIG_ENTRY(SIGALRM)
+#endif
+#ifdef SIGTERM
+    PROCSIG_ENTRY(SIGTERM)
+#endif
+#ifdef SIGSTKFLT
+    PROCSIG_ENTRY(SIGSTKFLT)
+#endif
+#ifdef SIGCHLD
+    PROCSIG_ENTRY(SIGCHLD)
+#endif
+#ifdef SIGCLD
+    PROCSIG_ENTRY(SIGCLD)
+#endif
+#ifdef SIGCONT
+    PROCSIG_ENTRY(SIGCONT)
+#endif
+#ifdef SIGSTOP
+    PROCSIG_ENTRY(SIGSTOP)
+#endif
+#ifdef SIGTSTP
+    PROCSIG_ENTRY(SIGTSTP)
+#endif
+#ifdef SIGTTIN
+    PROCSIG_ENTRY(SIGTTIN)
+#endif
+#ifdef SIGTTOU
+    PROCSIG_ENTRY(SIGTTOU)
+#endif
+#ifdef SIGURG
+    PROCSIG_ENTRY(SIGURG)
+#endif
+#ifdef SIGXCPU
+    PROCSIG_ENTRY(SIGXCPU)
+#endif
+#ifdef SIGXFSZ
+    PROCSIG_ENTRY(SIGXFSZ)
+#endif
+#ifdef SIGVTALRM
+    PROCSIG_ENTRY(SIGVTALRM)
+#endif
+#ifdef SIGPROF
+    PROCSIG_ENTRY(SIGPROF)
+#endif
+#ifdef SIGWINCH
+    PROCSIG_ENTRY(SIGWINCH)
+#endif
+#ifdef SIGIO
+    PROCSIG_ENTRY(SIGIO)
+#endif
+#ifdef SIGPOLL
+    PROCSIG_ENTRY(SIGPOLL)
+#endif
+#ifdef SIGINFO
+    PROCSIG_ENTRY(SIGINFO)
+#endif
+#ifdef SIGLOST
+    PROCSIG_ENTRY(SIGLOST)
+#endif
+#ifdef SIGPWR
+    PROCSIG_ENTRY(SIGPWR)
+#endif
+#ifdef SIGSYS
+    PROCSIG_ENTRY(SIGSYS)
+#endif
+#ifdef SIGUNUSED
+    PROCSIG_ENTRY(SIGUNUSED)
+#endif
+};
+
+const NamedNumber kErrnos[] = {
+    PROCSIG_ENTRY(EPERM) PROCSIG_ENTRY(ENOENT) PROCSIG_ENTRY(ESRCH) PROCSIG_ENTRY(EINTR)
+    PROCSIG_ENTRY(EIO) PROCSIG_ENTRY(ENXIO) PROCSIG_ENTRY(E2BIG) PROCSIG_ENTRY(ENOEXEC)
+    PROCSIG_ENTRY(EBADF) PROCSIG_ENTRY(ECHILD) PROCSIG_ENTRY(EAGAIN) PROCSIG_ENTRY(ENOMEM)
+    PROCSIG_ENTRY(EACCES) PROCSIG_ENTRY(EFAULT) PROCSIG_ENTRY(EBUSY) PROCSIG_ENTRY(EEXIST)
+    PROCSIG_ENTRY(EXDEV) PROCSIG_ENTRY(ENODEV) PROCSIG_ENTRY(ENOTDIR) PROCSIG_ENTRY(EISDIR)
+    PROCSIG_ENTRY(EINVAL) PROCSIG_ENTRY(ENFILE) PROCSIG_ENTRY(EMFILE) PROCSIG_ENTRY(ENOTTY)
+    PROCSIG_ENTRY(ETXTBSY) PROCSIG_ENTRY(EFBIG) PROCSIG_ENTRY(ENOSPC) PROCSIG_ENTRY(ESPIPE)
+    PROCSIG_ENTRY(EROFS) PROCSIG_ENTRY(EMLINK) PROCSIG_ENTRY(EPIPE) PROCSIG_ENTRY(EDOM)
+    PROCSIG_ENTRY(ERANGE) PROCSIG_ENTRY(EDEADLK) PROCSIG_ENTRY(ENAMETOOLONG)
+    PROCSIG_ENTRY(ENOLCK) PROCSIG_ENTRY(ENOSYS) PROCSIG_ENTRY(ENOTEMPTY) PROCSIG_ENTRY(ELOOP)
+    PROCSIG_ENTRY(ENOMSG) PROCSIG_ENTRY(EIDRM) PROCSIG_ENTRY(EOVERFLOW) PROCSIG_ENTRY(EILSEQ)
+    PROCSIG_ENTRY(ENOTSOCK) PROCSIG_ENTRY(EDESTADDRREQ) PROCSIG_ENTRY(EMSGSIZE)
+    PROCSIG_ENTRY(EPROTOTYPE) PROCSIG_ENTRY(ENOPROTOOPT) PROCSIG_ENTRY(EPROTONOSUPPORT)
+    PROCSIG_ENTRY(EOPNOTSUPP) PROCSIG_ENTRY(EAFNOSUPPORT) PROCSIG_ENTRY(EADDRINUSE)
+    PROCSIG_ENTRY(EADDRNOTAVAIL) PROCSIG_ENTRY(ENETDOWN) PROCSIG_ENTRY(ENETUNREACH)
+    PROCSIG_ENTRY(ENETRESET) PROCSIG_ENTRY(ECONNABORTED) PROCSIG_ENTRY(ECONNRESET)
+    PROCSIG_ENTRY(ENOBUFS) PROCSIG_ENTRY(EISCONN) PROCSIG_ENTRY(ENOTCONN)
+    PROCSIG_ENTRY(ETIMEDOUT) PROCSIG_ENTRY(ECONNREFUSED) PROCSIG_ENTRY(EHOSTUNREACH)
+    PROCSIG_ENTRY(EALREADY) PROCSIG_ENTRY(EINPROGRESS) PROCSIG_ENTRY(ECANCELED)
+#ifdef ENOTBLK
+    PROCSIG_ENTRY(ENOTBLK)
+#endif
+#ifdef EBADMSG
+    PROCSIG_ENTRY(EBADMSG)
+#endif
+#ifdef EPROTO
+    PROCSIG_ENTRY(EPROTO)
+#endif
+#ifdef ENODATA
+    PROCSIG_ENTRY(ENODATA)
+#endif
+#ifdef ETIME
+    PROCSIG_ENTRY(ETIME)
+#endif
+#ifdef ENOLINK
+    PROCSIG_ENTRY(ENOLINK)
+#endif
+#ifdef ESOCKTNOSUPPORT
+    PROCSIG_ENTRY(ESOCKTNOSUPPORT)
+#endif
+#ifdef ESHUTDOWN
+    PROCSIG_ENTRY(ESHUTDOWN)
+#endif
+#ifdef EHOSTDOWN
+    PROCSIG_ENTRY(EHOSTDOWN)
+#endif
+#ifdef ESTALE
+    PROCSIG_ENTRY(ESTALE)
+#endif
+#ifdef EDQUOT
+    PROCSIG_ENTRY(EDQUOT)
+#endif
+#ifdef EUSERS
+    PROCSIG_ENTRY(EUSERS)
+#endif
+#ifdef EOWNERDEAD
+    PROCSIG_ENTRY(EOWNERDEAD)
+#endif
+#ifdef ENOTRECOVERABLE
+    PROCSIG_ENTRY(ENOTRECOVERABLE)
+#endif
+#ifdef ENOTSUP
+    PROCSIG_ENTRY(ENOTSUP)
+#endif
+#ifdef EWOULDBLOCK
+    PROCSIG_ENTRY(EWOULDBLOCK)
+#endif
+#ifdef EDEADLOCK
+    PROCSIG_ENTRY(EDEADLOCK)
+#endif
+};
+#undef PROCSIG_ENTRY
+
+// strsignal() and strerror() may use a static buffer for unknown values; the tables are built
+// once per env, possibly from several worker threads at once, so serialise them.
+std::mutex g_text_mutex;
+
+const char* SignalText(int sig) {
+  const char* s = strsignal(sig);
+  return s != nullptr ? s : "Unknown signal";
+}
+
+// strerror_r is the XSI (int) or the GNU (char*) variant depending on the libc; overloads pick
+// the right result without #ifdefs.
+[[maybe_unused]] const char* StrerrorResult(int rc, const char* buf) {
+  return rc == 0 ? buf : "Unknown error";
+}
+[[maybe_unused]] const char* StrerrorResult(const char* rc, const char*) {
+  return rc != nullptr ? rc : "Unknown error";
+}
+
+Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count,
+                       const char* (*describe)(int, char*, size_t)) {
+  Napi::Array table = Napi::Array::New(env, count);
+  char buf[256];
+  for (size_t i = 0; i < count; i++) {
+    Napi::Array row = Napi::Array::New(env, 3);
+    row.Set(0u, Napi::String::New(env, entries[i].name));
+    row.Set(1u, Napi::Number::New(env, entries[i].number));
+    row.Set(2u, Napi::String::New(env, describe(entries[i].number, buf, sizeof buf)));
+    table.Set(static_cast<uint32_t>(i), row);
+  }
+  return table;
+}
+
+const char* DescribeSignal(int sig, char* buf, size_t len) {
+  snprintf(buf, len, "%s", SignalText(sig));
+  return buf;
+}
+
+const char* DescribeErrno(int err, char* buf, size_t len) {
+  buf[0] = '\0';
+  return StrerrorResult(strerror_r(err, buf, len), buf);
+}
+
+bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!info[i].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+  }
+  return true;
+}
+
+// A decoded wait result: [pid, errno, rawStatus, kind, value, core].
+struct WaitResult {
+  int pid = 0;
+  int err = 0;
+  int raw = 0;
+  int kind = kKindNone;
+  int value = 0;
+  int core = 0;
+};
+
+// The one place a wait status is decoded. Unknown signal numbers (real-time ones included) are
+// kept as numbers: the status is never thrown away.
+void DecodeStatus(int status, WaitResult* r) {
+  r->raw = status;
+  if (WIFEXITED(status)) {
+    r->kind = kKindExited;
+    r->value = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    r->kind = kKindSignaled;
+    r->value = WTERMSIG(status);
+#ifdef WCOREDUMP
+    r->core = WCOREDUMP(status) ? 1 : 0;
+#endif
+  } else if (WIFSTOPPED(status)) {
+    r->kind = kKindStopped;
+    r->value = WSTOPSIG(status);
+#ifdef WIFCONTINUED
+  } else if (WIFCONTINUED(status)) {
+    r->kind = kKindContinued;
+    r->value = SIGCONT;
+#endif
+  }
+}
+
+// waitid(2) with WNOWAIT reports a child's state change but leaves it waitable, so the owner
+// (libuv, for a child_process child) still reaps it and still emits 'exit'.
+void DecodeSiginfo(const siginfo_t& si, WaitResult* r) {
+  r->pid = si.si_pid;
+  if (si.si_pid == 0) return;  // WNOHANG and nothing to report
+  switch (si.si_code) {
+    case CLD_EXITED:
+      r->kind = kKindExited;
+      r->value = si.si_status;
+      r->raw = (si.si_status & 0xff) << 8;
+      break;
+    case CLD_KILLED:
+    case CLD_DUMPED:
+      r->kind = kKindSignaled;
+      r->value = si.si_status;
+      r->core = si.si_code == CLD_DUMPED ? 1 : 0;
+      r->raw = (si.si_status & 0x7f) | (r->core ? 0x80 : 0);
+      break;
+    case CLD_STOPPED:
+    case CLD_TRAPPED:
+      r->kind = kKindStopped;
+      r->value = si.si_status;
+      r->raw = ((si.si_status & 0xff) << 8) | 0x7f;
+      break;
+    case CLD_CONTINUED:
+      r->kind = kKindContinued;
+      r->value = SIGCONT;
+      r->raw = 0xffff;
+      break;
+    default:
+      break;
+  }
+}
+
+void DoWait(int pid, int flags, WaitResult* r) {
+  if (flags & kWaitNoWait) {
+    idtype_t idtype = P_PID;
+    id_t id = static_cast<id_t>(pid);
+    if (pid == -1) {
+      idtype = P_ALL;
+      id = 0;
+    } else if (pid <= 0) {
+      // waitpid's pid 0 (own group) and -pgid map onto P_PGID; id 0 is the caller's group.
+      idtype = P_PGID;
+      id = static_cast<id_t>(pid == 0 ? 0 : -pid);
+    }
+    int options = WEXITED | WNOWAIT;
+    if (flags & kWaitNoHang) options |= WNOHANG;
+    if (flags & kWaitUntraced) options |= WSTOPPED;
+    if (flags & kWaitContinued) options |= WCONTINUED;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int rc;
+    do {
+      rc = waitid(idtype, id, &si, options);
+    } while (rc == -1 && errno == EINTR);
+    if (rc == -1) {
+      r->err = errno;
+      return;
+    }
+    DecodeSiginfo(si, r);
+    return;
+  }
+  int options = 0;
+  if (flags & kWaitNoHang) options |= WNOHANG;
+  if (flags & kWaitUntraced) options |= WUNTRACED;
+#ifdef WCONTINUED
+  if (flags & kWaitContinued) options |= WCONTINUED;
+#endif
+  int status = 0;
+  pid_t rc;
+  do {
+    rc = waitpid(static_cast<pid_t>(pid), &status, options);
+  } while (rc == -1 && errno == EINTR);
+  if (rc == -1) {
+    r->err = errno;
+    return;
+  }
+  r->pid = rc;
+  if (rc > 0) DecodeStatus(status, r);
+}
+
+Napi::Array WaitResultToArray(Napi::Env env, const WaitResult& r) {
+  Napi::Array a = Napi::Array::New(env, 6);
+  a.Set(0u, Napi::Number::New(env, r.pid));
+  a.Set(1u, Napi::Number::New(env, r.err));
+  a.Set(2u, Napi::Number::New(env, r.raw));
+  a.Set(3u, Napi::Number::New(env, r.kind));
+  a.Set(4u, Napi::Number::New(env, r.value));
+  a.Set(5u, Napi::Number::New(env, r.core));
+  return a;
+}
+
+// A blocking waitpid on the libuv thread pool. It occupies one pool thread until the child
+// changes state; docs/api.md says so (UV_THREADPOOL_SIZE).
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int pid, int flags)
+      : Napi::AsyncWorker(env, "procsig:waitpid"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        pid_(pid),
+        flags_(flags) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { DoWait(pid_, flags_, &result_); }
+  void OnOK() override { deferred_.Resolve(WaitResultToArray(Env(), result_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int pid_;
+  int flags_;
+  WaitResult result_;
+};
+
+}  // namespace
+
+Napi::Value SignalTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  {
+    std::lock_guard<std::mutex> lock(g_text_mutex);
+    out.Set("table", NamedTable(env, kSignals, sizeof kSignals / sizeof kSignals[0], DescribeSignal));
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+    // Real-time signals have no names of their own; describe each number once.
+    Napi::Array rt = Napi::Array::New(env);
+    char buf[256];
+    uint32_t n = 0;
+    for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
+      rt.Set(n++, Napi::String::New(env, DescribeSignal(s, buf, sizeof buf)));
+    }
+    out.Set("rtDescriptions", rt);
+#endif
+  }
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+  out.Set("rtmin", Napi::Number::New(env, SIGRTMIN));
+  out.Set("rtmax", Napi::Number::New(env, SIGRTMAX));
+#else
+  out.Set("rtmin", env.Null());
+  out.Set("rtmax", env.Null());
+#endif
+#ifdef NSIG
+  out.Set("nsig", Napi::Number::New(env, NSIG));
+#else
+  out.Set("nsig", Napi::Number::New(env, 32));
+#endif
+  return out;
+}
+
+Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(g_text_mutex);
+  return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0], DescribeErrno);
+}
+
+Napi::Value Kill(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  const pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  const int sig = info[1].As<Napi::Number>().Int32Value();
+  const int err = ::kill(pid, sig) == 0 ? 0 : errno;
+  return Napi::Number::New(info.Env(), err);
+}
+
+Napi::Value KillMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    Napi::TypeError::New(env, "procsig native: killMany(Int32Array, number, Int32Array)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
+  Napi::TypedArray ea = info[2].As<Napi::TypedArray>();
+  if (pa.TypedArrayType() != napi_int32_array || ea.TypedArrayType() != napi_int32_array ||
+      ea.ElementLength() < pa.ElementLength()) {
+    Napi::TypeError::New(env, "procsig native: killMany needs Int32Arrays of matching length")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int32_t* pids = pa.As<Napi::Int32Array>().Data();
+  int32_t* errs = ea.As<Napi::Int32Array>().Data();
+  const size_t n = pa.ElementLength();
+  const int sig = info[1].As<Napi::Number>().Int32Value();
+  uint32_t ok = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (::kill(static_cast<pid_t>(pids[i]), sig) == 0) {
+      errs[i] = 0;
+      ok++;
+    } else {
+      errs[i] = errno;
+    }
+  }
+  return Napi::Number::New(env, ok);
+}
+
+Napi::Value Killpg(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  const pid_t pgid = info[0].As<Napi::Number>().Int32Value();
+  const int sig = info[1].As<Napi::Number>().Int32Value();
+  const int err = ::killpg(pgid, sig) == 0 ? 0 : errno;
+  return Napi::Number::New(info.Env(), err);
+}
+
+Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value Waitpid(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  WaitResult r;
+  DoWait(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), &r);
+  return WaitResultToArray(info.Env(), r);
+}
+
+Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  auto* worker = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(),
+                                info[1].As<Napi::Number>().Int32Value());
+  Napi::Promise p = worker->Promise();
+  worker->Queue();  // AsyncWorker deletes itself after OnOK/OnError.
+  return p;
+}
+
+}  // namespace procsig
