@@ -61,6 +61,14 @@ Napi::Value WaitpidAsync(const Napi::CallbackInfo& info);
 // processState(pid) -> one-letter state ('R', 'S', 'Z', ...) or null when unknown/gone.
 Napi::Value ProcessState(const Napi::CallbackInfo& info);
 
+// ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
+// Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown).
+// `unsigned long` is DWORD on every Windows compiler; windows.h stays out of this header.
+int Win32ToErrno(unsigned long win32);
+// Records the raw Win32 code of a failure for lastWin32Error() (per thread). Call it on every
+// failure a *_win32.cc export returns, with 0 when no Win32 call failed.
+void SetLastWin32Error(unsigned long win32);
+
 }  // namespace procsig
 
 #endif  // PROCSIG_NATIVE_H_

@@ -1,0 +1,545 @@
+// Windows implementation of the foundation surface (native.h): signal and errno tables,
+// kill/killMany/killpg on OpenProcess + TerminateProcess, waitpid on a process HANDLE, and the
+// raw Win32 error behind the last failure.
+//
+// Semantics follow libuv's uv_kill (src/win/process.c), which is what process.kill() does on
+// Windows, so procsig and Node agree:
+//  - signal 0 probes existence;
+//  - SIGKILL, SIGTERM and SIGINT call TerminateProcess(h, 1): the process ends with exit code 1
+//    and gets no chance to clean up (there is no signal delivery on Windows);
+//  - every other signal fails with ENOSYS, and so do process groups (killpg, pid <= 0).
+// Failures are returned as the C runtime's errno numbers (errno.h), like every other platform;
+// the raw GetLastError() code is kept per thread for lastWin32Error().
+#include <windows.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "native.h"
+
+namespace procsig {
+
+namespace {
+
+// The raw Win32 code of the last failure on this thread; 0 when that failure was not a Win32
+// call failing (an unsupported signal, say). Each worker_thread has its own JS thread, so the
+// value never leaks between isolates.
+thread_local DWORD t_last_win32 = 0;
+
+// Records a failure and returns its errno, so call sites stay one line.
+int Fail(DWORD win32, int err) {
+  t_last_win32 = win32;
+  return err;
+}
+
+struct NamedNumber {
+  const char* name;
+  int number;
+  const char* description;
+};
+
+// Node's os.constants.signals on Windows (Node 20, libuv 1.46): the CRT defines SIGINT, SIGILL,
+// SIGFPE, SIGSEGV, SIGTERM, SIGBREAK and SIGABRT; libuv's uv/win.h adds SIGHUP, SIGQUIT, SIGKILL
+// and SIGWINCH with the numbers below, which Node exports. Only their numbers matter to the
+// kernel-less Windows side: kill() interprets them itself.
+constexpr int kSigHup = 1;
+constexpr int kSigQuit = 3;
+constexpr int kSigKill = 9;
+constexpr int kSigWinch = 28;
+
+const NamedNumber kSignals[] = {
+    {"SIGHUP", kSigHup, "Hangup"},
+    {"SIGINT", SIGINT, "Interrupt"},
+    {"SIGQUIT", kSigQuit, "Quit"},
+    {"SIGILL", SIGILL, "Illegal instruction"},
+    {"SIGFPE", SIGFPE, "Floating point exception"},
+    {"SIGKILL", kSigKill, "Killed"},
+    {"SIGSEGV", SIGSEGV, "Segmentation fault"},
+    {"SIGTERM", SIGTERM, "Terminated"},
+    {"SIGBREAK", SIGBREAK, "Ctrl-Break"},
+    {"SIGABRT", SIGABRT, "Aborted"},
+    {"SIGWINCH", kSigWinch, "Window changed"},
+};
+
+// The largest signal number above is SIGWINCH (28); report NSIG past it so toSignal() accepts
+// every number Node knows (the CRT's own NSIG, 23, would reject SIGWINCH).
+constexpr int kNsig = kSigWinch + 1;
+
+// errno.h of the C runtime (mingw-w64 and the UCRT agree on these numbers). The descriptions
+// come from the CRT's strerror_s, which knows only the classic 1..42 range.
+#define PROCSIG_ENTRY(n) {#n, n, nullptr},
+const NamedNumber kErrnos[] = {
+    PROCSIG_ENTRY(EPERM) PROCSIG_ENTRY(ENOENT) PROCSIG_ENTRY(ESRCH) PROCSIG_ENTRY(EINTR)
+    PROCSIG_ENTRY(EIO) PROCSIG_ENTRY(ENXIO) PROCSIG_ENTRY(E2BIG) PROCSIG_ENTRY(ENOEXEC)
+    PROCSIG_ENTRY(EBADF) PROCSIG_ENTRY(ECHILD) PROCSIG_ENTRY(EAGAIN) PROCSIG_ENTRY(ENOMEM)
+    PROCSIG_ENTRY(EACCES) PROCSIG_ENTRY(EFAULT) PROCSIG_ENTRY(EBUSY) PROCSIG_ENTRY(EEXIST)
+    PROCSIG_ENTRY(EXDEV) PROCSIG_ENTRY(ENODEV) PROCSIG_ENTRY(ENOTDIR) PROCSIG_ENTRY(EISDIR)
+    PROCSIG_ENTRY(EINVAL) PROCSIG_ENTRY(ENFILE) PROCSIG_ENTRY(EMFILE) PROCSIG_ENTRY(ENOTTY)
+    PROCSIG_ENTRY(EFBIG) PROCSIG_ENTRY(ENOSPC) PROCSIG_ENTRY(ESPIPE) PROCSIG_ENTRY(EROFS)
+    PROCSIG_ENTRY(EMLINK) PROCSIG_ENTRY(EPIPE) PROCSIG_ENTRY(EDOM) PROCSIG_ENTRY(ERANGE)
+    PROCSIG_ENTRY(EDEADLK) PROCSIG_ENTRY(ENAMETOOLONG) PROCSIG_ENTRY(ENOLCK)
+    PROCSIG_ENTRY(ENOSYS) PROCSIG_ENTRY(ENOTEMPTY) PROCSIG_ENTRY(EILSEQ)
+#ifdef EADDRINUSE
+    PROCSIG_ENTRY(EADDRINUSE)
+#endif
+#ifdef EADDRNOTAVAIL
+    PROCSIG_ENTRY(EADDRNOTAVAIL)
+#endif
+#ifdef EAFNOSUPPORT
+    PROCSIG_ENTRY(EAFNOSUPPORT)
+#endif
+#ifdef EALREADY
+    PROCSIG_ENTRY(EALREADY)
+#endif
+#ifdef EBADMSG
+    PROCSIG_ENTRY(EBADMSG)
+#endif
+#ifdef ECANCELED
+    PROCSIG_ENTRY(ECANCELED)
+#endif
+#ifdef ECONNABORTED
+    PROCSIG_ENTRY(ECONNABORTED)
+#endif
+#ifdef ECONNREFUSED
+    PROCSIG_ENTRY(ECONNREFUSED)
+#endif
+#ifdef ECONNRESET
+    PROCSIG_ENTRY(ECONNRESET)
+#endif
+#ifdef EDESTADDRREQ
+    PROCSIG_ENTRY(EDESTADDRREQ)
+#endif
+#ifdef EHOSTUNREACH
+    PROCSIG_ENTRY(EHOSTUNREACH)
+#endif
+#ifdef EIDRM
+    PROCSIG_ENTRY(EIDRM)
+#endif
+#ifdef EINPROGRESS
+    PROCSIG_ENTRY(EINPROGRESS)
+#endif
+#ifdef EISCONN
+    PROCSIG_ENTRY(EISCONN)
+#endif
+#ifdef ELOOP
+    PROCSIG_ENTRY(ELOOP)
+#endif
+#ifdef EMSGSIZE
+    PROCSIG_ENTRY(EMSGSIZE)
+#endif
+#ifdef ENETDOWN
+    PROCSIG_ENTRY(ENETDOWN)
+#endif
+#ifdef ENETRESET
+    PROCSIG_ENTRY(ENETRESET)
+#endif
+#ifdef ENETUNREACH
+    PROCSIG_ENTRY(ENETUNREACH)
+#endif
+#ifdef ENOBUFS
+    PROCSIG_ENTRY(ENOBUFS)
+#endif
+#ifdef ENODATA
+    PROCSIG_ENTRY(ENODATA)
+#endif
+#ifdef ENOLINK
+    PROCSIG_ENTRY(ENOLINK)
+#endif
+#ifdef ENOMSG
+    PROCSIG_ENTRY(ENOMSG)
+#endif
+#ifdef ENOPROTOOPT
+    PROCSIG_ENTRY(ENOPROTOOPT)
+#endif
+#ifdef ENOTCONN
+    PROCSIG_ENTRY(ENOTCONN)
+#endif
+#ifdef ENOTRECOVERABLE
+    PROCSIG_ENTRY(ENOTRECOVERABLE)
+#endif
+#ifdef ENOTSOCK
+    PROCSIG_ENTRY(ENOTSOCK)
+#endif
+#ifdef ENOTSUP
+    PROCSIG_ENTRY(ENOTSUP)
+#endif
+#ifdef EOPNOTSUPP
+    PROCSIG_ENTRY(EOPNOTSUPP)
+#endif
+#ifdef EOVERFLOW
+    PROCSIG_ENTRY(EOVERFLOW)
+#endif
+#ifdef EOWNERDEAD
+    PROCSIG_ENTRY(EOWNERDEAD)
+#endif
+#ifdef EPROTO
+    PROCSIG_ENTRY(EPROTO)
+#endif
+#ifdef EPROTONOSUPPORT
+    PROCSIG_ENTRY(EPROTONOSUPPORT)
+#endif
+#ifdef EPROTOTYPE
+    PROCSIG_ENTRY(EPROTOTYPE)
+#endif
+#ifdef ETIME
+    PROCSIG_ENTRY(ETIME)
+#endif
+#ifdef ETIMEDOUT
+    PROCSIG_ENTRY(ETIMEDOUT)
+#endif
+#ifdef ETXTBSY
+    PROCSIG_ENTRY(ETXTBSY)
+#endif
+#ifdef EWOULDBLOCK
+    PROCSIG_ENTRY(EWOULDBLOCK)
+#endif
+#ifdef EDEADLOCK
+    PROCSIG_ENTRY(EDEADLOCK)
+#endif
+};
+#undef PROCSIG_ENTRY
+
+Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count) {
+  Napi::Array table = Napi::Array::New(env, count);
+  char buf[256];
+  for (size_t i = 0; i < count; i++) {
+    const char* text = entries[i].description;
+    if (text == nullptr) {
+      // strerror_s is the CRT's thread-safe strerror; it writes "Unknown error" for numbers it
+      // has no text for (the POSIX supplement, 100 and up).
+      if (strerror_s(buf, sizeof buf, entries[i].number) != 0) buf[0] = '\0';
+      text = buf;
+    }
+    Napi::Array row = Napi::Array::New(env, 3);
+    row.Set(0u, Napi::String::New(env, entries[i].name));
+    row.Set(1u, Napi::Number::New(env, entries[i].number));
+    row.Set(2u, Napi::String::New(env, text));
+    table.Set(static_cast<uint32_t>(i), row);
+  }
+  return table;
+}
+
+bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!info[i].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+  }
+  return true;
+}
+
+// Win32 -> errno for the codes the process calls produce, after libuv's uv_translate_sys_error
+// (src/win/error.c). Anything else becomes EIO; the raw code stays available through
+// lastWin32Error(), so nothing is lost.
+int Win32ToErrnoImpl(DWORD e) {
+  switch (e) {
+    case ERROR_SUCCESS:
+      return 0;
+    // libuv maps access denied to EPERM: the process exists, the caller may not touch it.
+    case ERROR_ACCESS_DENIED:
+    case ERROR_PRIVILEGE_NOT_HELD:
+      return EPERM;
+    case ERROR_INVALID_HANDLE:
+      return EBADF;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+    case ERROR_NO_SYSTEM_RESOURCES:
+      return ENOMEM;
+    case ERROR_INVALID_PARAMETER:
+      return EINVAL;
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_CALL_NOT_IMPLEMENTED:
+      return ENOSYS;
+    case ERROR_TOO_MANY_OPEN_FILES:
+      return EMFILE;
+    case ERROR_BUSY:
+      return EBUSY;
+    case WAIT_TIMEOUT:
+      return ETIMEDOUT;
+    default:
+      return EIO;
+  }
+}
+
+// OpenProcess fails with ERROR_INVALID_PARAMETER when the pid names no process object at all
+// (never existed, or exited with every handle to it closed). libuv reports that as ESRCH, and
+// so does procsig: it is "no such process", not a bad argument.
+int OpenProcessError(DWORD e) {
+  return e == ERROR_INVALID_PARAMETER ? ESRCH : Win32ToErrnoImpl(e);
+}
+
+// Closes a process HANDLE on every path out of a scope.
+class ScopedHandle {
+ public:
+  explicit ScopedHandle(HANDLE h) : h_(h) {}
+  ~ScopedHandle() {
+    if (h_ != nullptr) CloseHandle(h_);
+  }
+  ScopedHandle(const ScopedHandle&) = delete;
+  ScopedHandle& operator=(const ScopedHandle&) = delete;
+  HANDLE get() const { return h_; }
+
+ private:
+  HANDLE h_;
+};
+
+// Signal 0: does the process exist (and has it not exited)? A process object outlives the
+// process while anyone holds a handle to it (the Windows analogue of a zombie); such a pid still
+// opens, so the exit state is checked too, and an exited process reports ESRCH like libuv does.
+int Probe(DWORD pid) {
+  ScopedHandle h(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid));
+  if (h.get() != nullptr) {
+    switch (WaitForSingleObject(h.get(), 0)) {
+      case WAIT_TIMEOUT:
+        return 0;
+      case WAIT_OBJECT_0:
+        return Fail(0, ESRCH);
+      default: {
+        DWORD e = GetLastError();
+        return Fail(e, Win32ToErrnoImpl(e));
+      }
+    }
+  }
+  DWORD e = GetLastError();
+  if (e != ERROR_ACCESS_DENIED) return Fail(e, OpenProcessError(e));
+  // SYNCHRONIZE can be refused where query access is not (an elevated or protected process seen
+  // from a normal one). Fall back to libuv's own check: the exit code is STILL_ACTIVE while it
+  // runs. A process that *exits* with 259 would read as alive here; libuv shares that blind spot.
+  ScopedHandle q(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+  if (q.get() == nullptr) {
+    e = GetLastError();
+    return Fail(e, OpenProcessError(e));
+  }
+  DWORD code = 0;
+  if (!GetExitCodeProcess(q.get(), &code)) {
+    e = GetLastError();
+    return Fail(e, Win32ToErrnoImpl(e));
+  }
+  return code == STILL_ACTIVE ? 0 : Fail(0, ESRCH);
+}
+
+// SIGKILL/SIGTERM/SIGINT: TerminateProcess with exit code 1, as libuv does ("killed processes
+// normally return 1" on Windows).
+int Terminate(DWORD pid) {
+  ScopedHandle h(OpenProcess(PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+  if (h.get() == nullptr) {
+    DWORD e = GetLastError();
+    return Fail(e, OpenProcessError(e));
+  }
+  if (TerminateProcess(h.get(), 1)) return 0;
+  DWORD e = GetLastError();
+  // TerminateProcess on a process that has already exited (its object kept alive by some
+  // handle) fails with ERROR_ACCESS_DENIED. libuv turns that into ESRCH after checking that the
+  // exit code is no longer STILL_ACTIVE; a real permission problem stays EPERM. The raw code is
+  // kept either way. (Under wine, TerminateProcess on an exited process succeeds instead.)
+  DWORD code = 0;
+  if (e == ERROR_ACCESS_DENIED && GetExitCodeProcess(h.get(), &code) && code != STILL_ACTIVE) {
+    return Fail(e, ESRCH);
+  }
+  return Fail(e, Win32ToErrnoImpl(e));
+}
+
+int KillOne(int32_t pid, int sig) {
+  // pid 0 (the caller's group), negative pids (groups) and -1 (everyone): Windows has no
+  // process groups a signal could address. No Win32 call fails, so there is no raw code.
+  if (pid <= 0) return Fail(0, ENOSYS);
+  const DWORD p = static_cast<DWORD>(pid);
+  switch (sig) {
+    case 0:
+      return Probe(p);
+    case kSigKill:
+    case SIGTERM:
+    case SIGINT:
+      return Terminate(p);
+    default:
+      // SIGQUIT, SIGHUP, SIGBREAK, ... have no cross-process delivery on Windows (libuv 1.46
+      // returns UV_ENOSYS for them too). Checked before any OpenProcess: nothing is touched.
+      return Fail(0, ENOSYS);
+  }
+}
+
+// A decoded wait result: [pid, errno, rawStatus, kind, value, core]. On Windows the exit code
+// is a 32-bit DWORD (NTSTATUS values such as 0xC0000005 included), kept unsigned as Node does.
+struct WaitResult {
+  int pid = 0;
+  int err = 0;
+  double raw = 0;
+  int kind = kKindNone;
+  double value = 0;
+};
+
+// Waits for one process through a HANDLE: WaitForSingleObject, then GetExitCodeProcess.
+// Windows has no reaping, so this never takes an exit from anyone (WNOWAIT is implicit), and
+// any process may be waited for, child or not. There are no stopped/continued states, so
+// kWaitUntraced/kWaitContinued never report anything.
+void DoWait(int pid, int flags, WaitResult* r) {
+  // pid -1 / 0 / < -1 mean "any child (of a group)": Windows keeps no parent-child wait list.
+  if (pid <= 0) {
+    r->err = Fail(0, ENOSYS);
+    return;
+  }
+  ScopedHandle h(OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+                             static_cast<DWORD>(pid)));
+  if (h.get() == nullptr) {
+    DWORD e = GetLastError();
+    // No process object for this pid: for waitpid that is ECHILD ("nothing to wait for"),
+    // the code POSIX callers already handle, rather than the ESRCH kill() reports.
+    r->err = Fail(e, e == ERROR_INVALID_PARAMETER ? ECHILD : Win32ToErrnoImpl(e));
+    return;
+  }
+  const DWORD timeout = (flags & kWaitNoHang) ? 0 : INFINITE;
+  switch (WaitForSingleObject(h.get(), timeout)) {
+    case WAIT_OBJECT_0:
+      break;
+    case WAIT_TIMEOUT:
+      return;  // WNOHANG and still running: pid 0, kind none.
+    default: {
+      DWORD e = GetLastError();
+      r->err = Fail(e, Win32ToErrnoImpl(e));
+      return;
+    }
+  }
+  DWORD code = 0;
+  if (!GetExitCodeProcess(h.get(), &code)) {
+    DWORD e = GetLastError();
+    r->err = Fail(e, Win32ToErrnoImpl(e));
+    return;
+  }
+  r->pid = pid;
+  r->kind = kKindExited;
+  r->value = static_cast<double>(code);
+  r->raw = static_cast<double>(code);
+}
+
+Napi::Array WaitResultToArray(Napi::Env env, const WaitResult& r) {
+  Napi::Array a = Napi::Array::New(env, 6);
+  a.Set(0u, Napi::Number::New(env, r.pid));
+  a.Set(1u, Napi::Number::New(env, r.err));
+  a.Set(2u, Napi::Number::New(env, r.raw));
+  a.Set(3u, Napi::Number::New(env, r.kind));
+  a.Set(4u, Napi::Number::New(env, r.value));
+  a.Set(5u, Napi::Number::New(env, 0));
+  return a;
+}
+
+// A blocking wait on the libuv thread pool, like the POSIX waitpidAsync. It holds one pool
+// thread until the process exits. The raw Win32 code of a failure is recorded on the pool
+// thread, so it is not visible to lastWin32Error() on the JS thread.
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int pid, int flags)
+      : Napi::AsyncWorker(env, "procsig:waitpid"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        pid_(pid),
+        flags_(flags) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { DoWait(pid_, flags_, &result_); }
+  void OnOK() override { deferred_.Resolve(WaitResultToArray(Env(), result_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int pid_;
+  int flags_;
+  WaitResult result_;
+};
+
+}  // namespace
+
+int Win32ToErrno(unsigned long win32) { return Win32ToErrnoImpl(static_cast<DWORD>(win32)); }
+
+void SetLastWin32Error(unsigned long win32) { t_last_win32 = static_cast<DWORD>(win32); }
+
+Napi::Value SignalTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("table", NamedTable(env, kSignals, sizeof kSignals / sizeof kSignals[0]));
+  // No real-time signals on Windows.
+  out.Set("rtmin", env.Null());
+  out.Set("rtmax", env.Null());
+  out.Set("nsig", Napi::Number::New(env, kNsig));
+  return out;
+}
+
+Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
+  return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0]);
+}
+
+Napi::Value Kill(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  const int32_t pid = info[0].As<Napi::Number>().Int32Value();
+  const int sig = info[1].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), KillOne(pid, sig));
+}
+
+Napi::Value KillMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    Napi::TypeError::New(env, "procsig native: killMany(Int32Array, number, Int32Array)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
+  Napi::TypedArray ea = info[2].As<Napi::TypedArray>();
+  if (pa.TypedArrayType() != napi_int32_array || ea.TypedArrayType() != napi_int32_array ||
+      ea.ElementLength() < pa.ElementLength()) {
+    Napi::TypeError::New(env, "procsig native: killMany needs Int32Arrays of matching length")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int32_t* pids = pa.As<Napi::Int32Array>().Data();
+  int32_t* errs = ea.As<Napi::Int32Array>().Data();
+  const size_t n = pa.ElementLength();
+  const int sig = info[1].As<Napi::Number>().Int32Value();
+  uint32_t ok = 0;
+  // In order, so lastWin32Error() afterwards belongs to the last failing pid.
+  for (size_t i = 0; i < n; i++) {
+    errs[i] = KillOne(pids[i], sig);
+    if (errs[i] == 0) ok++;
+  }
+  return Napi::Number::New(env, ok);
+}
+
+Napi::Value Killpg(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  // Windows has no process groups that can be signalled (console process groups only take
+  // Ctrl+C/Ctrl+Break from a process attached to the same console); a Job Object is the
+  // Windows tool for "kill everything I started".
+  return Napi::Number::New(info.Env(), Fail(0, ENOSYS));
+}
+
+Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(t_last_win32));
+}
+
+Napi::Value Waitpid(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  WaitResult r;
+  DoWait(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), &r);
+  return WaitResultToArray(info.Env(), r);
+}
+
+Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  auto* worker = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(),
+                                info[1].As<Napi::Number>().Int32Value());
+  Napi::Promise p = worker->Promise();
+  worker->Queue();  // AsyncWorker deletes itself after OnOK/OnError.
+  return p;
+}
+
+// Windows has no per-process state letter (no zombies, no stopped state to report).
+Napi::Value ProcessState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "procsig native: processState(pid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return env.Null();
+}
+
+}  // namespace procsig

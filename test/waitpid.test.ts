@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kill, ProcessError, signals, waitpid, waitpidAsync } from '../lib';
+import { native, WaitFlag } from '../lib/native';
+import { decodeWait } from '../lib/wait';
+import { cleanup, procState, track } from './helpers';
+
+afterEach(cleanup);
+
+/** A child that exits with `code` when it reads a line on stdin. */
+function child(code = 0) {
+  const c = spawn(process.execPath, ['-e', `process.stdin.once('data', () => process.exit(${code})); setInterval(() => {}, 1e9)`], {
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  track(c.pid!);
+  return c;
+}
+
+/** Spin synchronously until waitpid(WNOHANG) reports something: libuv cannot reap it first
+ *  because its SIGCHLD handling runs on this (busy) thread. */
+function spinWait(pid: number, opts = {}) {
+  for (let i = 0; i < 5_000_000; i++) {
+    const s = waitpid(pid, { noHang: true, ...opts });
+    if (s) return s;
+  }
+  throw new Error('no status');
+}
+
+describe('waitpid (sync, WNOHANG)', () => {
+  it('returns null while the child runs, then its SIGKILL status with code 137', () => {
+    const c = child();
+    expect(waitpid(c.pid!)).toBeNull();
+    expect(kill('KILL', c.pid!)).toBe(1);
+    const s = spinWait(c.pid!);
+    expect(s).toMatchObject({
+      pid: c.pid,
+      exited: false,
+      exitCode: null,
+      signaled: true,
+      signal: 'SIGKILL',
+      signalNumber: signals.SIGKILL,
+      coreDumped: false,
+      stopped: false,
+      continued: false,
+      code: 137,
+    });
+    expect(s.status & 0x7f).toBe(9);
+  });
+
+  it('keeps a real-time signal that has no classic name', () => {
+    if (process.platform !== 'linux') return;
+    const c = child();
+    expect(kill('RTMIN+3', c.pid!)).toBe(1);
+    const s = spinWait(c.pid!);
+    expect(s).toMatchObject({ signaled: true, signal: 'SIGRTMIN+3', signalNumber: 37, code: 165 });
+  });
+
+  it('reports stopped (untraced) and continued', () => {
+    const c = child();
+    kill('STOP', c.pid!);
+    expect(spinWait(c.pid!, { untraced: true })).toMatchObject({ stopped: true, stopSignal: 'SIGSTOP', code: null, exited: false });
+    kill('CONT', c.pid!);
+    expect(spinWait(c.pid!, { continued: true })).toMatchObject({ continued: true, stopped: false, code: null });
+    kill('KILL', c.pid!);
+    expect(spinWait(c.pid!)).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('throws ECHILD for a process that is not our child', () => {
+    let err: unknown;
+    try {
+      waitpid(1);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProcessError);
+    expect(err).toMatchObject({ code: 'ECHILD', syscall: 'waitpid', pid: 1 });
+  });
+});
+
+describe('waitpidAsync (off the JS thread)', () => {
+  it('resolves with the exit code once the child exits', async () => {
+    const c = child(7);
+    const p = waitpidAsync(c.pid!);
+    await new Promise((r) => setTimeout(r, 50));
+    c.stdin!.write('go\n');
+    const s = await p;
+    expect(s).toMatchObject({ pid: c.pid, exited: true, exitCode: 7, code: 7, signaled: false, signal: null });
+  });
+
+  it('resolves null under noHang when nothing changed', async () => {
+    const c = child();
+    expect(await waitpidAsync(c.pid!, { noHang: true })).toBeNull();
+  });
+
+  it('rejects ECHILD for a non-child', async () => {
+    await expect(waitpidAsync(1)).rejects.toMatchObject({ code: 'ECHILD', syscall: 'waitpid' });
+  });
+});
+
+describe('WNOWAIT peek (the basis of waitForExit for children)', () => {
+  it('reports the exit but leaves the child for its owner: child_process still sees "exit"', async () => {
+    const c = spawn(process.execPath, ['-e', 'process.exit(42)'], { stdio: 'ignore' });
+    const exit = new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
+    // block in the peek (off-thread) while the child exits by itself
+    const t = await native.waitpidAsync(c.pid!, WaitFlag.NoWait);
+    const s = decodeWait(t)!;
+    expect(s).toMatchObject({ pid: c.pid, exited: true, exitCode: 42, code: 42 });
+    expect(procState(c.pid!) === 'Z' || procState(c.pid!) === undefined).toBe(true);
+    expect(await exit).toBe(42);
+  });
+});
