@@ -8,8 +8,8 @@ import { native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { checkKillTarget, checkPid, checkInteger } from './validate';
 
-const ESRCH = errnoNumber('ESRCH') ?? 3;
-const EPERM = errnoNumber('EPERM') ?? 1;
+let ESRCH = 0;
+let EPERM = 0;
 
 interface ParsedSignal {
   sig: number;
@@ -193,6 +193,10 @@ export function probe(pid: number): ProbeResult {
   if (errno === 0) return native.processState(p) === 'Z' ? 'zombie' : 'alive';
   const state = native.processState(p);
   if (state === 'Z' || state === 'X') return 'zombie';
+  if (ESRCH === 0) {
+    ESRCH = errnoNumber('ESRCH') ?? 3;
+    EPERM = errnoNumber('EPERM') ?? 1;
+  }
   if (errno === EPERM) return 'forbidden';
   if (errno === ESRCH) return 'gone';
   throw new ProcessError(errno, 'kill', { pid: p, signal: 0, win32: native.lastWin32Error() });

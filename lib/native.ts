@@ -6,6 +6,7 @@
  * @internal
  * @packageDocumentation
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** `[pid, errno, rawStatus, kind, value, core]`, decoded by `lib/wait.ts`. */
@@ -23,6 +24,12 @@ export interface SignalTableData {
   nsig: number;
 }
 
+/** An opaque Job Object handle owned by the addon (closed by `jobObjectClose` or when collected). */
+export type JobObjectRef = { readonly __brand: 'procsig.JobObject' };
+
+/** `[errno, win32, value]` returned by the `jobObject*` exports. */
+export type JobObjectTuple<T> = [errno: number, win32: number, value: T];
+
 export interface NativeAddon {
   signalTable(): SignalTableData;
   errnoTable(): NamedRow[];
@@ -33,6 +40,17 @@ export interface NativeAddon {
   waitpid(pid: number, flags: number): WaitTuple;
   waitpidAsync(pid: number, flags: number): Promise<WaitTuple>;
   processState(pid: number): string | null;
+  // ---- jobs (native/job_*.cc) ----
+  /** execvpe(3) after restoring default signal dispositions; returns the errno (only on failure). Linux; ENOSYS elsewhere. */
+  jobExecve(file: string, argv: string[], env: string[]): number;
+  /** Job Objects (Windows; ENOSYS elsewhere). Each returns `[errno, win32, value]`. */
+  jobObjectCreate(name: string | null): JobObjectTuple<JobObjectRef | null>;
+  jobObjectAssign(job: JobObjectRef, pid: number): JobObjectTuple<null>;
+  jobObjectAssignSelf(name: string): JobObjectTuple<null>;
+  jobObjectTerminate(job: JobObjectRef, exitCode: number): JobObjectTuple<null>;
+  jobObjectQuery(job: JobObjectRef): JobObjectTuple<[active: number, total: number, terminated: number] | null>;
+  jobObjectPids(job: JobObjectRef): JobObjectTuple<number[] | null>;
+  jobObjectClose(job: JobObjectRef): JobObjectTuple<null>;
 }
 
 /** Flags understood by `waitpid`/`waitpidAsync` (mirrors `WaitFlags` in native/native.h). */
@@ -48,8 +66,11 @@ function load(): NativeAddon {
   // PROCSIG_NATIVE names an explicit binary: the cmake-js and sanitizer builds are tested this way.
   const explicit = process.env.PROCSIG_NATIVE;
   if (explicit) return require(path.resolve(explicit)) as NativeAddon;
-  // node-gyp-build prefers build/Release, then prebuilds/<platform>-<arch>/, and its error lists
-  // where it looked.
+  // The common case first, without loading node-gyp-build (it costs ~1 ms at startup).
+  const local = path.join(packageRoot, 'build', 'Release', 'procsig.node');
+  if (fs.existsSync(local)) return require(local) as NativeAddon;
+  // node-gyp-build then looks in prebuilds/<platform>-<arch>/ (and build/Debug), and its error
+  // lists where it looked.
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
   return nodeGypBuild(packageRoot) as NativeAddon;
 }
