@@ -99,10 +99,14 @@ describe('waitpidAsync (off the JS thread)', () => {
 
 describe('WNOWAIT peek (the basis of waitForExit for children)', () => {
   it('reports the exit but leaves the child for its owner: child_process still sees "exit"', async () => {
-    const c = spawn(process.execPath, ['-e', 'process.exit(42)'], { stdio: 'ignore' });
+    const c = child(42);
     const exit = new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
-    // block in the peek (off-thread) while the child exits by itself
-    const t = await native.waitpidAsync(c.pid!, WaitFlag.NoWait);
+    // block in the peek (off-thread), then let the child exit by itself
+    const peek = native.waitpidAsync(c.pid!, WaitFlag.NoWait);
+    await new Promise((r) => setTimeout(r, 50));
+    c.stdin!.write('go\n');
+    const t = await peek;
+    expect(t[1]).toBe(0);
     const s = decodeWait(t)!;
     expect(s).toMatchObject({ pid: c.pid, exited: true, exitCode: 42, code: 42 });
     expect(procState(c.pid!) === 'Z' || procState(c.pid!) === undefined).toBe(true);
