@@ -16,6 +16,22 @@ function child(code = 0) {
   return c;
 }
 
+/** Resolves once one of our threads is blocked in the given syscall (per /proc), or after 3 s. */
+async function blockedIn(nr: number): Promise<void> {
+  const fs = await import('node:fs');
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      try {
+        if (fs.readFileSync(`/proc/self/task/${tid}/syscall`, 'utf8').split(' ')[0] === String(nr)) return;
+      } catch {
+        // thread gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Spin synchronously until waitpid(WNOHANG) reports something: libuv cannot reap it first
  *  because its SIGCHLD handling runs on this (busy) thread. */
 function spinWait(pid: number, opts = {}) {
@@ -81,7 +97,9 @@ describe('waitpidAsync (off the JS thread)', () => {
   it('resolves with the exit code once the child exits', async () => {
     const c = child(7);
     const p = waitpidAsync(c.pid!);
-    await new Promise((r) => setTimeout(r, 50));
+    // Let the child exit only once a pool thread is blocked in wait4 (x86-64 syscall 61), or
+    // libuv might reap it first.
+    await blockedIn(61);
     c.stdin!.write('go\n');
     const s = await p;
     expect(s).toMatchObject({ pid: c.pid, exited: true, exitCode: 7, code: 7, signaled: false, signal: null });
@@ -99,14 +117,17 @@ describe('waitpidAsync (off the JS thread)', () => {
 
 describe('WNOWAIT peek (the basis of waitForExit for children)', () => {
   it('reports the exit but leaves the child for its owner: child_process still sees "exit"', async () => {
-    const c = child(42);
+    // The child exits by itself shortly after starting. This thread spins on a non-blocking peek
+    // meanwhile, so libuv (whose SIGCHLD handling runs on this thread) cannot reap it first.
+    const c = spawn(process.execPath, ['-e', 'setTimeout(() => process.exit(42), 100)'], { stdio: 'ignore' });
+    track(c.pid!);
     const exit = new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
-    // block in the peek (off-thread), then let the child exit by itself
-    const peek = native.waitpidAsync(c.pid!, WaitFlag.NoWait);
-    await new Promise((r) => setTimeout(r, 50));
-    c.stdin!.write('go\n');
-    const t = await peek;
+    let t = native.waitpid(c.pid!, WaitFlag.NoWait | WaitFlag.NoHang);
+    const deadline = Date.now() + 10_000;
+    while (t[0] === 0 && t[1] === 0 && Date.now() < deadline) t = native.waitpid(c.pid!, WaitFlag.NoWait | WaitFlag.NoHang);
     expect(t[1]).toBe(0);
+    // peeking twice gives the same answer: nothing was reaped
+    expect(native.waitpid(c.pid!, WaitFlag.NoWait | WaitFlag.NoHang)).toEqual(t);
     const s = decodeWait(t)!;
     expect(s).toMatchObject({ pid: c.pid, exited: true, exitCode: 42, code: 42 });
     expect(procState(c.pid!) === 'Z' || procState(c.pid!) === undefined).toBe(true);
