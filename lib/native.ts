@@ -30,6 +30,22 @@ export type JobObjectRef = { readonly __brand: 'procsig.JobObject' };
 /** `[errno, win32, value]` returned by the `jobObject*` exports. */
 export type JobObjectTuple<T> = [errno: number, win32: number, value: T];
 
+/** A process snapshot as columns (tree_linux.cc / tree_darwin.cc / tree_win32.cc). */
+export interface TreeColumns {
+  pid: Int32Array;
+  ppid: Int32Array;
+  pgid: Int32Array;
+  sid: Int32Array;
+  /** Raw start times; epoch ms = startBaseMs + start * startUnitMs. NaN when unknown. */
+  start: Float64Array;
+  /** A /proc-style state letter per process ('R', 'S', 'T', 'Z', ...). */
+  state: Uint8Array;
+  /** Present when asked for. */
+  name?: string[];
+  startUnitMs: number;
+  startBaseMs: number;
+}
+
 export interface NativeAddon {
   signalTable(): SignalTableData;
   errnoTable(): NamedRow[];
@@ -40,6 +56,12 @@ export interface NativeAddon {
   waitpid(pid: number, flags: number): WaitTuple;
   waitpidAsync(pid: number, flags: number): Promise<WaitTuple>;
   processState(pid: number): string | null;
+  /** tree_*.cc: every visible process as columns, or an errno when the list cannot be read. */
+  treeSnapshot(withNames: boolean): TreeColumns | number;
+  /** tree_*.cc: descendants from the kernel's own child lists, breadth-first; null where there are none. */
+  treeChildren(pid: number): Int32Array | null;
+  /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled); returns how many are alive. */
+  treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
   // ---- jobs (native/job_*.cc) ----
   /** execvpe(3) after restoring default signal dispositions; returns the errno (only on failure). Linux; ENOSYS elsewhere. */
   jobExecve(file: string, argv: string[], env: string[]): number;
@@ -51,10 +73,35 @@ export interface NativeAddon {
   jobObjectQuery(job: JobObjectRef): JobObjectTuple<[active: number, total: number, terminated: number] | null>;
   jobObjectPids(job: JobObjectRef): JobObjectTuple<number[] | null>;
   jobObjectClose(job: JobObjectRef): JobObjectTuple<null>;
+  // ---- process handles and exit watchers (native/handle_*.cc) ----
+  /** Capability bits (`HandleCap`), probed once per process. */
+  handleProbe(): number;
+  /** `[errno, fd, startTime]`: a pidfd (Linux) / HANDLE (Windows), or fd -1 (pid + start time). */
+  handleOpen(pid: number): [errno: number, fd: number, startTime: string];
+  /** pidfd_send_signal / TerminateProcess through the handle; returns the errno. */
+  handleSignal(fd: number, sig: number): number;
+  /** `[state, errno, raw, kind, value, core]`, state a `HandleState`; never reaps. */
+  handleQuery(fd: number, peekChild: boolean): [state: number, errno: number, raw: number, kind: number, value: number, core: number];
+  /** Closes a handle this env opened; EBADF when it holds no such handle. */
+  handleClose(fd: number): number;
+  /** The process's start time (opaque, comparable), or null when it is gone. */
+  processStartTime(pid: number): string | null;
+  /** Calls `cb(errno)` once, on the JS thread, when the process exits: `[errno, watchId]`. */
+  watchExit(fd: number, pid: number, cb: (errno: number) => void): [errno: number, id: number];
+  /** Cancels a watcher; ENOENT when it already fired or was cancelled. */
+  watchCancel(id: number): number;
+  /** `[active watchers, open handles]` of this env (tests and benchmarks). */
+  watchCount(): [watchers: number, handles: number];
 }
 
 /** Flags understood by `waitpid`/`waitpidAsync` (mirrors `WaitFlags` in native/native.h). */
 export const WaitFlag = { NoHang: 1, Untraced: 2, Continued: 4, NoWait: 8 } as const;
+
+/** Bits of `handleProbe()` (mirrors `HandleCaps` in native/native.h). */
+export const HandleCap = { Fd: 1, Signal: 2, WatchFd: 4, WatchPid: 8, ChildPeek: 16, GetInfo: 32, ExitInfo: 64 } as const;
+
+/** States of `handleQuery()` (mirrors `HandleState` in native/native.h). */
+export const HandleState = { Error: -1, Running: 0, ExitedKnown: 1, ExitedUnknown: 2 } as const;
 
 /** Kinds of a decoded wait (mirrors `WaitKind` in native/native.h). */
 export const WaitKind = { None: 0, Exited: 1, Signaled: 2, Stopped: 3, Continued: 4 } as const;

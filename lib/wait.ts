@@ -6,7 +6,11 @@
 import { argValueError, ProcessError } from './errors';
 import { native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { signalName } from './signals';
-import { checkBoolean, checkInteger, checkOptions } from './validate';
+import { checkBoolean, checkInteger, checkOptions, checkPid } from './validate';
+// Circular by design (handle.ts decodes with decodeWait); only used at call time.
+import { ProcessHandle, readWaitOptions, type ExitResult, type WaitForExitOptions } from './handle';
+
+export type { ExitResult, WaitForExitOptions } from './handle';
 
 /**
  * A decoded wait status. Exactly one of `exited`, `signaled`, `stopped`, `continued` is true.
@@ -133,4 +137,60 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
   const t = await native.waitpidAsync(p, flagsOf(o));
   if (t[1] !== 0) throw new ProcessError(t[1], 'waitpid', { pid: p });
   return decodeWait(t);
+}
+
+/**
+ * Resolves once the process exits — any process, child or not — with `{ pid, status? }`.
+ * Event-driven, never reaping, and a zombie counts as exited:
+ *
+ * - **Linux ≥ 5.3**: a pidfd polled by libuv (`uv_poll`, no thread per waiter; wakes ~55 µs
+ *   after the exit). For a child of this process the status is peeked with
+ *   `waitid(P_PIDFD, …, WNOWAIT)`, so `child_process` still reaps it and its `'exit'` event
+ *   fires with the right code. For a non-child, Linux ≥ 6.15 reports the real status through
+ *   `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` once its parent has reaped it, provided the pidfd was
+ *   opened before the exit (pass a {@link ProcessHandle} opened early, or call this before the
+ *   exit); a non-child that is still a zombie, or an older kernel, gives no `status`. Without
+ *   pidfds (seccomp, kernel < 5.3): pid + start time with backoff polling (1 ms doubling to
+ *   100 ms).
+ * - **macOS**: kqueue `EVFILT_PROC`/`NOTE_EXIT`; a child's status by `waitid(WNOWAIT)` once it
+ *   is a zombie, a non-child's is unknown.
+ * - **Windows**: `RegisterWaitForSingleObject` on a process HANDLE; the status is
+ *   `GetExitCodeProcess`'s exit code.
+ *
+ * A pid with no process at all resolves at once, without a status (it may have been reaped
+ * long ago; nothing is invented). A handle that has been closed rejects with
+ * `ERR_PROCESS_HANDLE_CLOSED`.
+ *
+ * @param target a pid (1 .. 2^31-1) or a {@link ProcessHandle} (preferred: it cannot be
+ *   confused by pid reuse and keeps a non-child's status readable).
+ * @param options `timeout` (ms): reject with `TimeoutError` (`code` `'ETIMEDOUT'`); `signal`
+ *   (AbortSignal): reject with its reason. Every watcher and fd is released on resolve, reject,
+ *   abort, and when the worker exits.
+ * @throws (rejects) TypeError/RangeError for bad arguments; `TimeoutError`; the abort reason;
+ *   ProcessError `EINVAL` (a Linux thread id), `EPERM` (Windows).
+ * @example
+ * ```ts
+ * const { status } = await waitForExit(pid, { timeout: 5000 });
+ * console.log(status?.code ?? 'unknown');
+ * ```
+ */
+export async function waitForExit(target: number | ProcessHandle, options?: WaitForExitOptions): Promise<ExitResult> {
+  const isHandle = target instanceof ProcessHandle;
+  const pid = isHandle ? target.pid : checkPid(target, 'target');
+  const o = readWaitOptions(options);
+  if (o.signal?.aborted) throw o.signal.reason;
+  if (isHandle) return target.wait(o);
+  let h: ProcessHandle;
+  try {
+    h = ProcessHandle.open(pid);
+  } catch (e) {
+    // No such process: it is gone (reaped, possibly long ago); its status cannot be known.
+    if (e instanceof ProcessError && e.code === 'ESRCH') return { pid };
+    throw e;
+  }
+  try {
+    return await h.wait(o);
+  } finally {
+    h.close();
+  }
 }

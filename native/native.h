@@ -61,6 +61,22 @@ Napi::Value WaitpidAsync(const Napi::CallbackInfo& info);
 // processState(pid) -> one-letter state ('R', 'S', 'Z', ...) or null when unknown/gone.
 Napi::Value ProcessState(const Napi::CallbackInfo& info);
 
+// ---- process trees (tree_linux.cc / tree_darwin.cc / tree_win32.cc) ----
+// treeSnapshot(withNames) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
+// time: Linux clock ticks since boot, macOS microseconds since the epoch, Windows FILETIME 100 ns
+// units), state: Uint8Array (a /proc-style state letter), name?: string[], startUnitMs,
+// startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible process, or an
+// errno number when the process list itself cannot be read.
+Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
+// treeChildren(pid) -> Int32Array of every descendant, breadth-first, read from the kernel's own
+// child lists (Linux task/*/children, macOS proc_listchildpids); null where the platform has no
+// such list (then TypeScript walks a snapshot).
+Napi::Value TreeChildren(const Napi::CallbackInfo& info);
+// treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array) -> number alive; out[i] is
+// 0 when pids[i] is gone or now names a different process (start time differs; NaN skips the
+// check), else its state letter ('Z' for a zombie).
+Napi::Value TreeStates(const Napi::CallbackInfo& info);
+
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
 // Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown).
 // `unsigned long` is DWORD on every Windows compiler; windows.h stays out of this header.
@@ -68,6 +84,63 @@ int Win32ToErrno(unsigned long win32);
 // Records the raw Win32 code of a failure for lastWin32Error() (per thread). Call it on every
 // failure a *_win32.cc export returns, with 0 when no Win32 call failed.
 void SetLastWin32Error(unsigned long win32);
+
+// ---- jobs (job_linux.cc / job_darwin.cc / job_win32.cc) ----
+// jobExecve(file, argv[], env[]) -> errno (only on failure): restores default signal
+// dispositions and an empty mask, then execvpe(3). Linux only (ENOSYS elsewhere); the last step
+// of Job's exec intermediate.
+Napi::Value JobExecve(const Napi::CallbackInfo& info);
+// Job Objects (Windows; ENOSYS elsewhere). Each returns [errno, win32, value] (job_common.h).
+// jobObjectCreate(name | null) -> External job, with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+Napi::Value JobObjectCreate(const Napi::CallbackInfo& info);
+// jobObjectAssign(job, pid) -> null
+Napi::Value JobObjectAssign(const Napi::CallbackInfo& info);
+// jobObjectAssignSelf(name) -> null: the calling process joins the named job
+Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info);
+// jobObjectTerminate(job, exitCode) -> null
+Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info);
+// jobObjectQuery(job) -> [activeProcesses, totalProcesses, totalTerminatedProcesses]
+Napi::Value JobObjectQuery(const Napi::CallbackInfo& info);
+// jobObjectPids(job) -> number[]
+Napi::Value JobObjectPids(const Napi::CallbackInfo& info);
+// jobObjectClose(job) -> null (idempotent)
+Napi::Value JobObjectClose(const Napi::CallbackInfo& info);
+
+// ---- process handles and exit watchers (handle_linux.cc / handle_darwin.cc / handle_win32.cc) ----
+// handleProbe() bits: what this platform's handles can do (probed once per process).
+enum HandleCaps : int {
+  kHandleFd = 1,          // handleOpen returns a kernel handle (pidfd / HANDLE)
+  kHandleSignal = 2,      // handleSignal signals through it (pidfd_send_signal / TerminateProcess)
+  kHandleWatchFd = 4,     // watchExit(fd, ...) watches that handle (uv_poll / wait handle)
+  kHandleWatchPid = 8,    // watchExit(-1, pid, ...) watches a bare pid (kqueue EVFILT_PROC)
+  kHandleChildPeek = 16,  // handleQuery can peek at a child's status (waitid(P_PIDFD, WNOWAIT))
+  kHandleGetInfo = 32,    // PIDFD_GET_INFO exists (Linux >= 6.13)
+  kHandleExitInfo = 64,   // PIDFD_INFO_EXIT: a reaped non-child's status (Linux >= 6.15)
+};
+// handleQuery() states (index 0 of its result).
+enum HandleState : int {
+  kHandleError = -1,        // errno at index 1
+  kHandleRunning = 0,
+  kHandleExitedKnown = 1,   // raw/kind/value/core at 2..5, as in a wait tuple
+  kHandleExitedUnknown = 2, // gone (zombie or reaped), status not available
+};
+Napi::Value HandleProbe(const Napi::CallbackInfo& info);
+// handleOpen(pid) -> [errno, fd (-1: no kernel handle), startTime ('' unknown)]
+Napi::Value HandleOpen(const Napi::CallbackInfo& info);
+// handleSignal(fd, sig) -> errno
+Napi::Value HandleSignal(const Napi::CallbackInfo& info);
+// handleQuery(fd, peekChild) -> [state, errno, raw, kind, value, core]
+Napi::Value HandleQuery(const Napi::CallbackInfo& info);
+// handleClose(fd) -> errno (EBADF when this env does not hold fd)
+Napi::Value HandleClose(const Napi::CallbackInfo& info);
+// processStartTime(pid) -> string | null
+Napi::Value ProcessStartTime(const Napi::CallbackInfo& info);
+// watchExit(fd, pid, cb) -> [errno, id]; cb(errno) runs once on the JS thread when it exits.
+Napi::Value WatchExit(const Napi::CallbackInfo& info);
+// watchCancel(id) -> errno (ENOENT when it already fired or was cancelled)
+Napi::Value WatchCancel(const Napi::CallbackInfo& info);
+// watchCount() -> [active watchers, open handle fds] of this env
+Napi::Value WatchCount(const Napi::CallbackInfo& info);
 
 }  // namespace procsig
 

@@ -1,0 +1,82 @@
+'use strict';
+// Job kill latency: a 200-process job (a Node parent + 199 `sleep` children), `job.kill()` then
+// `job.wait()` resolving. Target (cgroup2 backend): <= 20 ms. The 'tree' backend is measured
+// beside it for comparison. Needs root and a writable cgroup2 for the cgroup2 rows.
+//
+//   npx tsc -p tsconfig.build.json && node bench/job.js [rounds=10]
+const path = require('node:path');
+const { Job } = require('../dist');
+
+const ROUNDS = Number(process.argv[2] || 10);
+const SIZE = 200;
+const fixture = path.join(__dirname, '..', 'test', 'fixtures', 'job-tree200.js');
+
+function ready(child) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) resolve();
+    });
+    child.once('exit', (c, s) => reject(new Error(`fixture exited (${c ?? s})`)));
+  });
+}
+
+async function round(backend) {
+  const job = Job.create({ backend });
+  try {
+    const { child } = job.spawn(process.execPath, [fixture, String(SIZE - 1)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await ready(child);
+    // Wait until every member is visible (the fixture reports once all have spawned).
+    let n = job.pids().length;
+    for (let i = 0; n < SIZE && i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      n = job.pids().length;
+    }
+    const t0 = process.hrtime.bigint();
+    await job.kill();
+    const t1 = process.hrtime.bigint();
+    await job.wait({ timeout: 30_000 });
+    const t2 = process.hrtime.bigint();
+    return { members: n, killMs: Number(t1 - t0) / 1e6, totalMs: Number(t2 - t0) / 1e6 };
+  } finally {
+    await job.close();
+  }
+}
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { min: s[0], median: q(0.5), p90: q(0.9), max: s[s.length - 1] };
+}
+
+const f = (x) => x.toFixed(2).padStart(8);
+
+async function main() {
+  console.log(`Job kill + wait, ${SIZE}-process job, ${ROUNDS} rounds per backend (node ${process.version}, ${process.platform})`);
+  const results = {};
+  for (const backend of ['cgroup2', 'tree']) {
+    try {
+      Job.create({ backend }).close();
+    } catch (e) {
+      console.log(`  ${backend}: skipped (${e.message})`);
+      continue;
+    }
+    const rows = [];
+    for (let i = 0; i < ROUNDS; i++) rows.push(await round(backend));
+    const total = stats(rows.map((r) => r.totalMs));
+    const kill = stats(rows.map((r) => r.killMs));
+    results[backend] = total;
+    console.log(`  ${backend.padEnd(8)} members ${rows[0].members}  kill()+wait() ms: min ${f(total.min)} median ${f(total.median)} p90 ${f(total.p90)} max ${f(total.max)}   (kill() alone: median ${f(kill.median)})`);
+  }
+  if (results.cgroup2) {
+    const ok = results.cgroup2.median <= 20;
+    console.log(`  target cgroup2 median <= 20 ms: ${ok ? 'met' : 'MISSED'} (${results.cgroup2.median.toFixed(2)} ms)`);
+    if (results.tree) console.log(`  tree / cgroup2 (median): ${(results.tree.median / results.cgroup2.median).toFixed(1)}x`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,283 @@
+'use strict';
+// bench/tree.js — process trees: killing and walking them.
+//
+//   npx tsc -p tsconfig.build.json && node bench/tree.js [--runs N] [--sizes 10,50,200]
+//
+// Kill: trees of about 10, 50 and 200 processes (a node root, bash subshells, sleeping leaves;
+// test/fixtures/tree-spawn.js), each killed with SIGKILL by procsig killTree, by the tree-kill
+// package, and by killpg(2) of the root's group. Time runs from the call until no member is alive
+// (zombies count as dead), checked by polling /proc for every recorded member.
+// Walk: descendants() on the ~200-process tree against pidtree and ps-tree (both spawn ps), and
+// against a C walk of /proc this script compiles with `cc` into os.tmpdir() (skipped if no cc).
+// Linux only. Prints figures (medians) and ratios, and the issue-3 targets.
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const procsig = require('../dist');
+const { scanDescendants } = require('../dist/tree');
+const treeKillPkg = require('tree-kill');
+const pidtree = require('pidtree');
+const psTree = require('ps-tree');
+
+if (process.platform !== 'linux') {
+  console.log('bench/tree.js: Linux only (it builds trees with bash and checks /proc); skipped.');
+  process.exit(0);
+}
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : argv[i + 1];
+};
+const RUNS = Number(opt('runs', 5));
+const SIZES = String(opt('sizes', '10,50,200')).split(',').map(Number);
+// depth, breadth for bash trees of about n processes (+1 bash top, +1 node root)
+const SHAPES = { 10: [1, 9], 50: [2, 6], 200: [2, 14] };
+const FIXTURE = path.join(__dirname, '..', 'test', 'fixtures', 'tree-spawn.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-bench-tree-'));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+function treeSize(depth, breadth) {
+  let n = 1;
+  let level = 1;
+  for (let i = 0; i < depth; i++) n += level *= breadth;
+  return n + 1;
+}
+
+let seq = 0;
+async function startTree(depth, breadth) {
+  const file = path.join(tmp, `t${++seq}.pids`);
+  fs.writeFileSync(file, '');
+  const child = spawn(process.execPath, [FIXTURE, 'tree', String(depth), String(breadth)], {
+    stdio: 'ignore',
+    detached: true,
+    env: { ...process.env, PROCSIG_TREE_FILE: file },
+  });
+  const n = treeSize(depth, breadth);
+  const end = Date.now() + 60_000;
+  let pids = [];
+  while ((pids = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number)).length < n) {
+    if (Date.now() > end) throw new Error('tree did not start');
+    await sleep(5);
+  }
+  // Let the last leaves finish their exec.
+  await sleep(50);
+  fs.rmSync(file);
+  return { root: child.pid, pids, child };
+}
+
+function aliveState(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const st = s.charCodeAt(s.lastIndexOf(')') + 2);
+    return st !== 0x5a && st !== 0x58; // 'Z', 'X'
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until every pid is gone or a zombie; returns ms since t0 (or Infinity + survivors). */
+async function untilDead(pids, t0, limitMs = 15_000) {
+  let live = pids;
+  for (;;) {
+    live = live.filter(aliveState);
+    if (live.length === 0) return { ms: now() - t0, survivors: [] };
+    if (now() - t0 > limitMs) return { ms: Infinity, survivors: live };
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function cleanup(pids) {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {}
+  }
+}
+
+const killers = {
+  'procsig killTree': async (root) => {
+    await procsig.killTree(root, 'SIGKILL');
+  },
+  'tree-kill': (root) =>
+    new Promise((resolve, reject) => treeKillPkg(root, 'SIGKILL', (err) => (err ? reject(err) : resolve()))),
+  killpg: async (root) => {
+    procsig.killpg(root, 'SIGKILL');
+  },
+};
+
+async function benchKill() {
+  console.log(`\n## killing a tree: from the call until no member is alive (SIGKILL, median of ${RUNS})\n`);
+  const rows = [];
+  for (const size of SIZES) {
+    const [d, b] = SHAPES[size] ?? [1, size];
+    const times = Object.fromEntries(Object.keys(killers).map((k) => [k, []]));
+    let survivors = Object.fromEntries(Object.keys(killers).map((k) => [k, 0]));
+    let count = 0;
+    for (let run = 0; run < RUNS; run++) {
+      for (const [name, kill] of Object.entries(killers)) {
+        const t = await startTree(d, b);
+        count = t.pids.length;
+        const t0 = now();
+        await kill(t.root);
+        const r = await untilDead(t.pids, t0);
+        times[name].push(r.ms);
+        survivors[name] += r.survivors.length;
+        cleanup(t.pids);
+        await sleep(30);
+      }
+    }
+    const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    rows.push({ size, count, m, survivors });
+    console.log(
+      `${String(count).padStart(4)} processes: ` +
+        Object.entries(m).map(([k, v]) => `${k} ${fmt(v)} ms`).join(' | ') +
+        ` | tree-kill/procsig ${(m['tree-kill'] / m['procsig killTree']).toFixed(1)}x` +
+        ` | procsig/killpg ${(m['procsig killTree'] / m.killpg).toFixed(2)}x` +
+        (Object.values(survivors).some(Boolean) ? ` | survivors ${JSON.stringify(survivors)}` : ''),
+    );
+  }
+  return rows;
+}
+
+const C_WALK = String.raw`
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+/* Full /proc scan: read every /proc/<pid>/stat, take ppid and starttime, then walk down from the
+   root, linking a child only when it started no earlier than its parent. */
+static int pid_[65536], ppid_[65536], seen[65536], queue[65536];
+static long long start_[65536];
+static int scan(int root) {
+  int n = 0; char path[300], buf[1024];
+  DIR *d = opendir("/proc"); struct dirent *e;
+  while ((e = readdir(d)) && n < 65536) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    snprintf(path, sizeof path, "%s/stat", e->d_name);
+    int fd = openat(dirfd(d), path, O_RDONLY); if (fd < 0) continue;
+    ssize_t k = read(fd, buf, sizeof buf - 1); close(fd); if (k <= 0) continue; buf[k] = 0;
+    char *p = strrchr(buf, ')'); if (!p) continue; p += 4;
+    pid_[n] = atoi(buf); ppid_[n] = (int)strtol(p, &p, 10);
+    for (int f = 5; f <= 22; f++) { long long v = strtoll(p, &p, 10); if (f == 22) start_[n] = v; }
+    n++;
+  }
+  closedir(d);
+  memset(seen, 0, sizeof(int) * n);
+  int r = -1; for (int i = 0; i < n; i++) if (pid_[i] == root) r = i;
+  if (r < 0) return 0;
+  int head = 0, tail = 0, found = 0; queue[tail++] = r; seen[r] = 1;
+  while (head < tail) {
+    int q = queue[head++];
+    for (int i = 0; i < n; i++)
+      if (!seen[i] && ppid_[i] == pid_[q] && start_[i] >= start_[q]) { seen[i] = 1; queue[tail++] = i; found++; }
+  }
+  return found;
+}
+int main(int argc, char **argv) {
+  int root = atoi(argv[1]), iters = atoi(argv[2]), found = 0;
+  struct timespec a, b; double best = 1e9, sum = 0;
+  for (int i = 0; i < iters; i++) {
+    clock_gettime(CLOCK_MONOTONIC, &a); found = scan(root); clock_gettime(CLOCK_MONOTONIC, &b);
+    double ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6; sum += ms; if (ms < best) best = ms;
+  }
+  printf("%d %f %f\n", found, sum / iters, best);
+  return 0;
+}
+`;
+
+function buildCWalk() {
+  const src = path.join(tmp, 'walk.c');
+  const bin = path.join(tmp, 'walk');
+  fs.writeFileSync(src, C_WALK);
+  try {
+    execFileSync('cc', ['-O2', '-o', bin, src], { stdio: 'pipe' });
+    return bin;
+  } catch {
+    return null;
+  }
+}
+
+async function timeIt(fn, iters) {
+  const xs = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = now();
+    await fn();
+    xs.push(now() - t0);
+  }
+  return { median: median(xs), best: Math.min(...xs) };
+}
+
+async function benchWalk() {
+  const size = SIZES.includes(200) ? 200 : SIZES[SIZES.length - 1];
+  const [d, b] = SHAPES[size] ?? [1, size];
+  const t = await startTree(d, b);
+  const all = procsig.snapshot().length;
+  console.log(`\n## descendants() of a ${t.pids.length}-process tree (${all} processes on the system; median ms)\n`);
+  const expect = t.pids.length - 1;
+  const check = (name, n) => {
+    if (n !== expect) console.log(`  (warning: ${name} found ${n}, expected ${expect})`);
+  };
+  check('descendants', procsig.descendants(t.root).length);
+  check('scan', scanDescendants(t.root).length);
+  const ITER = 50;
+  const res = {};
+  res['procsig descendants()'] = await timeIt(() => procsig.descendants(t.root), ITER);
+  res['procsig full-scan path'] = await timeIt(() => scanDescendants(t.root), ITER);
+  res['procsig snapshot()'] = await timeIt(() => procsig.snapshot(), ITER);
+  check('pidtree', (await pidtree(t.root)).length);
+  res.pidtree = await timeIt(() => pidtree(t.root), 10);
+  res['ps-tree'] = await timeIt(() => new Promise((r, j) => psTree(t.root, (e, c) => (e ? j(e) : r(c)))), 10);
+  const bin = buildCWalk();
+  if (bin) {
+    const [found, avg, best] = execFileSync(bin, [String(t.root), String(ITER)], { encoding: 'utf8' }).trim().split(' ').map(Number);
+    check('C walk', found);
+    res['C walk of /proc (cc -O2)'] = { median: avg, best };
+  }
+  for (const [k, v] of Object.entries(res)) console.log(`${k.padEnd(28)} ${fmt(v.median).padStart(8)} ms  (best ${fmt(v.best)})`);
+  const ours = res['procsig descendants()'].median;
+  console.log(`\npidtree / descendants(): ${(res.pidtree.median / ours).toFixed(1)}x; ps-tree / descendants(): ${(res['ps-tree'].median / ours).toFixed(1)}x`);
+  if (res['C walk of /proc (cc -O2)']) {
+    const c = res['C walk of /proc (cc -O2)'].median;
+    console.log(`descendants() / C walk: ${(ours / c).toFixed(2)}x; full-scan path / C walk: ${(res['procsig full-scan path'].median / c).toFixed(2)}x`);
+  }
+  cleanup(t.pids);
+  return { res, ours };
+}
+
+(async () => {
+  const kills = await benchKill();
+  const walk = await benchWalk();
+  const big = kills.find((r) => r.size === 200);
+  console.log('\n## issue 3 targets');
+  if (big) {
+    const p = big.m['procsig killTree'];
+    console.log(`killTree on ${big.count} processes: ${fmt(p)} ms (target <= 20 ms) ${p <= 20 ? 'OK' : 'MISSED'}`);
+    const tk = big.m['tree-kill'] / p;
+    console.log(`  vs tree-kill: ${tk.toFixed(1)}x faster (target >= 90x) ${tk >= 90 ? 'OK' : 'MISSED'}`);
+    const pg = p / big.m.killpg;
+    console.log(`  vs killpg: ${pg.toFixed(2)}x (target <= 1.5x) ${pg <= 1.5 ? 'OK' : 'MISSED'}`);
+  }
+  const pt = walk.res.pidtree.median / walk.ours;
+  console.log(`descendants() vs pidtree: ${pt.toFixed(1)}x faster (target >= 6x) ${pt >= 6 ? 'OK' : 'MISSED'}`);
+  const c = walk.res['C walk of /proc (cc -O2)'];
+  if (c) {
+    const r = walk.ours / c.median;
+    console.log(`descendants() vs C walk: ${r.toFixed(2)}x (target <= 1.5x) ${r <= 1.5 ? 'OK' : 'MISSED'}`);
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+})().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

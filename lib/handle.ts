@@ -1,0 +1,588 @@
+/**
+ * ProcessHandle: a race-free reference to one process. Linux holds a pidfd, Windows a process
+ * HANDLE, macOS (and Linux without pidfds) the pid plus its start time.
+ *
+ * @packageDocumentation
+ */
+import type { ChildProcess } from 'node:child_process';
+import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
+import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
+import { displaySignal, toSignal, type SignalLike } from './signals';
+import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
+import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
+import { decodeWait, type WaitStatus } from './wait';
+
+const ESRCH = errnoNumber('ESRCH') ?? 3;
+const IS_WINDOWS = process.platform === 'win32';
+const IS_LINUX = process.platform === 'linux';
+
+/**
+ * How a process ended, as far as the OS can tell. `status` is absent when the exit status is
+ * unknown (a non-child that nobody has reaped yet, a kernel without `PIDFD_INFO_EXIT`, a pid
+ * that was already gone): procsig never invents one.
+ */
+export interface ExitResult {
+  /** The pid that exited. */
+  readonly pid: number;
+  /** The decoded exit status (`code` is 137 after SIGKILL), when known. */
+  readonly status?: WaitStatus;
+}
+
+/** Options of {@link ProcessHandle.wait} and `waitForExit`. */
+export interface WaitForExitOptions {
+  /** Give up after this many milliseconds: the promise rejects with a `TimeoutError`. */
+  timeout?: number;
+  /** Abort the wait: the promise rejects with `signal.reason`. Nothing is signalled. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link ProcessHandle.kill}. */
+export interface HandleKillOptions extends WaitForExitOptions {
+  /** After signalling, wait for the exit and resolve to its `WaitStatus` (Janet's `os/proc-kill` with wait). */
+  wait?: boolean;
+}
+
+let capsCache: number | undefined;
+
+/**
+ * @internal The handle capabilities of this platform (`HandleCap` bits), probed once.
+ * `PROCSIG_NO_PIDFD=1` forces the pid + start-time fallback with backoff polling (the path taken
+ * where pidfds are missing or blocked by seccomp); tests use it.
+ */
+export function handleCaps(): number {
+  if (capsCache === undefined) {
+    const forced = process.env.PROCSIG_NO_PIDFD === '1' && !IS_WINDOWS;
+    capsCache = forced ? 0 : native.handleProbe();
+  }
+  return capsCache;
+}
+
+/** @internal Which mechanism handles use here: `'pidfd'`, `'handle'` (Windows) or `'pid'` (pid + start time). */
+export function handleKind(): 'pidfd' | 'handle' | 'pid' {
+  if (!(handleCaps() & HandleCap.Fd)) return 'pid';
+  return IS_WINDOWS ? 'handle' : 'pidfd';
+}
+
+const OPEN_SYSCALL = IS_WINDOWS ? 'OpenProcess' : IS_LINUX ? 'pidfd_open' : 'proc_pidinfo';
+const SIGNAL_SYSCALL = IS_WINDOWS ? 'TerminateProcess' : 'pidfd_send_signal';
+
+// A handle dropped without close() still releases its fd when it is collected. (A handle with
+// an active watcher is reachable from the native callback, so it is never collected early.)
+const registry = new FinalizationRegistry<number>((fd) => {
+  native.handleClose(fd);
+});
+
+function closedError(pid: number): Error & { code: string } {
+  const e = new Error(`The handle of process ${pid} is closed`) as Error & { code: string };
+  e.code = 'ERR_PROCESS_HANDLE_CLOSED';
+  return e;
+}
+
+function describeStatus(status: WaitStatus | undefined): string {
+  if (!status) return 'with an unknown status';
+  if (status.signaled) return `after ${status.signal} (code ${status.code})`;
+  return `with exit code ${status.exitCode}`;
+}
+
+/** A WaitStatus from what child_process reported (libuv reaped it), never invented. */
+function statusFromChild(child: ChildProcess | undefined, pid: number): WaitStatus | undefined {
+  if (!child) return undefined;
+  if (child.exitCode !== null && child.exitCode !== undefined) {
+    const c = child.exitCode;
+    return decodeWait([pid, 0, (c & 0xff) << 8, WaitKind.Exited, c, 0]) ?? undefined;
+  }
+  if (child.signalCode) {
+    let n: number;
+    try {
+      n = toSignal(child.signalCode);
+    } catch {
+      return undefined;
+    }
+    return decodeWait([pid, 0, n & 0x7f, WaitKind.Signaled, n, 0]) ?? undefined;
+  }
+  return undefined;
+}
+
+function isChildProcess(value: unknown): value is ChildProcess {
+  return typeof value === 'object' && value !== null && typeof (value as ChildProcess).kill === 'function' && 'exitCode' in value && 'signalCode' in value && typeof (value as ChildProcess).once === 'function';
+}
+
+interface Shared {
+  promise: Promise<ExitResult>;
+  settled: boolean;
+  cancel: () => void;
+  fail: (e: unknown) => void;
+}
+
+/**
+ * A race-free reference to one process: it keeps pointing at the process it was opened on, and
+ * never signals whoever inherits the pid after that process is gone.
+ *
+ * - **Linux** (≥ 5.3): a pidfd (`pidfd_open(2)`); signals go through `pidfd_send_signal(2)`,
+ *   exit is watched by polling the pidfd in libuv (no thread), a child's status is peeked with
+ *   `waitid(P_PIDFD, …, WNOWAIT)` (never reaped, so `child_process` still gets `'exit'`), a
+ *   non-child's status is read with `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` (≥ 6.15) once it has
+ *   been reaped. Where pidfds are missing (old kernel, seccomp; probed once) it falls back to
+ *   the pid + start time of `/proc/<pid>/stat`, re-checked before every signal, and to backoff
+ *   polling for the exit.
+ * - **Windows**: a process HANDLE (`OpenProcess` with `SYNCHRONIZE | PROCESS_TERMINATE |
+ *   PROCESS_QUERY_LIMITED_INFORMATION`); `kill` terminates with exit code 1 (`TerminateProcess`),
+ *   exit is watched with `RegisterWaitForSingleObject`, the status is `GetExitCodeProcess`'s.
+ * - **macOS**: pid + start time (`proc_pidinfo`), re-checked before every signal (a small window
+ *   remains between the check and `kill(2)`); exit is watched with kqueue `EVFILT_PROC`/`NOTE_EXIT`.
+ *
+ * A handle owns an fd/HANDLE: {@link close} it (or `using h = ProcessHandle.open(pid)`); a
+ * forgotten handle is closed when garbage-collected, and every handle of a worker is closed
+ * when the worker exits.
+ *
+ * @example
+ * ```ts
+ * using h = ProcessHandle.fromChild(spawn('server'));
+ * const status = await h.kill('SIGKILL', { wait: true }); // status.code === 137
+ * ```
+ */
+export class ProcessHandle {
+  readonly #pid: number;
+  #fd: number;
+  readonly #start: string | null;
+  readonly #child: ChildProcess | undefined;
+  #closed = false;
+  /** The exit, once it has been observed through this handle. */
+  #observed: ExitResult | undefined;
+  #shared: Shared | undefined;
+  #refs = 0;
+  #exited: Promise<ExitResult> | undefined;
+
+  private constructor(pid: number, fd: number, start: string | null, child: ChildProcess | undefined, observed?: ExitResult) {
+    this.#pid = pid;
+    this.#fd = fd;
+    this.#start = start;
+    this.#child = child;
+    this.#observed = observed;
+    if (fd >= 0) registry.register(this, fd, this);
+  }
+
+  /**
+   * Opens a handle on a running (or zombie) process.
+   *
+   * @throws TypeError/RangeError for a bad pid; ProcessError `ESRCH` when there is no such
+   *   process (`syscall` `'pidfd_open'`, `'OpenProcess'` or `'proc_pidinfo'`), `EINVAL` for a
+   *   Linux thread id that is not a process, `EPERM` (Windows) when it may not be opened.
+   */
+  static open(pid: number): ProcessHandle {
+    const p = checkPid(pid);
+    return ProcessHandle.#openChecked(p, undefined);
+  }
+
+  static #openChecked(pid: number, child: ChildProcess | undefined): ProcessHandle {
+    const caps = handleCaps();
+    if (caps & HandleCap.Fd || !IS_LINUX) {
+      const [err, fd, start] = native.handleOpen(pid);
+      if (err !== 0) throw new ProcessError(err, OPEN_SYSCALL, { pid });
+      return new ProcessHandle(pid, fd, start || null, child);
+    }
+    const start = native.processStartTime(pid);
+    if (start === null) throw new ProcessError(ESRCH, 'open', { pid });
+    return new ProcessHandle(pid, -1, start, child);
+  }
+
+  /**
+   * A handle on a `child_process` child. When Node has already reported the child's exit, the
+   * pid may already belong to someone else: no pid is opened, and the handle carries the status
+   * Node reported, as already observed (so {@link kill} throws `AlreadyExitedError`).
+   *
+   * The synchronous check is race-free: libuv reaps children on this same thread.
+   *
+   * @throws TypeError when `child` is not a ChildProcess; TypeError `ERR_INVALID_ARG_VALUE` when it
+   *   never started (no pid).
+   */
+  static fromChild(child: ChildProcess): ProcessHandle {
+    if (!isChildProcess(child)) throw argTypeError('child', 'an instance of ChildProcess', child);
+    const pid = child.pid;
+    if (typeof pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const status = statusFromChild(child, pid);
+      return new ProcessHandle(pid, -1, null, child, status ? { pid, status } : { pid });
+    }
+    return ProcessHandle.#openChecked(pid, child);
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#pid;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Checks, without blocking and without reaping, whether the process has exited (a zombie has).
+   * Returns `null` while it runs. A non-null result marks the exit as observed.
+   */
+  tryWait(): ExitResult | null {
+    const r = this.#check();
+    if (r) this.#observe(r);
+    return r;
+  }
+
+  /** @internal The current state, without marking anything observed. */
+  #check(): ExitResult | null {
+    if (this.#closed) throw closedError(this.#pid);
+    const prev = this.#observed;
+    if (prev && (prev.status || this.#fd < 0)) return prev;
+    const pid = this.#pid;
+    let r: ExitResult | null;
+    if (this.#fd >= 0) {
+      const q = native.handleQuery(this.#fd, true);
+      if (q[0] === HandleState.Error) throw new ProcessError(q[1], 'poll', { pid });
+      if (q[0] === HandleState.Running) return null;
+      if (q[0] === HandleState.ExitedKnown) {
+        const status = decodeWait([pid, 0, q[2], q[3], q[4], q[5]]);
+        r = status ? { pid, status } : { pid };
+      } else {
+        r = { pid };
+      }
+    } else {
+      r = this.#checkByPid();
+      if (!r) return null;
+    }
+    if (!r.status) {
+      const s = statusFromChild(this.#child, pid);
+      if (s) r = { pid, status: s };
+    }
+    if (prev && !r.status) return prev;
+    return r;
+  }
+
+  /** pid + start time: gone, recycled (different start) or a zombie all mean it has exited. */
+  #checkByPid(): ExitResult | null {
+    const pid = this.#pid;
+    const start = native.processStartTime(pid);
+    if (start === null || start !== this.#start) return { pid };
+    const state = native.processState(pid);
+    if (state !== 'Z' && state !== 'X') return null;
+    // A zombie child: peek without reaping (its owner reaps it).
+    const t: WaitTuple = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
+    const status = t[1] === 0 ? decodeWait(t) : null;
+    return status && (status.exited || status.signaled) ? { pid, status } : { pid };
+  }
+
+  #observe(r: ExitResult): void {
+    if (!this.#observed || (!this.#observed.status && r.status)) this.#observed = r;
+  }
+
+  /**
+   * Sends a signal through the handle (`pidfd_send_signal(2)`; Windows `TerminateProcess`, exit
+   * code 1, for SIGKILL/SIGTERM/SIGINT; pid + start time elsewhere) — Janet's `os/proc-kill`.
+   *
+   * - `{ wait: true }` returns a promise of the exit's `WaitStatus` (`code` 137 after SIGKILL;
+   *   `undefined` when the status cannot be known), with the `timeout`/`signal` of {@link wait}.
+   * - A process that exited on its own before the call, unobserved, throws
+   *   `UnexpectedExitError` carrying its status (icommandlib's `UnexpectedExit`); the exit is
+   *   observed from then on.
+   * - A process whose exit was already observed through this handle ({@link wait},
+   *   {@link exited}, {@link tryWait}, a previous kill) throws `AlreadyExitedError`: "cannot
+   *   kill process that has already finished".
+   * - A recycled pid is never signalled.
+   *
+   * With `wait: true`, every error rejects the promise instead of being thrown.
+   *
+   * @throws TypeError `ERR_UNKNOWN_SIGNAL`/RangeError for a bad signal, before anything is sent;
+   *   `AlreadyExitedError`; `UnexpectedExitError`; ProcessError (`EPERM`, `ENOSYS` for a
+   *   signal Windows lacks); an `ERR_PROCESS_HANDLE_CLOSED` Error after {@link close}.
+   */
+  kill(signal?: SignalLike, options?: HandleKillOptions & { wait?: false }): void;
+  kill(signal: SignalLike | undefined, options: HandleKillOptions & { wait: true }): Promise<WaitStatus | undefined>;
+  kill(signal?: SignalLike, options?: HandleKillOptions): void | Promise<WaitStatus | undefined>;
+  kill(signal: SignalLike = 'SIGTERM', options?: HandleKillOptions): void | Promise<WaitStatus | undefined> {
+    const sig = toSignal(signal);
+    const o = checkOptions<HandleKillOptions>(options);
+    const wait = checkBoolean(o.wait, 'options.wait') ?? false;
+    const waitOpts = wait ? readWaitOptions({ timeout: o.timeout, signal: o.signal }) : undefined;
+    if (!waitOpts) {
+      this.#send(sig);
+      return;
+    }
+    try {
+      this.#send(sig);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#waitChecked(waitOpts).then((r) => r.status);
+  }
+
+  #send(sig: number): void {
+    const pid = this.#pid;
+    if (this.#closed) throw closedError(pid);
+    if (this.#observed) throw new AlreadyExitedError(pid, this.#observed.status);
+    const before = this.#check();
+    if (before) this.#unexpected(before);
+    const err = this.#fd >= 0 && handleCaps() & HandleCap.Signal ? native.handleSignal(this.#fd, sig) : native.kill(pid, sig);
+    if (err === 0) return;
+    if (err === ESRCH) this.#unexpected(this.#check() ?? { pid });
+    const syscall = this.#fd >= 0 && handleCaps() & HandleCap.Signal ? SIGNAL_SYSCALL : 'kill';
+    throw new ProcessError(err, syscall, { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
+  }
+
+  #unexpected(r: ExitResult): never {
+    this.#observe(r);
+    throw new UnexpectedExitError(this.#pid, r.status, `Process ${this.#pid} unexpectedly exited ${describeStatus(r.status)} before it was killed`);
+  }
+
+  /**
+   * Signals the process group led by this process (`killpg(2)`): with a child started
+   * `detached: true` (its own group), this takes its children and grandchildren too
+   * (icommandlib's kill). Works after the leader exited while members remain (a group id is
+   * never reused while the group exists); refuses (ESRCH) when the leader's pid now belongs to a
+   * different process that leads a group of its own. POSIX only: ENOSYS on Windows.
+   *
+   * @throws ProcessError `ESRCH` (no such group), `EPERM`, `ENOSYS`; TypeError for a bad signal.
+   */
+  killGroup(signal: SignalLike = 'SIGTERM'): void {
+    const sig = toSignal(signal);
+    const pid = this.#pid;
+    if (this.#closed) throw closedError(pid);
+    const exit = this.#observed ?? this.#check();
+    if (exit && this.#start !== null) {
+      const now = native.processStartTime(pid);
+      if (now !== null && now !== this.#start) throw new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) });
+    }
+    const err = native.killpg(pid, sig);
+    if (err !== 0) throw new ProcessError(err, 'killpg', { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
+  }
+
+  /**
+   * Kills the process and all its descendants with `killTree` (freeze, re-scan, signal; see
+   * `lib/tree.ts`). Same exit rules as {@link kill}: an unobserved earlier exit rejects with
+   * `UnexpectedExitError`, an observed one with `AlreadyExitedError`.
+   */
+  async killTree(signal: SignalLike = 'SIGTERM', options?: KillTreeOptions): Promise<KillTreeResult> {
+    toSignal(signal);
+    const pid = this.#pid;
+    if (this.#closed) throw closedError(pid);
+    if (this.#observed) throw new AlreadyExitedError(pid, this.#observed.status);
+    const before = this.#check();
+    if (before) this.#unexpected(before);
+    return treeKill(pid, signal, options);
+  }
+
+  /**
+   * Resolves once the process has exited (a zombie counts), with its status when it can be
+   * known; never reaps. Event-driven: a pidfd polled by libuv (Linux), kqueue (macOS), a wait
+   * handle (Windows); backoff polling (1 ms doubling to 100 ms) only without those.
+   *
+   * @throws (rejects) `TimeoutError` after `timeout` ms; the AbortSignal's reason; TypeError /
+   *   RangeError for bad options; `ERR_PROCESS_HANDLE_CLOSED` when the handle is closed meanwhile.
+   */
+  wait(options?: WaitForExitOptions): Promise<ExitResult> {
+    let o: WaitForExitOptions;
+    try {
+      o = readWaitOptions(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#waitChecked(o);
+  }
+
+  /**
+   * A promise of the exit (the same promise on every access), like Bun's `subprocess.exited`.
+   * Accessing it starts watching and keeps the event loop alive until the process exits or the
+   * handle is closed (then it rejects with `ERR_PROCESS_HANDLE_CLOSED`; that rejection is
+   * pre-handled, so an ignored `exited` never raises an unhandled rejection).
+   */
+  get exited(): Promise<ExitResult> {
+    if (!this.#exited) {
+      if (this.#closed) {
+        this.#exited = Promise.reject(closedError(this.#pid));
+      } else {
+        const s = this.#acquire();
+        this.#exited = s.promise.then((r) => {
+          this.#release();
+          this.#observe(r);
+          return r;
+        });
+      }
+      this.#exited.catch(() => {});
+    }
+    return this.#exited;
+  }
+
+  #waitChecked(o: WaitForExitOptions): Promise<ExitResult> {
+    if (o.signal?.aborted) return Promise.reject(o.signal.reason);
+    if (this.#closed) return Promise.reject(closedError(this.#pid));
+    let now: ExitResult | null;
+    try {
+      now = this.#check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (now) {
+      this.#observe(now);
+      return Promise.resolve(now);
+    }
+    const s = this.#acquire();
+    return new Promise<ExitResult>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const finish = (): void => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+        this.#release();
+      };
+      const onAbort = (): void => {
+        if (done) return;
+        finish();
+        reject(o.signal!.reason);
+      };
+      // setTimeout cannot wait longer than 2^31-1 ms; longer timeouts wait without limit.
+      if (o.timeout !== undefined && o.timeout <= 0x7fffffff) {
+        timer = setTimeout(() => {
+          if (done) return;
+          finish();
+          reject(new TimeoutError(o.timeout!, this.#pid));
+        }, o.timeout);
+      }
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      s.promise.then(
+        (r) => {
+          if (done) return;
+          finish();
+          this.#observe(r);
+          resolve(r);
+        },
+        (e: unknown) => {
+          if (done) return;
+          finish();
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** One exit watch per handle, shared by every waiter (libuv allows one poll handle per fd). */
+  #acquire(): Shared {
+    this.#refs++;
+    if (this.#shared && !this.#shared.settled) return this.#shared;
+    let resolveP!: (r: ExitResult) => void;
+    let rejectP!: (e: unknown) => void;
+    const promise = new Promise<ExitResult>((res, rej) => {
+      resolveP = res;
+      rejectP = rej;
+    });
+    promise.catch(() => {});
+    const shared: Shared = { promise, settled: false, cancel: () => {}, fail: (e) => rejectP(e) };
+    this.#shared = shared;
+    const settle = (fn: () => void): void => {
+      if (shared.settled) return;
+      shared.settled = true;
+      fn();
+    };
+    const onExit = (): void => {
+      let r: ExitResult | null;
+      try {
+        r = this.#closed ? null : this.#check();
+      } catch (e) {
+        settle(() => rejectP(e));
+        return;
+      }
+      if (r) {
+        const res = r;
+        settle(() => resolveP(res));
+      } else if (!this.#closed) {
+        arm();
+      }
+    };
+    const caps = handleCaps();
+    const arm = (): void => {
+      const canWatchFd = this.#fd >= 0 && caps & HandleCap.WatchFd;
+      const canWatchPid = this.#fd < 0 && caps & HandleCap.WatchPid;
+      if (canWatchFd || canWatchPid) {
+        const [err, id] = native.watchExit(this.#fd, this.#pid, () => {
+          shared.cancel = () => {};
+          onExit();
+        });
+        if (err === 0) {
+          shared.cancel = () => {
+            native.watchCancel(id);
+          };
+          return;
+        }
+        // kqueue refuses a pid that is already gone: that is an exit.
+        if (err === ESRCH) {
+          queueMicrotask(onExit);
+          return;
+        }
+      }
+      // Last resort: backoff polling, 1 ms doubling to 100 ms.
+      let delay = 1;
+      let timer: NodeJS.Timeout;
+      const tick = (): void => {
+        let r: ExitResult | null;
+        try {
+          r = this.#check();
+        } catch (e) {
+          settle(() => rejectP(e));
+          return;
+        }
+        if (r) {
+          const res = r;
+          settle(() => resolveP(res));
+          return;
+        }
+        delay = Math.min(delay * 2, 100);
+        timer = setTimeout(tick, delay);
+      };
+      timer = setTimeout(tick, delay);
+      shared.cancel = () => clearTimeout(timer);
+    };
+    arm();
+    return shared;
+  }
+
+  #release(): void {
+    if (--this.#refs > 0) return;
+    this.#refs = 0;
+    const s = this.#shared;
+    if (s && !s.settled) {
+      s.settled = true;
+      s.cancel();
+      this.#shared = undefined;
+    }
+  }
+
+  /**
+   * Stops every watch, rejects pending waits (`ERR_PROCESS_HANDLE_CLOSED`) and closes the
+   * pidfd/HANDLE. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const s = this.#shared;
+    this.#shared = undefined;
+    this.#refs = 0;
+    if (s && !s.settled) {
+      s.cancel();
+      s.settled = true;
+      s.fail(closedError(this.#pid));
+    }
+    if (this.#fd >= 0) {
+      registry.unregister(this);
+      native.handleClose(this.#fd);
+      this.#fd = -1;
+    }
+  }
+
+  /** `using h = ProcessHandle.open(pid)` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** @internal Validates `{ timeout, signal }`. */
+export function readWaitOptions(options: unknown): WaitForExitOptions & { signal: AbortSignal | undefined } {
+  const o = checkOptions<WaitForExitOptions>(options);
+  return { timeout: checkTimeout(o.timeout, 'options.timeout'), signal: checkAbortSignal(o.signal, 'options.signal') };
+}

@@ -1,0 +1,601 @@
+/**
+ * Process trees without `ps`: {@link snapshot}, {@link descendants}, {@link processTree} and the
+ * freeze-then-kill {@link killTree}.
+ *
+ * The process list is read natively — `/proc/<pid>/stat` on Linux, `sysctl(KERN_PROC_ALL)` on
+ * macOS, a Toolhelp32 snapshot on Windows — and the tree is built here, in one pass over flat
+ * columns. Nothing spawns `ps`, `pgrep`, `wmic`, `taskkill` or a shell.
+ *
+ * **The pid-reuse rule.** A process is linked to its parent only if it started no earlier than
+ * that parent (start times compared at the platform's resolution: a clock tick on Linux,
+ * microseconds on macOS, 100 ns on Windows). A recycled parent pid therefore never pulls an
+ * unrelated older process into a tree — the flaw vscode-windows-process-tree has.
+ *
+ * @packageDocumentation
+ */
+import { argTypeError, errnoNumber, ProcessError } from './errors';
+import { native, type TreeColumns } from './native';
+import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
+import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
+
+const ESRCH = errnoNumber('ESRCH') ?? 3;
+const IS_WINDOWS = process.platform === 'win32';
+/** Platforms with SIGSTOP/SIGCONT and process groups. */
+const HAS_JOB_CONTROL = !IS_WINDOWS;
+const STATE_ZOMBIE = 0x5a; // 'Z'
+const STATE_DEAD = 0x58; // 'X'
+
+const SNAPSHOT_SYSCALL = IS_WINDOWS ? 'CreateToolhelp32Snapshot' : process.platform === 'darwin' ? 'sysctl' : 'opendir';
+
+/** One process of a {@link snapshot}. */
+export interface ProcessInfo {
+  /** Process id. */
+  readonly pid: number;
+  /** Parent process id as the OS reports it (on Windows it may name a parent that has exited). */
+  readonly ppid: number;
+  /** Process group id (0 on Windows, which has none). */
+  readonly pgid: number;
+  /** Session id (0 on Windows). */
+  readonly sid: number;
+  /**
+   * When the process started, in milliseconds since the Unix epoch; `NaN` when unknown (Windows
+   * processes the caller may not open). Linux: boot time + `/proc/<pid>/stat` field 22, so the
+   * resolution is one clock tick (10 ms) and boot-time drift applies. macOS: µs. Windows: 100 ns.
+   */
+  readonly startTime: number;
+  /** The short command name (`comm` on Linux/macOS, the image name on Windows). */
+  readonly name: string;
+  /**
+   * A one-letter state as `/proc` spells it: `'R'`, `'S'`, `'D'`, `'T'` (stopped), `'Z'`
+   * (zombie), ... Windows reports `'R'` for every listed process.
+   */
+  readonly state: string;
+}
+
+/** A node of {@link processTree}: a process and the processes it started, oldest first. */
+export interface ProcessTreeNode extends ProcessInfo {
+  readonly children: ProcessTreeNode[];
+}
+
+/** One member the kill could not signal, and why. */
+export interface KillTreeFailure {
+  /** The pid, or the process group id for a failed `killpg` (then `group` is true). */
+  readonly pid: number;
+  /** True when this is the `killpg` of the root's group. */
+  readonly group: boolean;
+  /** The OS error (`EPERM`, ...). ESRCH never appears: a member that exits mid-walk is expected. */
+  readonly error: ProcessError;
+}
+
+/** What {@link killTree} did. */
+export interface KillTreeResult {
+  /** The root pid asked for. */
+  readonly pid: number;
+  /** The signal delivered (its name, or its number when it has none). */
+  readonly signal: string | number;
+  /** Every member that received the signal, top-down (parents before their children). */
+  readonly signalled: number[];
+  /** The root's process group, when it was also signalled with killpg(2); otherwise null. */
+  readonly group: number | null;
+  /** Members (or the group) that could not be signalled for a reason other than being gone. */
+  readonly failed: KillTreeFailure[];
+  /** How many process-list snapshots the walk took (2 when nothing forked during the kill). */
+  readonly scans: number;
+  /**
+   * Whether every member was seen dead (zombies count): `true` when the wait ended with all of
+   * them gone, `false` when a numeric `wait` ran out first, `null` when not waiting.
+   */
+  readonly dead: boolean | null;
+  /** The members still alive when a numeric `wait` ran out (empty otherwise). */
+  readonly survivors: number[];
+  /** Milliseconds from the call until it resolved. */
+  readonly elapsedMs: number;
+}
+
+/** Options of {@link killTree}. */
+export interface KillTreeOptions {
+  /**
+   * Resolve only once every member is dead (zombies count as dead): `true` waits without limit,
+   * a number waits at most that many milliseconds and then resolves with `dead: false` and the
+   * `survivors`. Default `false`: resolve as soon as the signal is delivered — a member that
+   * catches or ignores the signal would otherwise keep the promise pending forever.
+   */
+  wait?: boolean | number;
+  /** Signal the root itself too (default `true`). With `false` only its descendants are signalled. */
+  includeRoot?: boolean;
+  /**
+   * Also take the root's process group when the root leads one (pgid == pid) and it is not the
+   * caller's own group (default `true`; POSIX only).
+   */
+  group?: boolean;
+  /** Aborts the wait (the promise rejects with the signal's reason); checked before anything is sent. */
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table: one snapshot, indexed, with parent -> children links under the start-time rule.
+
+/** @internal A snapshot's columns plus a pid index and child lists (linked lists in arrays). */
+export class ProcessTable {
+  readonly cols: TreeColumns;
+  readonly size: number;
+  /** pid -> row */
+  readonly index: Map<number, number>;
+  /** head[row] = first child row, next[row] = next sibling row; -1 ends a list. */
+  readonly head: Int32Array;
+  readonly next: Int32Array;
+
+  constructor(cols: TreeColumns) {
+    this.cols = cols;
+    const n = (this.size = cols.pid.length);
+    const { pid, ppid, start } = cols;
+    const index = (this.index = new Map<number, number>());
+    for (let i = 0; i < n; i++) index.set(pid[i], i);
+    const head = (this.head = new Int32Array(n).fill(-1));
+    const next = (this.next = new Int32Array(n).fill(-1));
+    // Iterate backwards so each child list ends up in snapshot (pid) order.
+    for (let i = n - 1; i >= 0; i--) {
+      const p = index.get(ppid[i]);
+      // start[i] >= start[p] is false for NaN: an unknown start time never links.
+      if (p !== undefined && p !== i && start[i] >= start[p]) {
+        next[i] = head[p];
+        head[p] = i;
+      }
+    }
+  }
+
+  /** The row of `pid`, or -1. */
+  row(pid: number): number {
+    return this.index.get(pid) ?? -1;
+  }
+}
+
+/** @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read. */
+export function readTable(withNames: boolean): ProcessTable {
+  const cols = native.treeSnapshot(withNames);
+  if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
+  return new ProcessTable(cols);
+}
+
+function infoOf(t: ProcessTable, i: number): ProcessInfo {
+  const c = t.cols;
+  return {
+    pid: c.pid[i],
+    ppid: c.ppid[i],
+    pgid: c.pgid[i],
+    sid: c.sid[i],
+    startTime: c.startBaseMs + c.start[i] * c.startUnitMs,
+    name: c.name ? c.name[i] : '',
+    state: String.fromCharCode(c.state[i]),
+  };
+}
+
+/**
+ * Every process the caller can see, as a flat list ordered by pid: `{ pid, ppid, pgid, sid,
+ * startTime, name, state }`.
+ *
+ * Linux reads `/proc/<pid>/stat` for each process (a process that exits during the read is left
+ * out); macOS uses `sysctl(KERN_PROC_ALL)` (+ `getsid(2)`); Windows a Toolhelp32 snapshot plus
+ * `GetProcessTimes` for the creation time (pgid and sid are 0 there). Never spawns `ps`.
+ *
+ * @throws ProcessError when the process list itself cannot be read (`syscall` `'opendir'`,
+ *   `'sysctl'` or `'CreateToolhelp32Snapshot'`).
+ * @example
+ * ```ts
+ * const nodes = snapshot().filter((p) => p.name === 'node');
+ * ```
+ */
+export function snapshot(): ProcessInfo[] {
+  const t = readTable(true);
+  const out: ProcessInfo[] = new Array(t.size);
+  for (let i = 0; i < t.size; i++) out[i] = infoOf(t, i);
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+/** Rows of every descendant of row `r`, breadth-first (parents before their children). */
+function descendantRows(t: ProcessTable, r: number): number[] {
+  const out: number[] = [];
+  const seen = new Uint8Array(t.size);
+  seen[r] = 1;
+  let frontier = [r];
+  while (frontier.length > 0) {
+    const nextFrontier: number[] = [];
+    for (const p of frontier) {
+      for (let c = t.head[p]; c !== -1; c = t.next[c]) {
+        if (seen[c]) continue;
+        seen[c] = 1;
+        out.push(c);
+        nextFrontier.push(c);
+      }
+    }
+    frontier = nextFrontier;
+  }
+  return out;
+}
+
+/**
+ * The pids of every descendant of `pid` (children, grandchildren, ...), breadth-first: a parent
+ * always comes before its children. The root itself is not included; an unknown pid gives `[]`.
+ * Zombies are included (they are still the kernel's children).
+ *
+ * Linux reads the kernel's own child lists (`/proc/<pid>/task/<tid>/children`, so only the
+ * tree's members are read) where the kernel has them (CONFIG_PROC_CHILDREN), and a full `/proc`
+ * scan otherwise; macOS uses `proc_listchildpids(3)`; Windows a Toolhelp32 snapshot with
+ * creation-time checks (Windows never reparents, so a child whose parent exited is still linked
+ * to that parent's pid and still found). A child is linked only if it started after its parent.
+ *
+ * @throws TypeError/RangeError for a bad pid; ProcessError when the process list cannot be read.
+ * @example
+ * ```ts
+ * const child = spawn('sh', ['-c', 'sleep 100 & sleep 100']);
+ * descendants(child.pid!); // [12346, 12347]
+ * ```
+ */
+export function descendants(pid: number): number[] {
+  const p = checkPid(pid);
+  const fast = native.treeChildren(p);
+  if (fast !== null) return Array.from(fast);
+  return scanDescendants(p);
+}
+
+/**
+ * @internal {@link descendants} through a full process-list snapshot, the path taken where the
+ * kernel keeps no child lists (tested and benchmarked on its own).
+ */
+export function scanDescendants(pid: number): number[] {
+  const p = checkPid(pid);
+  const t = readTable(false);
+  const r = t.row(p);
+  if (r === -1) return [];
+  const rows = descendantRows(t, r);
+  const out: number[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = t.cols.pid[rows[i]];
+  return out;
+}
+
+/**
+ * The tree rooted at `pid` as nested nodes (`{ ...ProcessInfo, children }`, children oldest
+ * first), or `null` when no such process is visible. Same sources and start-time rule as
+ * {@link descendants}; one snapshot, so the tree is consistent with itself.
+ *
+ * @throws TypeError/RangeError for a bad pid; ProcessError when the process list cannot be read.
+ */
+export function processTree(pid: number): ProcessTreeNode | null {
+  const p = checkPid(pid);
+  const t = readTable(true);
+  const r = t.row(p);
+  if (r === -1) return null;
+  const seen = new Uint8Array(t.size);
+  const build = (i: number): ProcessTreeNode => {
+    seen[i] = 1;
+    const kids: number[] = [];
+    for (let c = t.head[i]; c !== -1; c = t.next[c]) if (!seen[c]) kids.push(c);
+    kids.sort((a, b) => t.cols.start[a] - t.cols.start[b] || t.cols.pid[a] - t.cols.pid[b]);
+    // Mark first so a (pathological) cycle cannot recurse forever.
+    for (const c of kids) seen[c] = 1;
+    return { ...infoOf(t, i), children: kids.map(build) };
+  };
+  return build(r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// killTree
+
+interface Walk {
+  readonly root: number;
+  readonly self: number;
+  /** The root's group to take as a whole (0: none). */
+  readonly group: number;
+  /** Every member ever found: pid -> raw start time (dead ones stay, for Windows' stale links). */
+  readonly known: Map<number, number>;
+  /** Members in discovery order: top-down. */
+  readonly order: number[];
+  readonly starts: number[];
+}
+
+/**
+ * The members of `t` not yet in `w.known`, top-down. Seeds: the root, the group's members, and
+ * every known member still present (a member whose parent died was reparented, but its own
+ * new children must still be found). A row whose parent pid is a known member that has exited
+ * is a seed too (Windows keeps such stale links), provided it started after that member and is
+ * not the child of a newer process that reused the pid.
+ */
+function freshMembers(t: ProcessTable, w: Walk): number[] {
+  const { pid, ppid, pgid, start } = t.cols;
+  const n = t.size;
+  const seen = new Uint8Array(n);
+  const queue: number[] = [];
+  const fresh: number[] = [];
+  const visit = (i: number): void => {
+    if (seen[i]) return;
+    seen[i] = 1;
+    const p = pid[i];
+    // The caller is never a member, and the walk does not descend through it — unless it is the
+    // root itself (then its descendants are the tree, and it is skipped when signalling).
+    if (p === w.self && p !== w.root) return;
+    queue.push(i);
+    const s = w.known.get(p);
+    if (s === undefined || (s !== start[i] && !(Number.isNaN(s) && Number.isNaN(start[i])))) fresh.push(i);
+  };
+  const r = t.row(w.root);
+  if (r !== -1) {
+    const s = w.known.get(w.root);
+    // The root recycled since the first scan is not the root any more.
+    if (s === undefined || s === start[r] || Number.isNaN(s)) visit(r);
+  }
+  for (let i = 0; i < n; i++) {
+    const p = pid[i];
+    if (w.group !== 0 && pgid[i] === w.group) {
+      visit(i);
+      continue;
+    }
+    const s = w.known.get(p);
+    if (s !== undefined && s === start[i]) {
+      visit(i);
+      continue;
+    }
+    // A stale parent link to an exited member (Windows): the parent pid is no longer (or no
+    // longer the same) process, the child started after the member did, and before any newer
+    // holder of that pid.
+    const ps = w.known.get(ppid[i]);
+    if (ps !== undefined && start[i] >= ps) {
+      const pr = t.row(ppid[i]);
+      if (pr === -1 || (start[pr] !== ps && start[i] < start[pr])) visit(i);
+    }
+  }
+  for (let q = 0; q < queue.length; q++) {
+    for (let c = t.head[queue[q]]; c !== -1; c = t.next[c]) visit(c);
+  }
+  return fresh;
+}
+
+function addMembers(t: ProcessTable, w: Walk, rows: number[]): Int32Array {
+  const pids = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    const p = t.cols.pid[i];
+    pids[k] = p;
+    if (!w.known.has(p)) {
+      w.order.push(p);
+      w.starts.push(t.cols.start[i]);
+    } else {
+      // A recycled pid that joined the tree afresh: keep it once, with its new start time.
+      const at = w.order.indexOf(p);
+      w.starts[at] = t.cols.start[i];
+    }
+    w.known.set(p, t.cols.start[i]);
+  }
+  return pids;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * @internal Waits until every (pid, raw start) is gone, a zombie, or recycled. Resolves with the
+ * pids still alive when `timeout` (ms, Infinity for none) ran out; rejects with the abort reason.
+ */
+export async function waitGone(pids: readonly number[], starts: readonly number[], timeout: number, signal?: AbortSignal): Promise<number[]> {
+  let P = Int32Array.from(pids);
+  let S = Float64Array.from(starts);
+  let out = new Uint8Array(P.length);
+  const deadline = performance.now() + timeout;
+  let delay = 1;
+  for (;;) {
+    if (signal?.aborted) throw signal.reason;
+    const alive = P.length === 0 ? 0 : native.treeStates(P, S, out);
+    if (alive === 0) return [];
+    if (alive < P.length) {
+      // Keep polling only the living.
+      const np = new Int32Array(alive);
+      const ns = new Float64Array(alive);
+      let k = 0;
+      for (let i = 0; i < P.length; i++) {
+        if (out[i] !== 0 && out[i] !== STATE_ZOMBIE && out[i] !== STATE_DEAD) {
+          np[k] = P[i];
+          ns[k++] = S[i];
+        }
+      }
+      P = np;
+      S = ns;
+      out = new Uint8Array(alive);
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) return Array.from(P);
+    await sleep(Math.min(delay, left), signal);
+    delay = Math.min(delay * 2, 25);
+  }
+}
+
+interface ParsedOptions {
+  wait: number | null;
+  includeRoot: boolean;
+  group: boolean;
+  signal: AbortSignal | undefined;
+}
+
+function parseOptions(options: unknown): ParsedOptions {
+  const o = checkOptions<KillTreeOptions>(options);
+  let wait: number | null = null;
+  if (o.wait === true) wait = Infinity;
+  else if (typeof o.wait === 'number') wait = checkTimeout(o.wait, 'options.wait') ?? null;
+  else if (o.wait !== undefined && o.wait !== false) throw argTypeError('options.wait', 'of type boolean or number', o.wait);
+  return {
+    wait,
+    includeRoot: checkBoolean(o.includeRoot, 'options.includeRoot') ?? true,
+    group: checkBoolean(o.group, 'options.group') ?? true,
+    signal: checkAbortSignal(o.signal, 'options.signal'),
+  };
+}
+
+/**
+ * Kills a whole process tree: `pid` and every descendant, found natively and linked by the
+ * start-time rule, plus — when `pid` leads its own process group (pgid == pid) that is not the
+ * caller's — every process still in that group (orphans whose middle parent exited but that
+ * kept the group) and their descendants.
+ *
+ * **Freeze-then-kill** (Linux, macOS): the group (killpg) and then every member, top-down, get
+ * SIGSTOP, so no member can fork while the walk runs; the list is re-read until a scan finds no
+ * new member (children forked just before their parent froze); then the signal goes to every
+ * member (and the group), and finally SIGCONT to every member unless the signal was SIGKILL or
+ * a stop signal — so a SIGTERM'd process runs its handler. Nothing escapes a parent that keeps
+ * forking, a middle parent that exits mid-walk, or a child that called setsid(2) (it is still
+ * a child). Signal 0 only probes: no freezing.
+ *
+ * **Windows**: no SIGSTOP. Members are terminated (`TerminateProcess`, exit code 1, for
+ * SIGKILL/SIGTERM/SIGINT; other signals fail with ENOSYS) top-down as each scan finds them, until
+ * a scan finds no new one. Windows keeps a dead parent's pid as the child's parent id, so
+ * orphans are still reached — but only when they started after that parent (pid reuse).
+ *
+ * **Never signalled**: the caller itself (nor does the walk descend through it, unless it is
+ * the root) and the caller's own process group (no killpg of it; members inside it are still
+ * signalled one by one).
+ *
+ * **The limit**: a process that both left the group (setsid/setpgid) *and* was orphaned before
+ * the call (its parent exited, so it was reparented to init or a subreaper) has no link left to
+ * the tree — it is out of reach without a {@link https://man7.org/linux/man-pages/man7/cgroups.7.html cgroup}
+ * or Job Object (`Job`, a later issue).
+ *
+ * @param pid the root (1 .. 2^31-1).
+ * @param signal a name or number (default `'SIGTERM'`), as {@link toSignal} accepts.
+ * @param options `wait` (default false: resolve once signalled; true: until every member is dead;
+ *   a number: at most that many ms), `includeRoot` (default true), `group` (default true),
+ *   `signal` (an AbortSignal for the wait).
+ * @returns what was signalled (top-down), the group, per-pid failures (ESRCH is never a failure:
+ *   a member that exits during the walk is expected), scans, and — when waiting — `dead` and
+ *   `survivors`.
+ * @throws (rejects) TypeError/RangeError for bad arguments before anything is sent;
+ *   ProcessError `ESRCH` (`syscall: 'kill'`) when neither the root nor any member of its group
+ *   exists; ProcessError when the process list cannot be read; the AbortSignal's reason.
+ * @example
+ * ```ts
+ * const r = await killTree(server.pid!, 'SIGTERM', { wait: 5000 });
+ * if (!r.dead) await killTree(server.pid!, 'SIGKILL', { wait: true });
+ * ```
+ */
+export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', options?: KillTreeOptions): Promise<KillTreeResult> {
+  const t0 = performance.now();
+  const root = checkPid(pid);
+  const sig = toSignal(signal);
+  const opts = parseOptions(options);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  const shown = displaySignal(sig);
+  const self = process.pid;
+
+  let t = readTable(false);
+  let scans = 1;
+  const rootRow = t.row(root);
+  let group = 0;
+  if (HAS_JOB_CONTROL && opts.group) {
+    const selfRow = t.row(self);
+    const selfPgid = selfRow === -1 ? 0 : t.cols.pgid[selfRow];
+    let leads = rootRow !== -1 && t.cols.pgid[rootRow] === root;
+    // A leader that has exited (and been reaped) leaves its group id behind while members
+    // remain; a pid is never reused while a group of that id exists, so these are its group.
+    if (rootRow === -1) leads = t.cols.pgid.includes(root);
+    if (leads && root !== selfPgid) group = root;
+  }
+  if (rootRow === -1 && group === 0) throw new ProcessError(ESRCH, 'kill', { pid: root, signal: shown });
+
+  const w: Walk = { root, self, group, known: new Map(), order: [], starts: [] };
+  const freeze = HAS_JOB_CONTROL && sig !== 0;
+  const failed: KillTreeFailure[] = [];
+  const signalled: number[] = [];
+  const spare = (p: number): boolean => p === self || (p === root && !opts.includeRoot);
+  const deliver = (pids: Int32Array): void => {
+    const targets = pids.filter((p) => !spare(p));
+    if (targets.length === 0) return;
+    const errs = new Int32Array(targets.length);
+    native.killMany(targets, sig, errs);
+    let win32: number | undefined;
+    for (let k = 0; k < targets.length; k++) {
+      const e = errs[k];
+      if (e === 0) signalled.push(targets[k]);
+      // ESRCH: it exited during the walk — expected, and exactly what a kill wants.
+      else if (e !== ESRCH) {
+        win32 ??= native.lastWin32Error();
+        failed.push({ pid: targets[k], group: false, error: new ProcessError(e, 'kill', { pid: targets[k], signal: shown, win32 }) });
+      }
+    }
+  };
+
+  if (freeze) {
+    // One syscall freezes the whole group, orphans included, before the walk even starts.
+    if (group !== 0) native.killpg(group, SIG.STOP);
+    for (;;) {
+      const fresh = freshMembers(t, w);
+      if (fresh.length === 0) break;
+      const pids = addMembers(t, w, fresh);
+      // Top-down: a parent is stopped before its children, so it cannot add more behind us.
+      // Failures are ignored here; the real signal below reports them.
+      native.killMany(pids.filter((p) => p !== self), SIG.STOP, new Int32Array(pids.length));
+      t = readTable(false);
+      scans++;
+    }
+    deliver(Int32Array.from(w.order));
+  } else {
+    for (;;) {
+      const fresh = freshMembers(t, w);
+      if (fresh.length === 0) break;
+      deliver(addMembers(t, w, fresh));
+      // Signal 0 probes once; Windows re-scans for children started before their parent died.
+      if (sig === 0) break;
+      t = readTable(false);
+      scans++;
+    }
+  }
+
+  let groupSignalled = false;
+  if (group !== 0 && opts.includeRoot) {
+    const e = native.killpg(group, sig);
+    if (e === 0) groupSignalled = true;
+    else if (e !== ESRCH) failed.push({ pid: group, group: true, error: new ProcessError(e, 'killpg', { pid: group, signal: shown }) });
+  }
+
+  if (freeze) {
+    const info = signalInfo(sig);
+    const resumeAll = sig !== SIG.KILL && info.action !== 'stop';
+    // SIGCONT discards pending stop signals, so it is skipped after a stop signal; after SIGKILL
+    // nothing is left to resume — except a spared root, which was frozen with the rest.
+    const resume = resumeAll ? w.order.filter((p) => p !== self) : w.order.filter((p) => p !== self && spare(p));
+    if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+    if (group !== 0 && (resumeAll || !opts.includeRoot)) native.killpg(group, SIG.CONT);
+  }
+
+  let dead: boolean | null = null;
+  let survivors: number[] = [];
+  if (opts.wait !== null) {
+    const pids: number[] = [];
+    const starts: number[] = [];
+    for (let k = 0; k < w.order.length; k++) {
+      if (spare(w.order[k])) continue;
+      pids.push(w.order[k]);
+      starts.push(w.starts[k]);
+    }
+    survivors = await waitGone(pids, starts, opts.wait, opts.signal);
+    dead = survivors.length === 0;
+  }
+  return {
+    pid: root,
+    signal: shown,
+    signalled,
+    group: groupSignalled ? group : null,
+    failed,
+    scans,
+    dead,
+    survivors,
+    elapsedMs: performance.now() - t0,
+  };
+}

@@ -1,0 +1,175 @@
+// Process-tree reads on macOS, for lib/tree.ts: a flat snapshot from sysctl(KERN_PROC_ALL), a
+// children walk through proc_listchildpids(3), and a batch liveness check through
+// proc_pidinfo(PROC_PIDTBSDINFO) keyed by start time. Not compiled on this project's Linux CI;
+// written against the macOS SDK headers (<sys/sysctl.h>, <libproc.h>).
+#include <errno.h>
+#include <libproc.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/proc.h>
+#include <sys/proc_info.h>
+#include <sys/sysctl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "native.h"
+
+namespace procsig {
+
+namespace {
+
+template <typename T>
+T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
+  if (!v.IsTypedArray()) return nullptr;
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != type) return nullptr;
+  *length = ta.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+}
+
+// The /proc-style state letter for a BSD p_stat value.
+char StateLetter(int stat) {
+  switch (stat) {
+    case SIDL: return 'I';
+    case SRUN: return 'R';
+    case SSLEEP: return 'S';
+    case SSTOP: return 'T';
+    case SZOMB: return 'Z';
+    default: return '?';
+  }
+}
+
+// Start times are microseconds since the epoch (exact in a double until the year 2255).
+double Micros(int64_t sec, int64_t usec) {
+  return static_cast<double>(sec) * 1e6 + static_cast<double>(usec);
+}
+
+// Every process's kinfo_proc. The list can grow between the sizing call and the read, which
+// then fails with ENOMEM: retry with the new size plus headroom.
+int ReadAllProcs(std::vector<struct kinfo_proc>* out) {
+  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_ALL, 0};
+  for (int attempt = 0; attempt < 8; attempt++) {
+    size_t size = 0;
+    if (sysctl(mib, 4, nullptr, &size, nullptr, 0) != 0) return errno;
+    const size_t count = size / sizeof(struct kinfo_proc) + 64;
+    out->resize(count);
+    size = count * sizeof(struct kinfo_proc);
+    if (sysctl(mib, 4, out->data(), &size, nullptr, 0) == 0) {
+      out->resize(size / sizeof(struct kinfo_proc));
+      return 0;
+    }
+    if (errno != ENOMEM) return errno;
+  }
+  return ENOMEM;
+}
+
+}  // namespace
+
+Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  std::vector<struct kinfo_proc> procs;
+  const int err = ReadAllProcs(&procs);
+  if (err != 0) return Napi::Number::New(env, err);
+  const size_t n = procs.size();
+  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
+  Napi::Float64Array start = Napi::Float64Array::New(env, n);
+  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
+  Napi::Array name = Napi::Array::New(env, with_names ? n : 0);
+  for (size_t i = 0; i < n; i++) {
+    const struct kinfo_proc& kp = procs[i];
+    const pid_t p = kp.kp_proc.p_pid;
+    pid.Data()[i] = p;
+    ppid.Data()[i] = kp.kp_eproc.e_ppid;
+    pgid.Data()[i] = kp.kp_eproc.e_pgid;
+    // kinfo_proc carries only a kernel pointer to the session; getsid(2) gives its id. It fails
+    // (ESRCH) for a process that exited since the sysctl: report 0 then.
+    const pid_t s = getsid(p);
+    sid.Data()[i] = s < 0 ? 0 : s;
+    start.Data()[i] = Micros(kp.kp_proc.p_starttime.tv_sec, kp.kp_proc.p_starttime.tv_usec);
+    state.Data()[i] = static_cast<uint8_t>(StateLetter(kp.kp_proc.p_stat));
+    if (with_names) {
+      const char* comm = kp.kp_proc.p_comm;
+      name.Set(static_cast<uint32_t>(i), Napi::String::New(env, comm, strnlen(comm, sizeof kp.kp_proc.p_comm)));
+    }
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", pid);
+  out.Set("ppid", ppid);
+  out.Set("pgid", pgid);
+  out.Set("sid", sid);
+  out.Set("start", start);
+  out.Set("state", state);
+  if (with_names) out.Set("name", name);
+  out.Set("startUnitMs", Napi::Number::New(env, 0.001));
+  out.Set("startBaseMs", Napi::Number::New(env, 0));
+  return out;
+}
+
+Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "procsig native: treeChildren(pid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int32_t root = info[0].As<Napi::Number>().Int32Value();
+  std::vector<int32_t> queue{root};
+  std::unordered_set<int32_t> seen{root};
+  std::vector<pid_t> kids(64);
+  for (size_t i = 0; i < queue.size(); i++) {
+    int got = 0;
+    for (;;) {
+      // Returns the number of pids written. A full buffer may mean more children: grow, retry.
+      got = proc_listchildpids(queue[i], kids.data(), static_cast<int>(kids.size() * sizeof(pid_t)));
+      if (got < 0 || static_cast<size_t>(got) < kids.size()) break;
+      kids.resize(kids.size() * 2);
+    }
+    // A failure means the process exited during the walk (ESRCH); its children were reparented.
+    for (int k = 0; k < got; k++) {
+      if (kids[k] > 0 && seen.insert(kids[k]).second) queue.push_back(kids[k]);
+    }
+  }
+  const size_t n = queue.size() - 1;
+  Napi::Int32Array out = Napi::Int32Array::New(env, n);
+  if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
+  return out;
+}
+
+Napi::Value TreeStates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t np = 0;
+  size_t ns = 0;
+  size_t no = 0;
+  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
+  const double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
+  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
+  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
+    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t alive = 0;
+  for (size_t i = 0; i < np; i++) {
+    out[i] = 0;
+    struct proc_bsdinfo bi;
+    // proc_pidinfo returns the bytes written; anything short means the process is gone (or a
+    // zombie whose task is already torn down), which counts as dead either way.
+    if (proc_pidinfo(pids[i], PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) continue;
+    const double s = Micros(static_cast<int64_t>(bi.pbi_start_tvsec), static_cast<int64_t>(bi.pbi_start_tvusec));
+    if (!std::isnan(starts[i]) && s != starts[i]) continue;  // recycled pid
+    const char letter = StateLetter(static_cast<int>(bi.pbi_status));
+    out[i] = static_cast<uint8_t>(letter);
+    if (letter != 'Z') alive++;
+  }
+  return Napi::Number::New(env, alive);
+}
+
+}  // namespace procsig

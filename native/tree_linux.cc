@@ -1,0 +1,320 @@
+// Process-tree reads on Linux, for lib/tree.ts: a flat snapshot of every process read from
+// /proc/<pid>/stat, a children walk over /proc/<pid>/task/<tid>/children where the kernel has
+// those files (CONFIG_PROC_CHILDREN), and a batch liveness check keyed by start time.
+//
+// Nothing here decides anything: TypeScript links parents to children (start-time rule), walks
+// the tree and signals. Nothing here spawns a process.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "native.h"
+
+namespace procsig {
+
+namespace {
+
+// One /proc/<pid>/stat line, parsed.
+struct StatRow {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  int32_t pgid = 0;
+  int32_t sid = 0;
+  double start = 0;  // field 22, starttime: clock ticks since boot
+  char state = '?';
+  const char* name = nullptr;  // points into the read buffer
+  size_t name_len = 0;
+};
+
+// Reads a small /proc file (relative to dirfd) into buf, NUL-terminated. Returns the length, or
+// -1 with errno set. /proc files are generated on read, so one read() normally returns all of it;
+// the loop covers the rare short read.
+ssize_t ReadSmall(int dirfd, const char* path, char* buf, size_t cap) {
+  const int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = 0;
+  while (len < cap - 1) {
+    const ssize_t n = read(fd, buf + len, cap - 1 - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      close(fd);
+      errno = e;
+      return -1;
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  close(fd);
+  buf[len] = '\0';
+  return static_cast<ssize_t>(len);
+}
+
+// Parses "pid (comm) S ppid pgrp session tty tpgid flags ... starttime ...". comm may contain
+// spaces and parentheses, so the fields start after the *last* ')'.
+bool ParseStat(char* buf, StatRow* row) {
+  char* open_paren = strchr(buf, '(');
+  char* close_paren = strrchr(buf, ')');
+  if (open_paren == nullptr || close_paren == nullptr || close_paren < open_paren) return false;
+  if (close_paren[1] != ' ' || close_paren[2] == '\0') return false;
+  row->pid = static_cast<int32_t>(strtol(buf, nullptr, 10));
+  row->name = open_paren + 1;
+  row->name_len = static_cast<size_t>(close_paren - open_paren - 1);
+  row->state = close_paren[2];
+  const char* p = close_paren + 3;
+  // Fields 4 (ppid) to 22 (starttime), 1-based as in proc(5).
+  for (int field = 4; field <= 22; field++) {
+    char* end = nullptr;
+    const long long v = strtoll(p, &end, 10);
+    if (end == p) return false;
+    p = end;
+    switch (field) {
+      case 4: row->ppid = static_cast<int32_t>(v); break;
+      case 5: row->pgid = static_cast<int32_t>(v); break;
+      case 6: row->sid = static_cast<int32_t>(v); break;
+      case 22: row->start = static_cast<double>(v); break;
+      default: break;
+    }
+  }
+  return true;
+}
+
+bool AllDigits(const char* s) {
+  if (*s == '\0') return false;
+  for (; *s != '\0'; s++) {
+    if (*s < '0' || *s > '9') return false;
+  }
+  return true;
+}
+
+// Milliseconds per starttime tick, and the epoch time (ms) of tick 0: boot time from the
+// "btime" line of /proc/stat. Both are fixed for the life of the system, so read once.
+struct StartClock {
+  double unit_ms;
+  double base_ms;
+};
+
+StartClock ReadStartClock() {
+  StartClock c{NAN, NAN};
+  const long hz = sysconf(_SC_CLK_TCK);
+  if (hz > 0) c.unit_ms = 1000.0 / static_cast<double>(hz);
+  std::vector<char> buf(1 << 16);
+  if (ReadSmall(AT_FDCWD, "/proc/stat", buf.data(), buf.size()) > 0) {
+    const char* line = strstr(buf.data(), "\nbtime ");
+    if (line != nullptr) c.base_ms = static_cast<double>(strtoll(line + 7, nullptr, 10)) * 1000.0;
+  }
+  return c;
+}
+
+const StartClock& GetStartClock() {
+  static const StartClock clock = ReadStartClock();
+  return clock;
+}
+
+template <typename T>
+T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
+  if (!v.IsTypedArray()) return nullptr;
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != type) return nullptr;
+  *length = ta.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+}
+
+// Appends the pids listed in a children file ("12 345 678 ") to out. Returns false when the
+// file could not be read for a reason other than the task being gone.
+bool ReadChildren(int dirfd, const char* path, std::string* scratch, std::vector<int32_t>* out) {
+  const int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT || errno == ESRCH;
+  scratch->clear();
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // ESRCH: the thread exited between open and read; its children moved elsewhere and the
+      // caller's re-scan finds them.
+      const bool gone = errno == ESRCH;
+      close(fd);
+      return gone;
+    }
+    if (n == 0) break;
+    scratch->append(chunk, static_cast<size_t>(n));
+  }
+  close(fd);
+  const char* p = scratch->c_str();
+  for (;;) {
+    char* end = nullptr;
+    const long v = strtol(p, &end, 10);
+    if (end == p) break;
+    if (v > 0) out->push_back(static_cast<int32_t>(v));
+    p = end;
+  }
+  return true;
+}
+
+// Whether /proc/<pid>/task/<tid>/children exists on this kernel (CONFIG_PROC_CHILDREN); probed
+// once through /proc/thread-self, which every process has.
+bool HaveChildrenFiles() {
+  static const bool have = access("/proc/thread-self/children", R_OK) == 0;
+  return have;
+}
+
+}  // namespace
+
+Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  DIR* dir = opendir("/proc");
+  if (dir == nullptr) return Napi::Number::New(env, errno);
+  const int dfd = dirfd(dir);
+  std::vector<StatRow> rows;
+  rows.reserve(512);
+  std::string names;  // the comm strings, back to back; StatRow::name is re-pointed below
+  std::vector<size_t> name_offsets;
+  char path[sizeof(dirent::d_name) + 8];  // "<d_name>/stat"
+  char buf[1024];
+  errno = 0;
+  for (struct dirent* de = readdir(dir); de != nullptr; de = readdir(dir)) {
+    if (!AllDigits(de->d_name)) continue;
+    snprintf(path, sizeof path, "%s/stat", de->d_name);
+    // A process that exits between readdir() and open() is simply not part of the snapshot
+    // (ENOENT/ESRCH); anything else unreadable is skipped the same way, as ps(1) does.
+    if (ReadSmall(dfd, path, buf, sizeof buf) <= 0) continue;
+    StatRow row;
+    if (!ParseStat(buf, &row)) continue;
+    if (with_names) {
+      name_offsets.push_back(names.size());
+      names.append(row.name, row.name_len);
+    }
+    row.name = nullptr;
+    rows.push_back(row);
+    errno = 0;
+  }
+  const int read_errno = errno;
+  closedir(dir);
+  if (read_errno != 0 && rows.empty()) return Napi::Number::New(env, read_errno);
+
+  const size_t n = rows.size();
+  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
+  Napi::Float64Array start = Napi::Float64Array::New(env, n);
+  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
+  int32_t* pd = pid.Data();
+  int32_t* ppd = ppid.Data();
+  int32_t* pgd = pgid.Data();
+  int32_t* sd = sid.Data();
+  double* std_ = start.Data();
+  uint8_t* st = state.Data();
+  for (size_t i = 0; i < n; i++) {
+    pd[i] = rows[i].pid;
+    ppd[i] = rows[i].ppid;
+    pgd[i] = rows[i].pgid;
+    sd[i] = rows[i].sid;
+    std_[i] = rows[i].start;
+    st[i] = static_cast<uint8_t>(rows[i].state);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", pid);
+  out.Set("ppid", ppid);
+  out.Set("pgid", pgid);
+  out.Set("sid", sid);
+  out.Set("start", start);
+  out.Set("state", state);
+  if (with_names) {
+    Napi::Array name = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; i++) {
+      const size_t begin = name_offsets[i];
+      const size_t end = i + 1 < n ? name_offsets[i + 1] : names.size();
+      name.Set(static_cast<uint32_t>(i), Napi::String::New(env, names.data() + begin, end - begin));
+    }
+    out.Set("name", name);
+  }
+  const StartClock& clock = GetStartClock();
+  out.Set("startUnitMs", Napi::Number::New(env, clock.unit_ms));
+  out.Set("startBaseMs", Napi::Number::New(env, clock.base_ms));
+  return out;
+}
+
+Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "procsig native: treeChildren(pid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // Without the children files the only way is the full scan, which TypeScript does itself.
+  if (!HaveChildrenFiles()) return env.Null();
+  const int32_t root = info[0].As<Napi::Number>().Int32Value();
+  std::vector<int32_t> queue{root};
+  std::unordered_set<int32_t> seen{root};
+  std::vector<int32_t> found;
+  std::string scratch;
+  char path[64];
+  for (size_t i = 0; i < queue.size(); i++) {
+    snprintf(path, sizeof path, "/proc/%d/task", queue[i]);
+    DIR* tasks = opendir(path);
+    if (tasks == nullptr) continue;  // exited during the walk: its children were reparented
+    const int tfd = dirfd(tasks);
+    for (struct dirent* de = readdir(tasks); de != nullptr; de = readdir(tasks)) {
+      if (!AllDigits(de->d_name)) continue;
+      char child_path[sizeof de->d_name + 16];
+      snprintf(child_path, sizeof child_path, "%s/children", de->d_name);
+      found.clear();
+      if (!ReadChildren(tfd, child_path, &scratch, &found)) continue;
+      // The kernel lists a task's current children, so no start-time check is needed; the set
+      // only guards against a pid recycled mid-walk showing up twice.
+      for (int32_t c : found) {
+        if (seen.insert(c).second) queue.push_back(c);
+      }
+    }
+    closedir(tasks);
+  }
+  const size_t n = queue.size() - 1;
+  Napi::Int32Array out = Napi::Int32Array::New(env, n);
+  if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
+  return out;
+}
+
+Napi::Value TreeStates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t np = 0;
+  size_t ns = 0;
+  size_t no = 0;
+  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
+  const double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
+  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
+  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
+    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t alive = 0;
+  char path[64];
+  char buf[1024];
+  for (size_t i = 0; i < np; i++) {
+    out[i] = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+    if (ReadSmall(AT_FDCWD, path, buf, sizeof buf) <= 0) continue;  // gone
+    StatRow row;
+    if (!ParseStat(buf, &row)) continue;
+    // A different start time means the pid was recycled: the process asked about is gone.
+    if (!std::isnan(starts[i]) && row.start != starts[i]) continue;
+    out[i] = static_cast<uint8_t>(row.state);
+    if (row.state != 'Z' && row.state != 'X') alive++;
+  }
+  return Napi::Number::New(env, alive);
+}
+
+}  // namespace procsig

@@ -1,0 +1,178 @@
+// Process-tree reads on Windows, for lib/tree.ts: a flat snapshot from a Toolhelp32 process
+// snapshot with each process's creation time (GetProcessTimes), and a batch liveness check
+// keyed by creation time. Windows never reparents: th32ParentProcessID keeps naming a parent
+// that has exited, and that pid may since have been reused — which is why TypeScript links a
+// child to a parent only when the child was created after it.
+#include <windows.h>
+#include <tlhelp32.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "native.h"
+
+namespace procsig {
+
+namespace {
+
+struct Row {
+  int32_t pid;
+  int32_t ppid;
+  double start;
+  std::u16string name;
+};
+
+template <typename T>
+T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
+  if (!v.IsTypedArray()) return nullptr;
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != type) return nullptr;
+  *length = ta.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+}
+
+// Creation time of an open process, in FILETIME units (100 ns since 1601), or NaN.
+double CreationTime(HANDLE h) {
+  FILETIME created;
+  FILETIME exited;
+  FILETIME kernel;
+  FILETIME user;
+  if (!GetProcessTimes(h, &created, &exited, &kernel, &user)) return NAN;
+  const uint64_t t = (static_cast<uint64_t>(created.dwHighDateTime) << 32) | created.dwLowDateTime;
+  return static_cast<double>(t);
+}
+
+// The creation time of pid, or NaN when it cannot be opened: the System Idle Process (0),
+// System (4) and protected processes refuse PROCESS_QUERY_LIMITED_INFORMATION. TypeScript never
+// links through a NaN start, and such a process could not be terminated by us anyway.
+double StartOf(DWORD pid) {
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+  if (h == nullptr) return NAN;
+  const double t = CreationTime(h);
+  CloseHandle(h);
+  return t;
+}
+
+}  // namespace
+
+Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+  if (snap == INVALID_HANDLE_VALUE) {
+    const DWORD w = GetLastError();
+    SetLastWin32Error(w);
+    return Napi::Number::New(env, Win32ToErrno(w));
+  }
+  std::vector<Row> rows;
+  rows.reserve(256);
+  PROCESSENTRY32W pe;
+  memset(&pe, 0, sizeof pe);
+  pe.dwSize = sizeof pe;
+  for (BOOL ok = Process32FirstW(snap, &pe); ok; ok = Process32NextW(snap, &pe)) {
+    Row r;
+    r.pid = static_cast<int32_t>(pe.th32ProcessID);
+    r.ppid = static_cast<int32_t>(pe.th32ParentProcessID);
+    r.start = StartOf(pe.th32ProcessID);
+    if (with_names) {
+      // WCHAR is 16-bit UTF-16 on Windows, the same representation as char16_t.
+      static_assert(sizeof(WCHAR) == sizeof(char16_t), "WCHAR must be UTF-16");
+      const char16_t* s = reinterpret_cast<const char16_t*>(pe.szExeFile);
+      size_t len = 0;
+      while (len < MAX_PATH && s[len] != 0) len++;
+      r.name.assign(s, len);
+    }
+    rows.push_back(std::move(r));
+  }
+  CloseHandle(snap);
+
+  const size_t n = rows.size();
+  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
+  Napi::Float64Array start = Napi::Float64Array::New(env, n);
+  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
+  Napi::Array name = Napi::Array::New(env, with_names ? n : 0);
+  for (size_t i = 0; i < n; i++) {
+    pid.Data()[i] = rows[i].pid;
+    ppid.Data()[i] = rows[i].ppid;
+    // Windows has no process groups or POSIX sessions.
+    pgid.Data()[i] = 0;
+    sid.Data()[i] = 0;
+    start.Data()[i] = rows[i].start;
+    // Toolhelp32 lists running processes only.
+    state.Data()[i] = static_cast<uint8_t>('R');
+    if (with_names) name.Set(static_cast<uint32_t>(i), Napi::String::New(env, rows[i].name));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", pid);
+  out.Set("ppid", ppid);
+  out.Set("pgid", pgid);
+  out.Set("sid", sid);
+  out.Set("start", start);
+  out.Set("state", state);
+  if (with_names) out.Set("name", name);
+  // FILETIME: 100 ns units since 1601-01-01, which is 11644473600 s before the Unix epoch.
+  out.Set("startUnitMs", Napi::Number::New(env, 1e-4));
+  out.Set("startBaseMs", Napi::Number::New(env, -11644473600000.0));
+  SetLastWin32Error(0);
+  return out;
+}
+
+// Windows keeps no child list; TypeScript walks a snapshot instead.
+Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "procsig native: treeChildren(pid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return env.Null();
+}
+
+Napi::Value TreeStates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t np = 0;
+  size_t ns = 0;
+  size_t no = 0;
+  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
+  const double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
+  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
+  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
+    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t alive = 0;
+  for (size_t i = 0; i < np; i++) {
+    out[i] = 0;
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pids[i]));
+    if (h == nullptr) {
+      // ERROR_INVALID_PARAMETER: no such pid (libuv maps it to ESRCH) — gone. Access denied means
+      // the process exists but is out of reach; count it as alive so a wait does not end early.
+      if (GetLastError() == ERROR_ACCESS_DENIED) {
+        out[i] = static_cast<uint8_t>('R');
+        alive++;
+      }
+      continue;
+    }
+    const double s = CreationTime(h);
+    // A process object outlives its exit while handles to it are open: it is signalled then.
+    const bool exited = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+    CloseHandle(h);
+    if (!std::isnan(starts[i]) && !std::isnan(s) && s != starts[i]) continue;  // recycled pid
+    if (exited) {
+      out[i] = static_cast<uint8_t>('Z');
+      continue;
+    }
+    out[i] = static_cast<uint8_t>('R');
+    alive++;
+  }
+  return Napi::Number::New(env, alive);
+}
+
+}  // namespace procsig
