@@ -265,6 +265,8 @@ export class ProcessHandle {
     if (state !== 'Z' && state !== 'X') return null;
     // A zombie child: peek without reaping (its owner reaps it).
     const t: WaitTuple = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
+    // Our child, not waitable yet: the leader is a zombie while other threads still exit.
+    if (t[1] === 0 && t[0] === 0) return null;
     const status = t[1] === 0 ? decodeWait(t) : null;
     return status && (status.exited || status.signaled) ? { pid, status } : { pid };
   }

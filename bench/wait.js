@@ -1,0 +1,252 @@
+'use strict';
+// Exit detection: how long after a SIGKILL (sent by *another* process) each method notices the
+// exit — procsig.waitForExit (pidfd + uv_poll) vs a 100 ms kill(pid, 0) poll vs fkill's
+// waitForExit polling — for a child, a grandchild, an orphan and a never-reaped zombie; then
+// terminate() of a SIGTERM-ignoring process with a 100 ms timeout, and memory/fds around 1,000
+// concurrent waiters. Run alone: `node bench/wait.js` (after `npm run build:ts`).
+//
+// fkill exports no waitForExit function: its `waitForExit` option polls internally (5 ms,
+// doubling to 1,280 ms, each check listing processes with `ps` through process-exists). That
+// loop is reproduced here, with fkill's own process-exists module, and labelled as such.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { waitForExit, terminate } = require('../dist');
+
+const ROUNDS = Number(process.env.BENCH_WAIT_ROUNDS || 15);
+const POLL_CAP_MS = 3000; // a poll that has not noticed after this long is reported as "missed"
+const now = () => process.hrtime.bigint(); // CLOCK_MONOTONIC: comparable across processes
+
+/** A helper process that sends SIGKILL on request and reports when it did. */
+function startKiller() {
+  const k = spawn(process.execPath, ['-e', `
+    let buf = '';
+    process.stdin.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\\n')) >= 0) {
+        const pid = Number(buf.slice(0, i)); buf = buf.slice(i + 1);
+        const t = process.hrtime.bigint();
+        try { process.kill(pid, 'SIGKILL'); } catch {}
+        process.stdout.write(t + '\\n');
+      }
+    });
+    process.stdout.write('ready\\n');`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buf = '';
+  const waiting = [];
+  k.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+    }
+  });
+  const next = () => new Promise((r) => waiting.push(r));
+  return {
+    ready: next(),
+    /** Kills pid from the other process; resolves with the hrtime (ns) just before kill(2). */
+    kill(pid) {
+      const p = next();
+      k.stdin.write(`${pid}\n`);
+      return p.then((t) => BigInt(t));
+    },
+    stop() {
+      k.kill('SIGKILL');
+    },
+  };
+}
+
+function firstLine(child) {
+  return new Promise((resolve) => {
+    let buf = '';
+    const on = (d) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        child.stdout.off('data', on);
+        resolve(buf.slice(0, i).trim());
+      }
+    };
+    child.stdout.on('data', on);
+  });
+}
+
+const cleanups = [];
+/** Starts a target of the given kind and resolves with its pid. */
+async function target(kind) {
+  if (kind === 'child') {
+    const c = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    cleanups.push(() => c.kill('SIGKILL'));
+    return c.pid;
+  }
+  const script = {
+    // the shell is the parent and reaps it (it sits in `wait`)
+    grandchild: 'sleep 1000 & echo $!; wait',
+    // the shell exits at once: the sleep is reparented to PID 1 (or a subreaper), which reaps it late
+    orphan: 'sleep 1000 & echo $!',
+    // the shell becomes `sleep`, which never reaps: the killed process stays a zombie
+    zombie: 'sleep 1000 & echo $!; exec sleep 1000',
+  }[kind];
+  const sh = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  cleanups.push(() => sh.kill('SIGKILL'));
+  const pid = Number(await firstLine(sh));
+  cleanups.push(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  if (kind === 'orphan') await new Promise((r) => (sh.exitCode !== null ? r() : sh.once('exit', r)));
+  return pid;
+}
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const methods = {
+  'procsig waitForExit': (pid) => waitForExit(pid, { timeout: POLL_CAP_MS }),
+  'kill(pid,0) every 100 ms': async (pid) => {
+    const end = Date.now() + POLL_CAP_MS;
+    for (;;) {
+      await delay(100);
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      if (Date.now() > end) throw new Error('missed');
+    }
+  },
+  "fkill's waitForExit polling": async (pid) => {
+    const { filterExistingProcesses } = await import('process-exists');
+    const end = Date.now() + POLL_CAP_MS;
+    let interval = 5;
+    let alive = [pid];
+    do {
+      await delay(interval);
+      alive = await filterExistingProcesses(alive);
+      interval = Math.min(interval * 2, 1280);
+    } while (Date.now() < end && alive.length > 0);
+    if (alive.length) throw new Error('missed');
+  },
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+const ms = (x) => (Number.isFinite(x) ? (x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(3)} ms`) : 'missed');
+
+async function latency(killer) {
+  console.log(`\nexit detection after SIGKILL from another process (median of ${ROUNDS}; "missed" = not noticed within ${POLL_CAP_MS} ms)`);
+  const kinds = ['child', 'grandchild', 'orphan', 'zombie'];
+  const rows = [['target', ...Object.keys(methods), 'ratio poll/procsig', 'ratio fkill/procsig']];
+  const summary = {};
+  for (const kind of kinds) {
+    const med = {};
+    for (const [name, fn] of Object.entries(methods)) {
+      const rounds = name.startsWith('procsig') ? ROUNDS : Math.max(3, Math.floor(ROUNDS / 3));
+      const xs = [];
+      let missed = 0;
+      for (let i = 0; i < rounds; i++) {
+        const pid = await target(kind);
+        await delay(20);
+        let tEnd = 0n;
+        const p = fn(pid).then(
+          () => (tEnd = now()),
+          () => {
+            missed++;
+          },
+        );
+        // Let the waiter arm, then kill at a random phase of the pollers' intervals (a fixed
+        // phase would flatter or penalise the 100 ms poll).
+        await delay(5 + Math.random() * 100);
+        const tKill = await killer.kill(pid);
+        await p;
+        if (tEnd) xs.push(Number(tEnd - tKill) / 1e6);
+        while (cleanups.length) cleanups.pop()();
+      }
+      med[name] = missed > rounds / 2 ? Infinity : median(xs);
+    }
+    const p = med['procsig waitForExit'];
+    const ratio = (x) => (Number.isFinite(x) ? `${(x / p).toFixed(0)}×` : '∞ (missed)');
+    rows.push([kind, ...Object.values(med).map(ms), ratio(med['kill(pid,0) every 100 ms']), ratio(med["fkill's waitForExit polling"])]);
+    summary[kind] = med;
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  for (const r of rows) console.log('  ' + r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+  return summary;
+}
+
+async function terminateBench() {
+  const xs = [];
+  for (let i = 0; i < 5; i++) {
+    const c = spawn(process.execPath, [path.join(__dirname, '..', 'test', 'fixtures', 'sleeper.js'), '--ignore', 'SIGTERM'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await firstLine(c);
+    const r = await terminate(c, { timeout: 100 });
+    if (!r.escalated) throw new Error('expected escalation');
+    xs.push(r.elapsedMs);
+  }
+  console.log(`\nterminate() of a SIGTERM-ignoring process, timeout 100 ms: median ${ms(median(xs))}, max ${ms(Math.max(...xs))} (target ≤ 110 ms; escalated to SIGKILL every time)`);
+  return xs;
+}
+
+async function thousandWaiters() {
+  const fds = () => fs.readdirSync('/proc/self/fd').length;
+  const rss = () => process.memoryUsage().rss / 1048576;
+  const sh = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 1000 ]; do sleep 1000 & echo $!; i=$((i+1)); done; echo done; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let buf = '';
+  await new Promise((r) => {
+    const on = (d) => {
+      buf += d;
+      if (/\bdone\b/.test(buf)) {
+        sh.stdout.off('data', on);
+        r();
+      }
+    };
+    sh.stdout.on('data', on);
+  });
+  const pids = buf.split('\n').map(Number).filter((n) => n > 0);
+  // Warm up once (JIT, lazy tables) so the baseline is steady.
+  await waitForExit(sh.pid, { timeout: 1 }).catch(() => {});
+  global.gc?.();
+  const fd0 = fds();
+  const rss0 = rss();
+  const t0 = now();
+  const waits = pids.map((p) => waitForExit(p, { timeout: 60000 }));
+  const fdPeak = fds();
+  const rssPeak = rss();
+  for (const p of pids) process.kill(p, 'SIGKILL');
+  await Promise.all(waits);
+  const dt = Number(now() - t0) / 1e6;
+  global.gc?.();
+  await delay(50);
+  global.gc?.();
+  console.log(
+    `\n1,000 concurrent waitForExit: fds ${fd0} → ${fdPeak} while waiting → ${fds()} after; RSS ${rss0.toFixed(1)} → ${rssPeak.toFixed(1)} → ${rss().toFixed(1)} MiB; all resolved ${dt.toFixed(0)} ms after the first wait started${global.gc ? '' : ' (run node --expose-gc for a steadier RSS)'}`,
+  );
+  sh.kill('SIGKILL');
+}
+
+async function main() {
+  console.log('\n## wait (bench/wait.js)');
+  const killer = startKiller();
+  await killer.ready;
+  try {
+    await latency(killer);
+    await terminateBench();
+    await thousandWaiters();
+  } finally {
+    killer.stop();
+    while (cleanups.length) cleanups.pop()();
+  }
+}
+
+module.exports = main;
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProcessHandle, TimeoutError, waitForExit } from '../lib/index';
+import { handleCaps } from '../lib/handle';
+import { HandleCap, native } from '../lib/native';
+import { cleanup, isDead, procState, spawnFixture, track } from './helpers';
+
+const linux = process.platform === 'linux';
+const exitInfo = linux && (handleCaps() & HandleCap.ExitInfo) !== 0;
+const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
+const extra: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of extra.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  cleanup();
+});
+
+/** Resolves with the first stdout line of `c` that starts with `word`. */
+function lineOf(c: ChildProcess, word: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const on = (d: Buffer): void => {
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        const w = line.trim().split(/\s+/);
+        if (w[0] === word) {
+          c.stdout!.off('data', on);
+          resolve(w.slice(1));
+          return;
+        }
+      }
+    };
+    c.stdout!.on('data', on);
+  });
+}
+
+describe.runIf(linux)('waitForExit', () => {
+  it('a child: reports the status without reaping, so child_process still emits exit with the right code', async () => {
+    const { child, pid } = await spawnFixture('handle-exit.js', ['7', '100']);
+    const exit = new Promise((r) => child.once('exit', (code, sig) => r([code, sig])));
+    const r = await waitForExit(pid, { timeout: 10000 });
+    expect(r.pid).toBe(pid);
+    expect(r.status).toMatchObject({ exited: true, exitCode: 7, code: 7 });
+    expect(await exit).toEqual([7, null]);
+  }, 15000);
+
+  it('a child killed by SIGKILL: code 137, and child_process sees SIGKILL', async () => {
+    const { child, pid } = await spawnFixture('sleeper.js');
+    const exit = new Promise((r) => child.once('exit', (code, sig) => r([code, sig])));
+    const p = waitForExit(child.pid!, { timeout: 10000 });
+    process.kill(pid, 'SIGKILL');
+    expect((await p).status).toMatchObject({ signaled: true, signal: 'SIGKILL', code: 137 });
+    expect(await exit).toEqual([null, 'SIGKILL']);
+  }, 15000);
+
+  it.runIf(exitInfo)('a non-child reaped by its own parent: the real status through PIDFD_INFO_EXIT', async () => {
+    const { child, ready } = await spawnFixture('handle-parent.js');
+    const grandchild = Number(ready[0]);
+    const h = ProcessHandle.open(grandchild); // opened before the exit
+    try {
+      const reaped = lineOf(child, 'reaped');
+      process.kill(grandchild, 'SIGKILL');
+      expect(await reaped).toEqual(['null', 'SIGKILL']); // its parent reaped it, not us
+      const r = await waitForExit(h, { timeout: 10000 });
+      expect(r.status).toMatchObject({ signaled: true, signal: 'SIGKILL', signalNumber: 9, code: 137 });
+    } finally {
+      h.close();
+    }
+  }, 15000);
+
+  it('a non-child exiting with a code: status after its parent reaped it (or unknown, never invented)', async () => {
+    const { child, ready } = await spawnFixture('handle-parent.js');
+    const grandchild = Number(ready[0]);
+    const h = ProcessHandle.open(grandchild);
+    try {
+      const reaped = lineOf(child, 'reaped');
+      process.kill(grandchild, 'SIGTERM');
+      await reaped;
+      const r = await h.wait({ timeout: 10000 });
+      if (exitInfo) expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
+      else expect(r.status).toBeUndefined();
+    } finally {
+      h.close();
+    }
+  }, 15000);
+
+  it('a zombie nobody reaps counts as exited (status unknown for a non-child)', async () => {
+    // A Node parent always reaps; sh exec'ing into sleep never will.
+    const sh = spawn('/bin/sh', ['-c', 'sleep 1000 & echo ready $!; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    extra.push(sh);
+    track(sh.pid!);
+    const [zpid] = (await lineOf(sh, 'ready')).map(Number);
+    track(zpid);
+    const p = waitForExit(zpid, { timeout: 10000 });
+    process.kill(zpid, 'SIGKILL');
+    const r = await p;
+    expect(r.pid).toBe(zpid);
+    expect(procState(zpid)).toBe('Z');
+    expect(r.status).toBeUndefined();
+    // And a wait started on the zombie resolves at once.
+    expect((await waitForExit(zpid, { timeout: 1000 })).pid).toBe(zpid);
+  }, 15000);
+
+  it('an orphan (its parent gone, waiting for PID 1) is seen dead at once', async () => {
+    const { child, ready } = await spawnFixture('handle-parent.js', ['--orphan']);
+    const orphan = Number(ready[0]);
+    await new Promise((r) => child.once('exit', r));
+    const p = waitForExit(orphan, { timeout: 10000 });
+    process.kill(orphan, 'SIGKILL');
+    expect((await p).pid).toBe(orphan);
+    expect(isDead(orphan)).toBe(true);
+  }, 15000);
+
+  it('a pid with no process resolves at once without a status', async () => {
+    const c = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => c.once('exit', r));
+    const r = await waitForExit(c.pid!, { timeout: 1000 }).catch((e: unknown) => e);
+    // (on a busy machine the pid may have been recycled: then it times out, which is also right)
+    if (!(r instanceof TimeoutError)) expect(r).toEqual({ pid: c.pid });
+  }, 15000);
+
+  it('timeout rejects with TimeoutError and releases the watcher and the fd', async () => {
+    const { pid } = await spawnFixture('sleeper.js');
+    const fds = fdCount();
+    const [w0] = native.watchCount();
+    const err = await waitForExit(pid, { timeout: 50 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ code: 'ETIMEDOUT', pid, timeout: 50 });
+    expect(native.watchCount()[0]).toBe(w0);
+    expect(fdCount()).toBe(fds);
+    expect(isDead(pid)).toBe(false);
+  }, 15000);
+
+  it('abort rejects with the signal reason and releases everything; an aborted signal opens nothing', async () => {
+    const { pid } = await spawnFixture('sleeper.js');
+    const fds = fdCount();
+    const ac = new AbortController();
+    const p = waitForExit(pid, { signal: ac.signal });
+    const reason = new Error('stop waiting');
+    ac.abort(reason);
+    await expect(p).rejects.toBe(reason);
+    expect(fdCount()).toBe(fds);
+    await expect(waitForExit(pid, { signal: AbortSignal.abort('already') })).rejects.toBe('already');
+    expect(fdCount()).toBe(fds);
+    expect(isDead(pid)).toBe(false);
+  }, 15000);
+
+  it('rejects bad input', async () => {
+    await expect(waitForExit(0)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(waitForExit('12' as unknown as number)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(waitForExit(process.pid, { timeout: -5 })).rejects.toBeInstanceOf(RangeError);
+    await expect(waitForExit(process.pid, { timeout: 'x' as unknown as number })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('1,000 concurrent waits resolve as their processes die; fds and watchers return to baseline', async () => {
+    // 1,000 Node processes would need ~40 GB; 1,000 `sleep`s started by one shell do not. They are
+    // the shell's children, not ours, and it reaps them (it sits in `wait`).
+    const sh = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 1000 ]; do sleep 1000 & echo $!; i=$((i+1)); done; echo done; wait'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    extra.push(sh);
+    track(sh.pid!);
+    let buf = '';
+    await new Promise<void>((resolve) => {
+      const on = (d: Buffer): void => {
+        buf += d.toString();
+        if (/\bdone\b/.test(buf)) {
+          sh.stdout!.off('data', on);
+          resolve();
+        }
+      };
+      sh.stdout!.on('data', on);
+    });
+    const pids = buf.split('\n').map(Number).filter((n) => n > 0);
+    // (on a loaded machine the shell may fail to fork a few: the test uses what it got)
+    expect(pids.length).toBeGreaterThan(900);
+    track(...pids);
+    const fds = fdCount();
+    const [w0] = native.watchCount();
+    const waits = pids.map((p) => waitForExit(p, { timeout: 60000 }));
+    expect(native.watchCount()[0]).toBe(w0 + pids.length);
+    for (const p of pids) process.kill(p, 'SIGKILL');
+    const results = await Promise.all(waits);
+    expect(results.map((r) => r.pid)).toEqual(pids);
+    for (const p of pids) expect(isDead(p)).toBe(true);
+    expect(native.watchCount()[0]).toBe(w0);
+    expect(fdCount()).toBe(fds);
+  }, 60000);
+});
