@@ -256,7 +256,7 @@ export function formatDuration(ms: number): string {
 function statusText(status: WaitStatus | null | undefined): string {
   if (!status) return '[exit status unknown]';
   if (status.code === null) return `[${status.stopped ? 'stopped' : 'continued'}]`;
-  return status.signaled ? `[exit code: ${status.code}, ${status.signal}]` : `[exit code: ${status.code}]`;
+  return `[exit code: ${status.code}]`;
 }
 
 function errorInfo(e: unknown): { code: string | undefined; message: string } {
@@ -721,8 +721,9 @@ async function cmdDemo(args: readonly string[], io: Io): Promise<number> {
     const tree = await timed('processTree', () => t.processTree(parent));
     if (!tree) throw new Error(`process ${parent} vanished before its tree could be read`);
     stepLine(`2. read the tree with processTree(${parent})`);
+    // Windows has no process groups (pgid 0): nothing to show there.
     const note = (n: DrawNode) =>
-      n.pid === grandchild && n.pgid !== parent ? `  pgid ${n.pgid}, sid ${n.sid}: left the group, killpg(${parent}) would miss it` : `  pgid ${n.pgid}`;
+      n.pgid === 0 ? '' : n.pid === grandchild && n.pgid !== parent ? `  pgid ${n.pgid}, sid ${n.sid}: left the group, killpg(${parent}) would miss it` : `  pgid ${n.pgid}`;
     for (const line of drawTree([tree], { note })) say(`     ${line}`);
 
     // 3. Kill it.
