@@ -44,6 +44,25 @@ async function round(backend) {
   }
 }
 
+// The kernel's own floor on this machine: the same 200 processes, cgroup.kill written directly and
+// cgroup.events busy-polled until `populated 0` (no procsig code in the timed section).
+async function floorRound() {
+  const fs = require('node:fs');
+  const job = Job.create({ backend: 'cgroup2' });
+  try {
+    const { child } = job.spawn(process.execPath, [fixture, String(SIZE - 1)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await ready(child);
+    for (let i = 0; job.pids().length < SIZE && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
+    const events = path.join(job.path, 'cgroup.events');
+    const t0 = process.hrtime.bigint();
+    fs.writeFileSync(path.join(job.path, 'cgroup.kill'), '1');
+    while (!fs.readFileSync(events, 'utf8').includes('populated 0'));
+    return { totalMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+  } finally {
+    await job.close();
+  }
+}
+
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -57,7 +76,7 @@ async function main() {
   const results = {};
   for (const backend of ['cgroup2', 'tree']) {
     try {
-      Job.create({ backend }).close();
+      await Job.create({ backend }).close();
     } catch (e) {
       console.log(`  ${backend}: skipped (${e.message})`);
       continue;
@@ -70,6 +89,11 @@ async function main() {
     console.log(`  ${backend.padEnd(8)} members ${rows[0].members}  kill()+wait() ms: min ${f(total.min)} median ${f(total.median)} p90 ${f(total.p90)} max ${f(total.max)}   (kill() alone: median ${f(kill.median)})`);
   }
   if (results.cgroup2) {
+    const floor = [];
+    for (let i = 0; i < ROUNDS; i++) floor.push((await floorRound()).totalMs);
+    const fl = stats(floor);
+    console.log(`  floor    (raw cgroup.kill + busy-poll populated 0, same job)  ms: min ${f(fl.min)} median ${f(fl.median)} p90 ${f(fl.p90)} max ${f(fl.max)}`);
+    console.log(`  procsig cgroup2 / kernel floor (median): ${(results.cgroup2.median / fl.median).toFixed(2)}x`);
     const ok = results.cgroup2.median <= 20;
     console.log(`  target cgroup2 median <= 20 ms: ${ok ? 'met' : 'MISSED'} (${results.cgroup2.median.toFixed(2)} ms)`);
     if (results.tree) console.log(`  tree / cgroup2 (median): ${(results.tree.median / results.cgroup2.median).toFixed(1)}x`);

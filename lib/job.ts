@@ -342,10 +342,20 @@ function readEvents(dir: string): Map<string, string> {
   return m;
 }
 
-function readProcs(dir: string): number[] {
+/** The pids in `dir`'s cgroup.procs and in those of every sub-group its members created. */
+function readProcs(dir: string, out: number[] = []): number[] {
   const text = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
-  const out: number[] = [];
   for (const l of text.split('\n')) if (l) out.push(Number(l));
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) {
+      try {
+        readProcs(path.join(dir, e.name), out);
+      } catch (err) {
+        // A sub-group removed while we read it has nothing left to list.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
   return out;
 }
 
@@ -370,7 +380,8 @@ class Cgroup2Backend implements Backend {
   private constructor(dir: string) {
     this.path = dir;
     this.#procs = path.join(dir, 'cgroup.procs');
-    this.#hasKill = fs.existsSync(path.join(dir, 'cgroup.kill'));
+    // PROCSIG_JOB_NO_CGROUP_KILL=1 takes the path of kernels older than 5.14 (tests use it).
+    this.#hasKill = process.env.PROCSIG_JOB_NO_CGROUP_KILL !== '1' && fs.existsSync(path.join(dir, 'cgroup.kill'));
   }
 
   /** Creates the group; returns a reason string when cgroup2 is unusable (for the fallback). */
@@ -544,8 +555,15 @@ class Cgroup2Backend implements Backend {
         removeGroup(this.path);
         return;
       }
-      if (this.#hasKill) fs.writeFileSync(path.join(this.path, 'cgroup.kill'), '1');
-      else for (const pid of readProcs(this.path)) native.kill(pid, SIGKILL);
+      if (this.#hasKill) {
+        fs.writeFileSync(path.join(this.path, 'cgroup.kill'), '1');
+      } else {
+        // Freeze first so nothing forks between the read and the kill; SIGKILL passes the freezer.
+        fs.writeFileSync(path.join(this.path, 'cgroup.freeze'), '1');
+        for (let i = 0; i < 40 && readEvents(this.path).get('frozen') !== '1'; i++) sleepSync(5);
+        for (const pid of readProcs(this.path)) native.kill(pid, SIGKILL);
+        fs.writeFileSync(path.join(this.path, 'cgroup.freeze'), '0');
+      }
       for (let i = 0; i < 40; i++) {
         if (this.isEmpty()) break;
         sleepSync(5);
@@ -611,6 +629,9 @@ class TreeBackend implements Backend {
 
   pids(): number[] {
     const procs = snapshot();
+    // Forget roots that are dead and whose group is empty: nothing of them can come back.
+    const pgids = new Set(procs.map((p) => p.pgid));
+    for (const [pid, r] of this.#roots) if (!r.alive() && !(r.group && pgids.has(pid))) this.#roots.delete(pid);
     const groups = new Set(this.#groups(procs));
     const children = new Map<number, number[]>();
     const started = new Map(procs.map((p) => [p.pid, p.startTime]));
@@ -1011,7 +1032,15 @@ export class Job implements AsyncDisposable {
   }
 
   #done(): boolean {
-    return this.#running.size === 0 && this.#b.isEmpty();
+    if (!this.#b.isEmpty()) return false;
+    // A spawned child outside the group is one that has not joined yet (or a 'tree' root):
+    // the job is not empty while it lives. A zombie is dead; libuv reaps it on its own time.
+    for (const c of this.#running) {
+      if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) continue;
+      const state = native.processState(c.pid);
+      if (state !== null && state !== 'Z' && state !== 'X') return false;
+    }
+    return true;
   }
 
   /**

@@ -62,6 +62,8 @@ export interface NativeAddon {
   treeChildren(pid: number): Int32Array | null;
   /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled); returns how many are alive. */
   treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
+  /** tree_*.cc: [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null (gone; Windows). */
+  treeProc(pid: number): [ppid: number, pgid: number, sid: number, start: number, state: number] | null;
   // ---- jobs (native/job_*.cc) ----
   /** execvpe(3) after restoring default signal dispositions; returns the errno (only on failure). Linux; ENOSYS elsewhere. */
   jobExecve(file: string, argv: string[], env: string[]): number;

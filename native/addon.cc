@@ -35,6 +35,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"treeSnapshot", TreeSnapshot},
       {"treeChildren", TreeChildren},
       {"treeStates", TreeStates},
+      {"treeProc", TreeProc},
       {"jobExecve", JobExecve},
       {"jobObjectCreate", JobObjectCreate},
       {"jobObjectAssign", JobObjectAssign},

@@ -76,6 +76,9 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info);
 // 0 when pids[i] is gone or now names a different process (start time differs; NaN skips the
 // check), else its state letter ('Z' for a zombie).
 Napi::Value TreeStates(const Napi::CallbackInfo& info);
+// treeProc(pid) -> [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null when it
+// is gone (always null on Windows, which has no groups).
+Napi::Value TreeProc(const Napi::CallbackInfo& info);
 
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
 // Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown).

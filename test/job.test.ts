@@ -365,4 +365,61 @@ describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
       await job.close();
     }
   });
+
+  it('sub-groups made by members are killed, listed and removed too', { timeout: 30_000 }, async () => {
+    for (const noKill of [false, true]) {
+      const saved = process.env.PROCSIG_JOB_NO_CGROUP_KILL;
+      if (noKill) process.env.PROCSIG_JOB_NO_CGROUP_KILL = '1';
+      let job: Job;
+      try {
+        job = makeJob('cgroup2');
+      } finally {
+        if (saved === undefined) delete process.env.PROCSIG_JOB_NO_CGROUP_KILL;
+        else process.env.PROCSIG_JOB_NO_CGROUP_KILL = saved;
+      }
+      const token = newToken();
+      const { child } = job.spawn(node, [fixture('job-grandchild.js'), token], pipeOut);
+      const [, p2] = (await ready(child)).map(Number);
+      const sub = path.join(job.path!, 'sub');
+      fs.mkdirSync(sub);
+      fs.writeFileSync(path.join(sub, 'cgroup.procs'), String(p2));
+      expect(job.pids()).toEqual(expect.arrayContaining([child.pid, p2]));
+      await killAndCheck(job, token);
+      expect(fs.existsSync(sub)).toBe(false);
+    }
+  });
+});
+
+describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) without cgroup.kill: freeze, signal, thaw (the path of Linux < 5.14)', () => {
+  let saved: string | undefined;
+  const noKillJob = (): Job => {
+    saved = process.env.PROCSIG_JOB_NO_CGROUP_KILL;
+    process.env.PROCSIG_JOB_NO_CGROUP_KILL = '1';
+    try {
+      return makeJob('cgroup2');
+    } finally {
+      if (saved === undefined) delete process.env.PROCSIG_JOB_NO_CGROUP_KILL;
+      else process.env.PROCSIG_JOB_NO_CGROUP_KILL = saved;
+    }
+  };
+  for (let rep = 1; rep <= REPS; rep++) {
+    it(`kills a double-forked setsid daemon (${rep}/${REPS})`, { timeout: 30_000 }, async () => {
+      const job = noKillJob();
+      const token = newToken();
+      const { child } = job.spawn(node, [fixture('job-daemon.js'), token, path.join(tmp, `daemon-f-${token}`)], pipeOut);
+      const [, daemon] = (await ready(child)).map(Number);
+      await new Promise((r) => child.once('exit', r));
+      expect(isDead(daemon)).toBe(false);
+      await killAndCheck(job, token);
+    });
+
+    it(`kills a process forking in a loop (${rep}/${REPS})`, { timeout: 30_000 }, async () => {
+      const job = noKillJob();
+      const token = newToken();
+      const { child } = job.spawn(node, [fixture('job-forkloop.js'), token], pipeOut);
+      await ready(child);
+      await new Promise((r) => setTimeout(r, 150));
+      await killAndCheck(job, token);
+    });
+  }
 });
