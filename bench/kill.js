@@ -43,18 +43,21 @@ async function main() {
     ['10,000 pids (half dead)', fmt(batchC), fmt(batchP), ratio(batchP, batchC), fmt(batchE)],
   ]);
 
-  console.log('\n## load time (median of 15 process starts)');
-  const time = (args) => {
-    const xs = [];
-    for (let i = 0; i < 15; i++) {
-      const t0 = process.hrtime.bigint();
-      execFileSync(process.execPath, args, { cwd: path.join(__dirname, '..') });
-      xs.push(Number(process.hrtime.bigint() - t0));
-    }
-    return xs.sort((a, b) => a - b)[7];
+  console.log('\n## load time (medians of 40 interleaved process starts each)');
+  const start = (args) => {
+    const t0 = process.hrtime.bigint();
+    execFileSync(process.execPath, args, { cwd: path.join(__dirname, '..') });
+    return Number(process.hrtime.bigint() - t0);
   };
-  const base = time(['-e', '0']);
-  const withIt = time(['-e', "require('procsig')"]);
+  const bases = [];
+  const withs = [];
+  for (let i = 0; i < 40; i++) {
+    bases.push(start(['-e', '0']));
+    withs.push(start(['-e', "require('procsig')"]));
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const base = median(bases);
+  const withIt = median(withs);
   table([
     ['node -e 0', "node -e \"require('procsig')\"", 'added'],
     [fmt(base), fmt(withIt), fmt(withIt - base)],

@@ -20,8 +20,7 @@
  *
  * @packageDocumentation
  */
-import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import * as crypto from 'node:crypto';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError } from './errors';
@@ -30,6 +29,15 @@ import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree, snapshot } from './tree';
 import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from './validate';
+
+// child_process and crypto are loaded on first use: together they cost ~4 ms of every
+// `require('procsig')`, and most users never create a Job.
+function spawnChild(file: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return (require('node:child_process') as typeof import('node:child_process')).spawn(file, args, options);
+}
+function randomHex(bytes: number): string {
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
 
 /** Which mechanism holds a {@link Job}'s processes. */
 export type JobBackend = 'cgroup2' | 'tree' | 'jobobject';
@@ -398,7 +406,7 @@ class Cgroup2Backend implements Backend {
       if ('reason' in own) return own.reason;
       parent = own.dir;
     }
-    const name = opts.name ?? `procsig-job-${process.pid}-${++jobCounter}-${crypto.randomBytes(4).toString('hex')}`;
+    const name = opts.name ?? `procsig-job-${process.pid}-${++jobCounter}-${randomHex(4)}`;
     const dir = path.join(parent, name);
     try {
       fs.mkdirSync(dir, 0o755);
@@ -725,7 +733,7 @@ class JobObjectBackend implements Backend {
 
   static create(): JobObjectBackend | string {
     if (process.platform !== 'win32') return 'Job Objects exist only on Windows';
-    const name = `Local\\procsig-job-${process.pid}-${++jobCounter}-${crypto.randomBytes(6).toString('hex')}`;
+    const name = `Local\\procsig-job-${process.pid}-${++jobCounter}-${randomHex(6)}`;
     const [errno, win32, job] = native.jobObjectCreate(name);
     if (errno !== 0 || job === null) throw new ProcessError(errno, 'CreateJobObject', { win32 });
     return new JobObjectBackend(name, job);

@@ -49,7 +49,9 @@ const rtmax = data.rtmax;
 /** The largest signal number the platform accepts. */
 const maxSignal = rtmax ?? data.nsig - 1;
 
-const infoByNumber = new Map<number, SignalInfo>();
+/** Number → every name for it, canonical first ([SIGABRT, SIGIOT]). */
+const namesByNumber = new Map<number, string[]>();
+const descriptionByNumber = new Map<number, string>();
 /** Upper-case names without the SIG prefix → number ('TERM' → 15, 'IOT' → 6, 'ZERO' → 0). */
 const numberByBase = new Map<string, number>();
 const signalObject: Record<string, number> = {};
@@ -61,44 +63,48 @@ function rtName(n: number): string {
   return n - rtmin <= (rtmax - rtmin) / 2 ? `SIGRTMIN+${n - rtmin}` : `SIGRTMAX-${rtmax - n}`;
 }
 
-{
-  const names = new Map<number, string[]>();
-  const descriptions = new Map<number, string>();
-  for (const [name, value, description] of data.table) {
-    signalObject[name] = value;
-    numberByBase.set(name.slice(3), value);
-    const list = names.get(value);
-    if (list) list.push(name);
-    else {
-      names.set(value, [name]);
-      descriptions.set(value, description);
-    }
+for (const [name, value, description] of data.table) {
+  signalObject[name] = value;
+  numberByBase.set(name.slice(3), value);
+  const list = namesByNumber.get(value);
+  if (list) list.push(name);
+  else {
+    namesByNumber.set(value, [name]);
+    descriptionByNumber.set(value, description);
   }
-  if (rtmin !== null && rtmax !== null) {
-    signalObject.SIGRTMIN = rtmin;
-    signalObject.SIGRTMAX = rtmax;
-    for (let n = rtmin; n <= rtmax; n++) {
-      if (names.has(n)) continue;
-      names.set(n, [rtName(n)]);
-      descriptions.set(n, data.rtDescriptions?.[n - rtmin] ?? `Real-time signal ${n - rtmin}`);
-    }
+}
+if (rtmin !== null && rtmax !== null) {
+  signalObject.SIGRTMIN = rtmin;
+  signalObject.SIGRTMAX = rtmax;
+  for (let n = rtmin; n <= rtmax; n++) {
+    if (namesByNumber.has(n)) continue;
+    namesByNumber.set(n, [rtName(n)]);
+    descriptionByNumber.set(n, data.rtDescriptions?.[n - rtmin] ?? `Real-time signal ${n - rtmin}`);
   }
-  numberByBase.set('ZERO', 0);
-  for (const n of [...names.keys()].sort((a, b) => a - b)) {
-    const [name, ...aliases] = names.get(n)!;
+}
+numberByBase.set('ZERO', 0);
+
+/** The SignalInfo objects, built on first use (not at `require` time), ordered by number. */
+let infoByNumber: Map<number, SignalInfo> | undefined;
+function infos(): Map<number, SignalInfo> {
+  if (infoByNumber) return infoByNumber;
+  infoByNumber = new Map();
+  for (const n of [...namesByNumber.keys()].sort((a, b) => a - b)) {
+    const [name, ...aliases] = namesByNumber.get(n)!;
     infoByNumber.set(
       n,
       Object.freeze({
         name,
         number: n,
         keyword: name.slice(3).toLowerCase(),
-        description: descriptions.get(n)!,
+        description: descriptionByNumber.get(n)!,
         aliases: Object.freeze(aliases),
         action: actionOf(name),
         catchable: name !== 'SIGKILL' && name !== 'SIGSTOP',
       }),
     );
   }
+  return infoByNumber;
 }
 
 /**
@@ -170,7 +176,7 @@ export function toSignal(sig: SignalLike): number {
  * `signalName(37) === 'SIGRTMIN+3'` on Linux), or `undefined` for 0 and numbers with no name.
  */
 export function signalName(n: number): string | undefined {
-  return infoByNumber.get(n)?.name;
+  return namesByNumber.get(n)?.[0];
 }
 
 /**
@@ -182,19 +188,19 @@ export function signalName(n: number): string | undefined {
  */
 export function signalInfo(sig: SignalLike): SignalInfo {
   const n = toSignal(sig);
-  const info = infoByNumber.get(n);
+  const info = infos().get(n);
   if (!info) throw outOfRangeError('signal', 'a named signal (0 is the existence probe, not a signal)', sig);
   return info;
 }
 
 /** Every named signal of the platform, ordered by number, real-time ones included. */
 export function listSignals(): SignalInfo[] {
-  return [...infoByNumber.values()];
+  return [...infos().values()];
 }
 
 /** @internal The display form of a signal number: its name, or the number itself. */
 export function displaySignal(n: number): string | number {
-  return infoByNumber.get(n)?.name ?? n;
+  return namesByNumber.get(n)?.[0] ?? n;
 }
 
 /** @internal The platform's SIGKILL/SIGTERM/SIGSTOP/SIGCONT numbers (every platform has them). */
