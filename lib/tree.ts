@@ -291,6 +291,8 @@ interface Walk {
   /** Members in discovery order: top-down. */
   readonly order: number[];
   readonly starts: number[];
+  /** Members that were in the group when found: the group's killpg covers them. */
+  readonly grouped: Set<number>;
 }
 
 /**
@@ -364,6 +366,8 @@ function addMembers(t: ProcessTable, w: Walk, rows: number[]): Int32Array {
       w.starts[at] = t.cols.start[i];
     }
     w.known.set(p, t.cols.start[i]);
+    if (w.group !== 0 && t.cols.pgid[i] === w.group) w.grouped.add(p);
+    else w.grouped.delete(p);
   }
   return pids;
 }
@@ -416,6 +420,34 @@ export async function waitGone(pids: readonly number[], starts: readonly number[
     if (left <= 0) return Array.from(P);
     await sleep(Math.min(delay, left), signal);
     delay = Math.min(delay * 2, 25);
+  }
+}
+
+const STATE_STOPPED = 0x54; // 'T'
+const STATE_TRACED = 0x74; // 't'
+const SETTLE_LIMIT_MS = 1000;
+
+/**
+ * Waits until every (pid, raw start) has actually stopped, or died. kill(2) only queues SIGSTOP:
+ * a parent in the middle of fork(2) finishes it first, and its child list is final only once it
+ * is stopped. Usually immediate; a process in uninterruptible sleep ('D') cannot stop until it
+ * leaves it, so this gives up after {@link SETTLE_LIMIT_MS} and lets the next scan do its best.
+ * (Members of a frozen group need none of this: the kernel hands a group-wide signal that lands
+ * during a fork to the new child as well.)
+ */
+async function settleStopped(pids: Int32Array, starts: Float64Array): Promise<void> {
+  const out = new Uint8Array(pids.length);
+  const end = performance.now() + SETTLE_LIMIT_MS;
+  for (let round = 0; ; round++) {
+    native.treeStates(pids, starts, out);
+    let pending = false;
+    for (let i = 0; i < out.length && !pending; i++) {
+      const c = out[i];
+      pending = c !== 0 && c !== STATE_STOPPED && c !== STATE_TRACED && c !== STATE_ZOMBIE && c !== STATE_DEAD;
+    }
+    if (!pending || performance.now() > end) return;
+    // Spin briefly (a stop takes microseconds on an idle CPU), then yield to the scheduler.
+    if (round >= 20) await sleep(1, undefined);
   }
 }
 
@@ -493,36 +525,46 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   if (opts.signal?.aborted) throw opts.signal.reason;
   const shown = displaySignal(sig);
   const self = process.pid;
+  const freeze = HAS_JOB_CONTROL && sig !== 0;
+
+  // The root's group, taken as a whole when the root leads it and it is not ours. It is frozen
+  // first, in one syscall, so every member — orphans included — is stopped before the walk reads
+  // anything, and no member of it can fork behind the walk's back.
+  let group = 0;
+  if (HAS_JOB_CONTROL && opts.group) {
+    const me = native.treeProc(self);
+    const r = native.treeProc(root);
+    // A leader that has exited (and been reaped) leaves its group behind while members remain;
+    // the kernel never hands out a pid that is still in use as a group id, so a group with the
+    // root's id is the root's group.
+    const leads = r === null || r[1] === root;
+    if (me !== null && leads && root !== me[1]) {
+      // ESRCH: there is no such group. EPERM: none of it may be signalled; members are then
+      // tried one by one below, which reports them.
+      if (native.killpg(root, freeze ? SIG.STOP : 0) === 0) group = root;
+    }
+  }
 
   let t = readTable(false);
   let scans = 1;
-  const rootRow = t.row(root);
-  let group = 0;
-  if (HAS_JOB_CONTROL && opts.group) {
-    const selfRow = t.row(self);
-    const selfPgid = selfRow === -1 ? 0 : t.cols.pgid[selfRow];
-    let leads = rootRow !== -1 && t.cols.pgid[rootRow] === root;
-    // A leader that has exited (and been reaped) leaves its group id behind while members
-    // remain; a pid is never reused while a group of that id exists, so these are its group.
-    if (rootRow === -1) leads = t.cols.pgid.includes(root);
-    if (leads && root !== selfPgid) group = root;
-  }
-  if (rootRow === -1 && group === 0) throw new ProcessError(ESRCH, 'kill', { pid: root, signal: shown });
+  if (t.row(root) === -1 && group === 0) throw new ProcessError(ESRCH, 'kill', { pid: root, signal: shown });
 
-  const w: Walk = { root, self, group, known: new Map(), order: [], starts: [] };
-  const freeze = HAS_JOB_CONTROL && sig !== 0;
+  const w: Walk = { root, self, group, known: new Map(), order: [], starts: [], grouped: new Set() };
   const failed: KillTreeFailure[] = [];
-  const signalled: number[] = [];
+  const ok = new Set<number>();
   const spare = (p: number): boolean => p === self || (p === root && !opts.includeRoot);
-  const deliver = (pids: Int32Array): void => {
-    const targets = pids.filter((p) => !spare(p));
+  // With the root included, the group's killpg delivers to its members; without, the root is
+  // spared, so every member is signalled on its own.
+  const viaGroup = group !== 0 && opts.includeRoot;
+  const deliver = (pids: Int32Array | number[]): void => {
+    const targets = Int32Array.from(pids).filter((p) => !spare(p) && !(viaGroup && w.grouped.has(p)));
     if (targets.length === 0) return;
     const errs = new Int32Array(targets.length);
     native.killMany(targets, sig, errs);
     let win32: number | undefined;
     for (let k = 0; k < targets.length; k++) {
       const e = errs[k];
-      if (e === 0) signalled.push(targets[k]);
+      if (e === 0) ok.add(targets[k]);
       // ESRCH: it exited during the walk — expected, and exactly what a kill wants.
       else if (e !== ESRCH) {
         win32 ??= native.lastWin32Error();
@@ -532,19 +574,22 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   };
 
   if (freeze) {
-    // One syscall freezes the whole group, orphans included, before the walk even starts.
-    if (group !== 0) native.killpg(group, SIG.STOP);
     for (;;) {
       const fresh = freshMembers(t, w);
       if (fresh.length === 0) break;
-      const pids = addMembers(t, w, fresh);
-      // Top-down: a parent is stopped before its children, so it cannot add more behind us.
-      // Failures are ignored here; the real signal below reports them.
-      native.killMany(pids.filter((p) => p !== self), SIG.STOP, new Int32Array(pids.length));
+      addMembers(t, w, fresh);
+      // Group members were stopped before this scan began, so every child they ever forked is in
+      // it. The others are stopped now, top-down (a parent before its children, so it cannot add
+      // more behind us) — and anything they forked since the scan began needs another scan.
+      const loose = fresh.filter((i) => t.cols.pid[i] !== self && !w.grouped.has(t.cols.pid[i]));
+      if (loose.length === 0) break;
+      const pids = Int32Array.from(loose, (i) => t.cols.pid[i]);
+      native.killMany(pids, SIG.STOP, new Int32Array(pids.length));
+      await settleStopped(pids, Float64Array.from(loose, (i) => t.cols.start[i]));
       t = readTable(false);
       scans++;
     }
-    deliver(Int32Array.from(w.order));
+    deliver(w.order);
   } else {
     for (;;) {
       const fresh = freshMembers(t, w);
@@ -557,23 +602,23 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
     }
   }
 
-  let groupSignalled = false;
-  if (group !== 0 && opts.includeRoot) {
+  let groupOk = false;
+  if (viaGroup) {
     const e = native.killpg(group, sig);
-    if (e === 0) groupSignalled = true;
+    if (e === 0) groupOk = true;
     else if (e !== ESRCH) failed.push({ pid: group, group: true, error: new ProcessError(e, 'killpg', { pid: group, signal: shown }) });
   }
 
   if (freeze) {
-    const info = signalInfo(sig);
-    const resumeAll = sig !== SIG.KILL && info.action !== 'stop';
+    const resumeAll = sig !== SIG.KILL && signalInfo(sig).action !== 'stop';
     // SIGCONT discards pending stop signals, so it is skipped after a stop signal; after SIGKILL
     // nothing is left to resume — except a spared root, which was frozen with the rest.
-    const resume = resumeAll ? w.order.filter((p) => p !== self) : w.order.filter((p) => p !== self && spare(p));
+    const resume = w.order.filter((p) => p !== self && (resumeAll ? !(group !== 0 && w.grouped.has(p)) : spare(p)));
     if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
-    if (group !== 0 && (resumeAll || !opts.includeRoot)) native.killpg(group, SIG.CONT);
+    if (group !== 0 && resumeAll) native.killpg(group, SIG.CONT);
   }
 
+  const signalled = w.order.filter((p) => ok.has(p) || (groupOk && w.grouped.has(p)));
   let dead: boolean | null = null;
   let survivors: number[] = [];
   if (opts.wait !== null) {
@@ -591,7 +636,7 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
     pid: root,
     signal: shown,
     signalled,
-    group: groupSignalled ? group : null,
+    group: groupOk ? group : null,
     failed,
     scans,
     dead,

@@ -93,7 +93,10 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 2) || !info[2].IsFunction()) {
+  // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
+  // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
+  if (!NumberArgs(info, 2)) return env.Undefined();
+  if (!info[2].IsFunction()) {
     Napi::TypeError::New(env, "procsig native: watchExit(fd, pid, callback)").ThrowAsJavaScriptException();
     return env.Undefined();
   }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,10 @@ struct StatRow {
 };
 
 // Reads a small /proc file (relative to dirfd) into buf, NUL-terminated. Returns the length, or
-// -1 with errno set. /proc files are generated on read, so one read() normally returns all of it;
-// the loop covers the rare short read.
+// -1 with errno set. /proc/<pid>/stat and /proc/stat are seq_file single_open files: the first
+// read() returns the whole text whenever it fits, so a read that leaves room in the buffer is the
+// end — no second read() to see EOF (that saves a syscall per process in a full scan). A read
+// that fills the buffer continues.
 ssize_t ReadSmall(int dirfd, const char* path, char* buf, size_t cap) {
   const int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -53,8 +56,8 @@ ssize_t ReadSmall(int dirfd, const char* path, char* buf, size_t cap) {
       errno = e;
       return -1;
     }
-    if (n == 0) break;
     len += static_cast<size_t>(n);
+    if (n == 0 || len < cap - 1) break;
   }
   close(fd);
   buf[len] = '\0';
@@ -170,6 +173,41 @@ bool HaveChildrenFiles() {
   return have;
 }
 
+// Reads /proc/<pid>/stat for pids[lo, hi) into rows[i]; ok[i] = 1 for each row read. A process
+// that exits between readdir() and open() is simply not part of the snapshot (ENOENT/ESRCH);
+// anything else unreadable is skipped the same way, as ps(1) does.
+struct ScanJob {
+  int dfd;
+  const int32_t* pids;
+  StatRow* rows;
+  uint8_t* ok;
+  std::string* names;  // null when names are not wanted
+  size_t lo;
+  size_t hi;
+};
+
+constexpr size_t kParallelScanMin = 128;
+
+void ScanRange(ScanJob* job) {
+  char path[32];
+  char buf[1024];
+  for (size_t i = job->lo; i < job->hi; i++) {
+    snprintf(path, sizeof path, "%d/stat", job->pids[i]);
+    if (ReadSmall(job->dfd, path, buf, sizeof buf) <= 0) continue;
+    StatRow row;
+    if (!ParseStat(buf, &row)) continue;
+    if (job->names != nullptr) job->names[i].assign(row.name, row.name_len);
+    row.name = nullptr;  // points into buf, which is about to be reused
+    job->rows[i] = row;
+    job->ok[i] = 1;
+  }
+}
+
+void* ScanThread(void* arg) {
+  ScanRange(static_cast<ScanJob*>(arg));
+  return nullptr;
+}
+
 }  // namespace
 
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
@@ -177,33 +215,48 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   DIR* dir = opendir("/proc");
   if (dir == nullptr) return Napi::Number::New(env, errno);
-  const int dfd = dirfd(dir);
-  std::vector<StatRow> rows;
-  rows.reserve(512);
-  std::string names;  // the comm strings, back to back; StatRow::name is re-pointed below
-  std::vector<size_t> name_offsets;
-  char path[sizeof(dirent::d_name) + 8];  // "<d_name>/stat"
-  char buf[1024];
+  std::vector<int32_t> pids;
+  pids.reserve(1024);
   errno = 0;
   for (struct dirent* de = readdir(dir); de != nullptr; de = readdir(dir)) {
-    if (!AllDigits(de->d_name)) continue;
-    snprintf(path, sizeof path, "%s/stat", de->d_name);
-    // A process that exits between readdir() and open() is simply not part of the snapshot
-    // (ENOENT/ESRCH); anything else unreadable is skipped the same way, as ps(1) does.
-    if (ReadSmall(dfd, path, buf, sizeof buf) <= 0) continue;
-    StatRow row;
-    if (!ParseStat(buf, &row)) continue;
-    if (with_names) {
-      name_offsets.push_back(names.size());
-      names.append(row.name, row.name_len);
-    }
-    row.name = nullptr;
-    rows.push_back(row);
-    errno = 0;
+    if (AllDigits(de->d_name)) pids.push_back(static_cast<int32_t>(strtol(de->d_name, nullptr, 10)));
   }
   const int read_errno = errno;
+  if (read_errno != 0 && pids.empty()) {
+    closedir(dir);
+    return Napi::Number::New(env, read_errno);
+  }
+
+  // Generating /proc/<pid>/stat is most of the cost (~10 us a process), and it is per-process
+  // kernel work with no shared lock, so a large list is read by two threads.
+  const size_t total = pids.size();
+  std::vector<StatRow> slots(total);
+  std::vector<uint8_t> ok(total, 0);
+  std::vector<std::string> slot_names(with_names ? total : 0);
+  ScanJob jobs[2];
+  const size_t half = total >= kParallelScanMin ? total / 2 : total;
+  jobs[0] = ScanJob{dirfd(dir), pids.data(), slots.data(), ok.data(), with_names ? slot_names.data() : nullptr, 0, half};
+  jobs[1] = ScanJob{dirfd(dir), pids.data(), slots.data(), ok.data(), with_names ? slot_names.data() : nullptr, half, total};
+  pthread_t helper;
+  // Without a helper thread (none needed, or pthread_create failed: EAGAIN under a thread
+  // limit), this thread reads both halves.
+  const bool threaded = half < total && pthread_create(&helper, nullptr, ScanThread, &jobs[1]) == 0;
+  ScanRange(&jobs[0]);
+  if (threaded) {
+    pthread_join(helper, nullptr);
+  } else {
+    ScanRange(&jobs[1]);
+  }
   closedir(dir);
-  if (read_errno != 0 && rows.empty()) return Napi::Number::New(env, read_errno);
+
+  std::vector<StatRow> rows;
+  rows.reserve(total);
+  std::vector<const std::string*> row_names;
+  for (size_t i = 0; i < total; i++) {
+    if (!ok[i]) continue;
+    rows.push_back(slots[i]);
+    if (with_names) row_names.push_back(&slot_names[i]);
+  }
 
   const size_t n = rows.size();
   Napi::Int32Array pid = Napi::Int32Array::New(env, n);
@@ -236,9 +289,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   if (with_names) {
     Napi::Array name = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; i++) {
-      const size_t begin = name_offsets[i];
-      const size_t end = i + 1 < n ? name_offsets[i + 1] : names.size();
-      name.Set(static_cast<uint32_t>(i), Napi::String::New(env, names.data() + begin, end - begin));
+      name.Set(static_cast<uint32_t>(i), Napi::String::New(env, *row_names[i]));
     }
     out.Set("name", name);
   }
@@ -315,6 +366,26 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
     if (row.state != 'Z' && row.state != 'X') alive++;
   }
   return Napi::Number::New(env, alive);
+}
+
+Napi::Value TreeProc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "procsig native: treeProc(pid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  char path[64];
+  char buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", info[0].As<Napi::Number>().Int32Value());
+  StatRow row;
+  if (ReadSmall(AT_FDCWD, path, buf, sizeof buf) <= 0 || !ParseStat(buf, &row)) return env.Null();
+  Napi::Array out = Napi::Array::New(env, 5);
+  out.Set(0u, Napi::Number::New(env, row.ppid));
+  out.Set(1u, Napi::Number::New(env, row.pgid));
+  out.Set(2u, Napi::Number::New(env, row.sid));
+  out.Set(3u, Napi::Number::New(env, row.start));
+  out.Set(4u, Napi::Number::New(env, static_cast<unsigned char>(row.state)));
+  return out;
 }
 
 }  // namespace procsig

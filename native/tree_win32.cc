@@ -175,4 +175,15 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, alive);
 }
 
+// Windows has no process groups or sessions, the only thing killTree asks this for; a
+// snapshot row carries everything else.
+Napi::Value TreeProc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    Napi::TypeError::New(env, "procsig native: treeProc(pid)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return env.Null();
+}
+
 }  // namespace procsig
