@@ -7,11 +7,25 @@ import * as path from 'node:path';
 
 export const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
 
-const started = new Set<number>();
+/** pid → its start time (/proc/<pid>/stat field 22) when it was tracked. */
+const started = new Map<number, string | undefined>();
 
-/** Every pid a test started (including group members it reported), for cleanup. */
+/** The start time of a pid (clock ticks since boot), or undefined when it is gone. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every pid a test started (including group members it reported), for cleanup. The start time is
+ * recorded with it, so cleanup never kills a process that later received a recycled pid.
+ */
 export function track(...pids: number[]): void {
-  for (const p of pids) if (p > 0) started.add(p);
+  for (const p of pids) if (p > 0 && !started.has(p)) started.set(p, startTime(p));
 }
 
 export interface Spawned {
@@ -71,11 +85,14 @@ export async function waitDead(pids: number[], ms = 5000): Promise<void> {
   }
 }
 
-/** SIGKILLs every tracked pid that is still alive. Call from afterEach. */
+/**
+ * SIGKILLs every tracked process that is still alive and is still the same process (same start
+ * time: pids are recycled, and some tests recycle them on purpose). Call from afterEach.
+ */
 export function cleanup(): void {
-  for (const pid of started) {
+  for (const [pid, start] of started) {
     try {
-      if (!isDead(pid)) process.kill(pid, 'SIGKILL');
+      if (start !== undefined && !isDead(pid) && startTime(pid) === start) process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
