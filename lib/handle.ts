@@ -307,6 +307,9 @@ export class ProcessHandle {
       this.#send(sig);
       return;
     }
+    // An AbortSignal that is already aborted: reject before anything is sent (the documented
+    // "nothing is signalled" of the `signal` option, like killTree and terminate).
+    if (waitOpts.signal?.aborted) return Promise.reject(waitOpts.signal.reason);
     try {
       this.#send(sig);
     } catch (e) {

@@ -995,12 +995,17 @@ export class Job implements AsyncDisposable {
    * started later are in the job; children it already has are not moved); tree tracks its tree
    * (and its process group when it leads one); jobobject `AssignProcessToJobObject`.
    *
+   * A {@link ProcessHandle} is checked first (signal 0 through the handle): a closed handle, or
+   * one whose process has exited — its pid may belong to a newcomer by now — is refused.
+   *
    * @throws {@link JobKilledError}, {@link JobClosedError}, RangeError for a bad pid, ProcessError
-   *   (`ESRCH`, `EPERM`, ...) from the OS.
+   *   (`ESRCH`, `EPERM`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
+   *   `UnexpectedExitError` or `AlreadyExitedError` (as `handle.kill` throws them).
    */
   add(target: number | ProcessHandle): void {
     const pid = target instanceof ProcessHandle ? target.pid : checkPid(target, 'target');
     this.#checkOpen();
+    if (target instanceof ProcessHandle) target.kill(0);
     this.#b.add(pid);
   }
 

@@ -1,0 +1,323 @@
+// Exercises every native export of procsig.node with valid, edge and wrong-type arguments, many
+// times, so that valgrind (.ci/valgrind.sh) can check the addon for leaks and memory errors.
+//
+//   PROCSIG_NATIVE=build-valgrind/Debug/procsig.node node test/memcheck/native-exports.js [rounds]
+//
+// It talks to the addon directly (not through lib/): the point is the C++ surface, including
+// argument shapes lib/ never sends. Every process it signals is one it spawned itself (sleeper
+// fixtures), or a pid above /proc/sys/kernel/pid_max, which names no process. It never signals
+// pid 0, -1 or its own group, and never reaps a child that child_process owns (waits use
+// WNOHANG|WNOWAIT, or block on a child it then lets child_process reap... see below).
+// Exits 0 when every check passed; prints one line per export with its call count.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const { spawn } = require('node:child_process');
+
+const addonPath = process.env.PROCSIG_NATIVE;
+if (!addonPath) {
+  console.error('set PROCSIG_NATIVE to the procsig.node to check');
+  process.exit(2);
+}
+const native = require(path.resolve(addonPath));
+const rounds = Number(process.argv[2] || 40);
+const fixture = path.join(__dirname, '..', 'fixtures', 'sleeper.js');
+const pidMax = Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+const NOPID = pidMax + 1; // a valid pid argument that can never exist
+const SIGCONT = 18;
+const WNOHANG = 1;
+const WNOWAIT = 8;
+const calls = new Map();
+let failures = 0;
+
+function call(name, ...args) {
+  calls.set(name, (calls.get(name) || 0) + 1);
+  return native[name](...args);
+}
+/** A wrong-type call: the addon must throw a TypeError (or return undefined), never crash. */
+function bad(name, ...args) {
+  calls.set(name, (calls.get(name) || 0) + 1);
+  try {
+    native[name](...args);
+  } catch (e) {
+    if (!(e instanceof TypeError)) fail(`${name}: threw ${e && e.constructor && e.constructor.name}`);
+  }
+}
+function fail(msg) {
+  failures++;
+  console.error('FAIL', msg);
+}
+function check(cond, msg) {
+  if (!cond) fail(msg);
+}
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+function spawnSleeper() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.add(child);
+    child.stdout.once('data', () => resolve(child));
+    child.once('error', reject);
+  });
+}
+const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+
+// Wrong *types* only: the addon trusts lib/ for numeric ranges (NaN and huge numbers convert to
+// 0 there, and pid 0 would mean this process's own group).
+const WRONG = [undefined, null, 'x', {}, [], Symbol('s'), 1n, () => 1];
+
+function tables() {
+  const s = call('signalTable');
+  check(Array.isArray(s.table) && s.table.length > 20, 'signalTable');
+  const e = call('errnoTable');
+  check(Array.isArray(e) && e.length > 30, 'errnoTable');
+  check(typeof call('lastWin32Error') === 'number', 'lastWin32Error');
+  check(typeof call('handleProbe') === 'number', 'handleProbe');
+  const c = call('watchCount');
+  check(Array.isArray(c) && c.length === 2, 'watchCount');
+}
+
+function killing(pid) {
+  check(call('kill', pid, 0) === 0, 'kill 0');
+  check(call('kill', pid, SIGCONT) === 0, 'kill CONT');
+  check(call('kill', NOPID, 0) !== 0, 'kill NOPID');
+  check(call('kill', -NOPID, 0) !== 0, 'kill -NOPID');
+  check(call('kill', pid, 100000) !== 0, 'kill bad sig');
+  for (const w of WRONG) bad('kill', w, 0);
+  bad('kill', pid);
+  for (const n of [0, 1, 3, 64]) {
+    const pids = new Int32Array(n).fill(NOPID);
+    if (n > 0) pids[0] = pid;
+    const errs = new Int32Array(n);
+    const ok = call('killMany', pids, 0, errs);
+    check(ok === (n > 0 ? 1 : 0), `killMany ${n}`);
+  }
+  // A view with a byte offset, and an errs array longer than needed.
+  const buf = new Int32Array([NOPID, pid, NOPID, pid]).buffer;
+  check(call('killMany', new Int32Array(buf, 4, 2), 0, new Int32Array(5)) === 1, 'killMany view');
+  bad('killMany', new Int32Array(3), 0, new Int32Array(2)); // errs too short
+  bad('killMany', new Uint32Array(1), 0, new Int32Array(1));
+  bad('killMany', [pid], 0, new Int32Array(1));
+  for (const w of WRONG) bad('killMany', w, 0, w);
+  check(call('killpg', NOPID, 0) !== 0, 'killpg NOPID');
+  for (const w of WRONG) bad('killpg', w, 0);
+}
+
+function states(pid) {
+  check(typeof call('processState', pid) === 'string', 'processState');
+  check(call('processState', NOPID) === null, 'processState NOPID');
+  check(typeof call('processStartTime', pid) === 'string', 'processStartTime');
+  check(call('processStartTime', NOPID) === null, 'processStartTime NOPID');
+  for (const w of WRONG) {
+    bad('processState', w);
+    bad('processStartTime', w);
+  }
+  const w1 = call('waitpid', pid, WNOHANG | WNOWAIT);
+  check(Array.isArray(w1) && w1[1] === 0, 'waitpid peek running child');
+  const w2 = call('waitpid', NOPID, WNOHANG);
+  check(w2[1] !== 0, 'waitpid NOPID');
+  for (const w of WRONG) bad('waitpid', w, WNOHANG);
+}
+
+function trees(pid) {
+  const withNames = call('treeSnapshot', true);
+  check(typeof withNames === 'object' && withNames.pid.length > 2 && Array.isArray(withNames.name), 'treeSnapshot names');
+  const cols = call('treeSnapshot', false);
+  check(typeof cols === 'object' && cols.name === undefined, 'treeSnapshot');
+  const kids = call('treeChildren', process.pid);
+  check(kids === null || kids instanceof Int32Array, 'treeChildren');
+  call('treeChildren', NOPID);
+  const row = call('treeProc', pid);
+  check(Array.isArray(row) && row.length === 5, 'treeProc');
+  check(call('treeProc', NOPID) === null, 'treeProc NOPID');
+  for (const w of WRONG) bad('treeProc', w);
+  for (const w of WRONG) bad('treeChildren', w);
+  const pids = new Int32Array([pid, NOPID, process.pid]);
+  const starts = new Float64Array([NaN, NaN, 12345]);
+  const out = new Uint8Array(3);
+  call('treeStates', pids, starts, out);
+  check(out[0] !== 0 && out[1] === 0 && out[2] === 0, 'treeStates');
+  // Empty arrays have no backing store (a null data pointer): the addon refuses them with a
+  // TypeError rather than touching it.
+  bad('treeStates', new Int32Array(0), new Float64Array(0), new Uint8Array(0));
+  bad('treeStates', pids, new Float64Array(1), out);
+  bad('treeStates', pids, starts, new Uint8Array(1));
+  for (const w of WRONG) bad('treeStates', w, starts, out);
+  bad('treeSnapshot');
+}
+
+// valgrind 3.19 (Debian 12) does not know pidfd_open(2): under it handleProbe() reports no
+// pidfd support and handleOpen() fails with ENOSYS, so only the pid + start-time paths and the
+// error paths of the pidfd exports run there (the ASan lane covers the pidfd paths).
+const PIDFD = (native.handleProbe() & 1) !== 0;
+
+function handlesWithoutPidfd(pid) {
+  const [err, fd] = call('handleOpen', pid);
+  check(err !== 0 && fd === -1, 'handleOpen without pidfds fails');
+  check(call('handleSignal', -1, 0) !== 0, 'handleSignal -1');
+  call('handleQuery', -1, true);
+  check(call('handleClose', -1) === 0, 'handleClose -1');
+  check(call('handleClose', 12345) !== 0, 'handleClose foreign fd');
+  const [werr] = call('watchExit', -1, pid, () => fail('watcher without an fd fired'));
+  check(werr !== 0, 'watchExit -1');
+  check(call('watchCancel', 0xfffffff) !== 0, 'watchCancel unknown');
+  bad('watchExit', -1, pid, 'not a function');
+  bad('watchExit', -1);
+  for (const w of WRONG) {
+    bad('handleOpen', w);
+    bad('handleSignal', w, 0);
+    bad('handleQuery', w, true);
+    bad('handleClose', w);
+    bad('watchCancel', w);
+  }
+}
+
+function handles(pid) {
+  if (!PIDFD) return handlesWithoutPidfd(pid);
+  const [err, fd, start] = call('handleOpen', pid);
+  check(err === 0 && fd >= 0 && typeof start === 'string', 'handleOpen');
+  check(call('handleSignal', fd, 0) === 0, 'handleSignal 0');
+  check(call('handleSignal', fd, SIGCONT) === 0, 'handleSignal CONT');
+  check(call('handleSignal', fd, 100000) !== 0, 'handleSignal bad sig');
+  check(call('handleQuery', fd, true)[0] === 0, 'handleQuery running');
+  check(call('handleQuery', fd, false)[0] === 0, 'handleQuery running (no peek)');
+  // A watcher armed and cancelled, twice; cancelling again reports ENOENT.
+  for (let i = 0; i < 2; i++) {
+    const [werr, id] = call('watchExit', fd, pid, () => fail('cancelled watcher fired'));
+    check(werr === 0, 'watchExit');
+    check(call('watchCancel', id) === 0, 'watchCancel');
+    check(call('watchCancel', id) !== 0, 'watchCancel twice');
+  }
+  check(call('watchCancel', 0xfffffff) !== 0, 'watchCancel unknown');
+  bad('watchExit', fd, pid, 'not a function');
+  bad('watchExit', fd);
+  for (const w of WRONG) {
+    bad('handleSignal', w, 0);
+    bad('handleQuery', w, true);
+    bad('handleClose', w);
+    bad('watchCancel', w);
+  }
+  check(call('handleClose', fd) === 0, 'handleClose');
+  check(call('handleClose', fd) !== 0, 'handleClose twice (EBADF: not ours any more)');
+  check(call('handleClose', -1) === 0, 'handleClose -1');
+  check(call('handleOpen', NOPID)[0] !== 0, 'handleOpen NOPID');
+  // Closed fd: signalling or querying through it is EBADF, not a crash.
+  check(call('handleSignal', fd, 0) !== 0, 'handleSignal closed fd');
+  check(call('handleQuery', fd, true)[0] === -1, 'handleQuery closed fd');
+  for (const w of WRONG) bad('handleOpen', w);
+}
+
+function jobObjects() {
+  // Windows only; every one is an ENOSYS tuple elsewhere, whatever it is given.
+  for (const [name, args] of [
+    ['jobObjectCreate', [null]],
+    ['jobObjectCreate', ['name']],
+    ['jobObjectAssign', [{}, 1]],
+    ['jobObjectAssignSelf', ['name']],
+    ['jobObjectTerminate', [{}, 1]],
+    ['jobObjectQuery', [{}]],
+    ['jobObjectPids', [{}]],
+    ['jobObjectClose', [{}]],
+  ]) {
+    const r = call(name, ...args);
+    check(Array.isArray(r) && r.length === 3, name);
+  }
+}
+
+/** A child killed while a pidfd watcher, an async waitpid peek and a query are on it. */
+async function exitPaths() {
+  const child = await spawnSleeper();
+  const pid = child.pid;
+  if (!PIDFD) {
+    const peek = call('waitpidAsync', pid, WNOWAIT);
+    const gone = exited(child);
+    check(call('kill', pid, 9) === 0, 'kill KILL');
+    const t = await peek;
+    check(Array.isArray(t) && (t[0] === pid || t[1] !== 0), 'waitpidAsync peek');
+    await gone;
+    const w = await call('waitpidAsync', pid, WNOHANG);
+    check(w[1] !== 0, 'waitpidAsync after reap (ECHILD)');
+    return;
+  }
+  const [err, fd] = call('handleOpen', pid);
+  check(err === 0, 'handleOpen (exit path)');
+  const fired = new Promise((resolve) => {
+    const [werr] = call('watchExit', fd, pid, (e) => resolve(e));
+    check(werr === 0, 'watchExit (exit path)');
+  });
+  // Blocks on a pool thread until the child is a zombie; WNOWAIT leaves it for child_process.
+  const peek = call('waitpidAsync', pid, WNOWAIT);
+  const gone = exited(child);
+  check(call('handleSignal', fd, 9) === 0, 'handleSignal KILL');
+  check((await fired) === 0, 'watcher fired with 0');
+  const t = await peek;
+  check(Array.isArray(t) && t[0] === pid, 'waitpidAsync peek');
+  const q = call('handleQuery', fd, true);
+  check(q[0] === 1 || q[0] === 2, 'handleQuery exited');
+  await gone;
+  // Reaped by child_process now: the pidfd still answers, the pid does not.
+  check(call('handleSignal', fd, 0) !== 0, 'handleSignal after reap (ESRCH)');
+  call('handleQuery', fd, false);
+  const w = await call('waitpidAsync', pid, WNOHANG);
+  check(w[1] !== 0, 'waitpidAsync after reap (ECHILD)');
+  check(call('handleClose', fd) === 0, 'handleClose (exit path)');
+  // A watcher on an fd that is closed while armed: cancelled by close, never fired.
+  const again = await spawnSleeper();
+  const [e2, fd2] = call('handleOpen', again.pid);
+  check(e2 === 0, 'handleOpen 2');
+  const [, id2] = call('watchExit', fd2, again.pid, () => fail('watcher on a closed fd fired'));
+  call('watchCancel', id2);
+  call('handleClose', fd2);
+  again.kill('SIGKILL');
+  await exited(again);
+  for (const w2 of WRONG) {
+    try {
+      const p = native.waitpidAsync(w2, 0);
+      if (p && typeof p.then === 'function') await p.catch(() => {});
+    } catch {
+      // TypeError: fine
+    }
+  }
+}
+
+async function main() {
+  const t0 = Date.now();
+  const sleeper = await spawnSleeper();
+  for (let i = 0; i < rounds; i++) {
+    tables();
+    killing(sleeper.pid);
+    states(sleeper.pid);
+    trees(sleeper.pid);
+    handles(sleeper.pid);
+    jobObjects();
+    if (i % 10 === 0) await exitPaths();
+  }
+  sleeper.kill('SIGKILL');
+  await exited(sleeper);
+  const [watchers, fds] = call('watchCount');
+  check(watchers === 0 && fds === 0, `watchCount at the end: ${watchers} watchers, ${fds} handles`);
+  // Last: jobExecve resets every signal disposition of this process before exec'ing, so it runs
+  // when nothing else is left to do. A command that does not exist: execvpe fails, returns ENOENT.
+  for (let i = 0; i < rounds; i++) {
+    check(call('jobExecve', '/nonexistent/procsig-memcheck', ['x', 'y'], ['A=1']) !== 0, 'jobExecve ENOENT');
+    bad('jobExecve', '/bin/true', [], []);
+    bad('jobExecve', 1, ['x'], []);
+    bad('jobExecve', '/bin/true', ['x', 2], []);
+  }
+  const exported = Object.keys(native).sort();
+  const missed = exported.filter((k) => !calls.has(k));
+  for (const k of exported) console.log(`${k.padEnd(22)} ${calls.get(k) || 0} calls`);
+  if (missed.length) fail(`exports never called: ${missed.join(', ')}`);
+  if (!PIDFD) console.log('note: no pidfd support here (valgrind?): pidfd paths ran as error paths only');
+  console.log(`${failures === 0 ? 'ok' : 'FAILED'}: ${exported.length} exports, ${[...calls.values()].reduce((a, b) => a + b, 0)} calls, ${rounds} rounds, ${Date.now() - t0} ms`);
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
