@@ -158,7 +158,8 @@ function parseName(value: string): number {
  */
 export function toSignal(sig: SignalLike): number {
   if (typeof sig === 'number') {
-    if (Number.isInteger(sig) && sig >= 0 && sig <= maxSignal) return sig;
+    // `sig | 0` turns -0 into 0.
+    if (Number.isInteger(sig) && sig >= 0 && sig <= maxSignal) return sig | 0;
     throw outOfRangeError('signal', `an integer from 0 to ${maxSignal}`, sig);
   }
   if (typeof sig === 'string') {

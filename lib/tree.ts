@@ -552,6 +552,8 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   const w: Walk = { root, self, group, known: new Map(), order: [], starts: [], grouped: new Set() };
   const failed: KillTreeFailure[] = [];
   const ok = new Set<number>();
+  /** Members this call stopped one by one (group members were stopped by the group's killpg). */
+  const stopped = new Set<number>();
   const spare = (p: number): boolean => p === self || (p === root && !opts.includeRoot);
   // With the root included, the group's killpg delivers to its members; without, the root is
   // spared, so every member is signalled on its own.
@@ -584,7 +586,9 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
       const loose = fresh.filter((i) => t.cols.pid[i] !== self && !w.grouped.has(t.cols.pid[i]));
       if (loose.length === 0) break;
       const pids = Int32Array.from(loose, (i) => t.cols.pid[i]);
-      native.killMany(pids, SIG.STOP, new Int32Array(pids.length));
+      const stopErrs = new Int32Array(pids.length);
+      native.killMany(pids, SIG.STOP, stopErrs);
+      for (let k = 0; k < pids.length; k++) if (stopErrs[k] === 0) stopped.add(pids[k]);
       await settleStopped(pids, Float64Array.from(loose, (i) => t.cols.start[i]));
       t = readTable(false);
       scans++;
@@ -613,7 +617,10 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
     const resumeAll = sig !== SIG.KILL && signalInfo(sig).action !== 'stop';
     // SIGCONT discards pending stop signals, so it is skipped after a stop signal; after SIGKILL
     // nothing is left to resume — except a spared root, which was frozen with the rest.
-    const resume = w.order.filter((p) => p !== self && (resumeAll ? !(group !== 0 && w.grouped.has(p)) : spare(p)));
+    // Only what this call stopped is resumed: a member it could not stop (EPERM) may have been
+    // stopped by someone else, and the kernel lets SIGCONT through across uids in a session.
+    const frozeIt = (p: number): boolean => stopped.has(p) || (group !== 0 && w.grouped.has(p));
+    const resume = w.order.filter((p) => p !== self && frozeIt(p) && (resumeAll ? !(group !== 0 && w.grouped.has(p)) : spare(p)));
     if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
     if (group !== 0 && resumeAll) native.killpg(group, SIG.CONT);
   }
