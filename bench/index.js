@@ -1,20 +1,20 @@
 'use strict';
-// `npm run bench`: every benchmark in one run, each printing its figures and ratios.
-// Run `npm run build:ts` first if lib/ changed (the benches use dist/).
-const fs = require('node:fs');
+// `npm run bench`: every benchmark in one run, one after the other, each in its own process
+// (so one bench's processes and timers never disturb another's), each printing its figures and
+// ratios. The benches use dist/: `npm run build:ts` first if lib/ changed.
+const { spawnSync } = require('node:child_process');
+const os = require('node:os');
 const path = require('node:path');
 
 const parts = ['kill', 'tree', 'wait', 'job'];
-
-(async () => {
-  console.log(`procsig bench — node ${process.version}, ${require('node:os').cpus().length} cores, ${new Date().toISOString()}`);
-  for (const name of parts) {
-    const file = path.join(__dirname, `${name}.js`);
-    if (!fs.existsSync(file)) continue;
-    const mod = require(file);
-    if (typeof mod === 'function') await mod();
+console.log(`procsig bench — node ${process.version}, ${os.cpus().length} cores, ${os.type()} ${os.release()}, ${new Date().toISOString()}`);
+let failed = 0;
+for (const name of parts) {
+  console.log(`\n# ${name} (bench/${name}.js)`);
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, `${name}.js`)], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`bench/${name}.js failed (${r.status ?? r.signal})`);
+    failed++;
   }
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+}
+process.exitCode = failed ? 1 : 0;
