@@ -43,7 +43,7 @@ async function main() {
     ['10,000 pids (half dead)', fmt(batchC), fmt(batchP), ratio(batchP, batchC), fmt(batchE)],
   ]);
 
-  console.log('\n## load time (medians of 40 interleaved process starts each)');
+  console.log('\n## load time (medians of 60 interleaved process starts each)');
   const start = (args) => {
     const t0 = process.hrtime.bigint();
     execFileSync(process.execPath, args, { cwd: path.join(__dirname, '..') });
@@ -51,7 +51,7 @@ async function main() {
   };
   const bases = [];
   const withs = [];
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 60; i++) {
     bases.push(start(['-e', '0']));
     withs.push(start(['-e', "require('procsig')"]));
   }
