@@ -132,7 +132,8 @@ async function benchKill() {
         const r = await untilDead(t.pids, t0);
         times[name].push(r.ms);
         survivors[name] += r.survivors.length;
-        cleanup(t.pids);
+        // Only members just seen alive: the others' pids may already belong to someone else.
+        cleanup(r.survivors);
         await sleep(30);
       }
     }

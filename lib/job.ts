@@ -162,14 +162,21 @@ interface Backend {
 /** Calls `fn` with a backoff (1 ms doubling to 50 ms) until unsubscribed: for backends without events. */
 function pollSubscribe(onChange: () => void): () => void {
   let delay = 1;
+  let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = (): void => {
     onChange();
+    // onChange may have unsubscribed (the usual way a wait ends): then no new timer, or it would
+    // poll forever and keep the event loop alive.
+    if (stopped) return;
     delay = Math.min(delay * 2, 50);
     timer = setTimeout(tick, delay);
   };
   timer = setTimeout(tick, delay);
-  return () => clearTimeout(timer);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 // ---- where the addon (and the exec helper beside it) lives ----

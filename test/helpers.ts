@@ -25,7 +25,9 @@ export function startTime(pid: number): string | undefined {
  * recorded with it, so cleanup never kills a process that later received a recycled pid.
  */
 export function track(...pids: number[]): void {
-  for (const p of pids) if (p > 0 && !started.has(p)) started.set(p, startTime(p));
+  // A pid tracked again belongs to a newer process (the older one is gone, or the pid could not
+  // have been reused): the newest start time is the one to check.
+  for (const p of pids) if (p > 0) started.set(p, startTime(p));
 }
 
 export interface Spawned {

@@ -423,3 +423,24 @@ describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) without cgroup.kill: fre
     });
   }
 });
+
+describe('a finished wait leaves nothing behind', () => {
+  it.each(['tree', 'cgroup2'] as const)('%s backend: no timer or watcher keeps polling after wait() resolved', { timeout: 30_000 }, async (backend) => {
+    if (backend === 'cgroup2' && noCgroup2 !== undefined) return;
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'FSEventWrap').length;
+    const before = timers();
+    const job = Job.create({ backend });
+    jobs.push(job);
+    const token = newToken();
+    const { child } = job.spawn(node, [fixture('job-child.js'), token], pipeOut);
+    await ready(child);
+    // wait() first, so that it ends from inside its poll/watch callback rather than at once
+    const waiting = job.wait();
+    await job.kill();
+    await waiting;
+    await job.close();
+    // let closed handles finish closing
+    await new Promise((r) => setImmediate(r));
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+});
