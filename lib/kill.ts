@@ -11,21 +11,17 @@ import { checkKillTarget, checkPid, checkInteger } from './validate';
 let ESRCH = 0;
 let EPERM = 0;
 
-interface ParsedSignal {
-  sig: number;
-  /** A negative signal number or a '-NAME' string: the pids are process groups. */
-  group: boolean;
-}
-
-function parseKillSignal(signal: SignalLike): ParsedSignal {
-  if (typeof signal === 'number') {
-    if (signal < 0) return { sig: toSignal(-signal), group: true };
-    return { sig: toSignal(signal), group: false };
-  }
+/**
+ * Parses kill()'s signal argument without allocating (it is on the hot path): the signal number
+ * for a process kill, or its bitwise complement (`~sig`, always negative) when the signal was
+ * negative or a '-NAME' string, i.e. when the pids name process groups.
+ */
+function parseKillSignal(signal: SignalLike): number {
+  if (typeof signal === 'number') return signal < 0 ? ~toSignal(-signal) : toSignal(signal);
   if (typeof signal === 'string' && signal.length > 1 && signal.charCodeAt(0) === 45 /* '-' */) {
-    return { sig: toSignal(signal.slice(1)), group: true };
+    return ~toSignal(signal.slice(1));
   }
-  return { sig: toSignal(signal), group: false };
+  return toSignal(signal);
 }
 
 function checkTarget(pid: unknown, group: boolean, name: string): number {
@@ -80,7 +76,9 @@ function failureError(f: Failure): ProcessError {
  * ```
  */
 export function kill(signal: SignalLike, ...pids: number[]): number {
-  const { sig, group } = parseKillSignal(signal);
+  const parsed = parseKillSignal(signal);
+  const group = parsed < 0;
+  const sig = group ? ~parsed : parsed;
   const n = pids.length;
   if (n === 1) {
     const pid = checkTarget(pids[0], group, 'pid');
@@ -132,7 +130,9 @@ export type KillResult = { pid: number; ok: true } | { pid: number; ok: false; e
  * error }]`, in the order given. Same signal and pid rules; all validated first.
  */
 export function killEach(signal: SignalLike, pids: readonly number[]): KillResult[] {
-  const { sig, group } = parseKillSignal(signal);
+  const parsed = parseKillSignal(signal);
+  const group = parsed < 0;
+  const sig = group ? ~parsed : parsed;
   if (!Array.isArray(pids)) throw argTypeError('pids', 'an array of pids', pids);
   const n = pids.length;
   const targets = new Int32Array(n);
