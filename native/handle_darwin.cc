@@ -19,17 +19,6 @@ namespace procsig {
 
 namespace {
 
-bool NumberArgs(const Napi::CallbackInfo& info, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!info[i].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
-          .ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
-
 // The process's start time in microseconds since the epoch, as a decimal string. A recycled pid
 // has a different one. proc_pidinfo fails with ESRCH for a process that is gone.
 bool ReadStartTime(int pid, char* out, size_t len) {
@@ -59,7 +48,7 @@ Napi::Value HandleProbe(const Napi::CallbackInfo& info) {
 
 Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
   char start[32] = "";
   int err = ReadStartTime(pid, start, sizeof start) ? 0 : (errno != 0 ? errno : ESRCH);
@@ -85,7 +74,7 @@ Napi::Value HandleClose(const Napi::CallbackInfo& info) {
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   char start[32];
   if (!ReadStartTime(info[0].As<Napi::Number>().Int32Value(), start, sizeof start)) return env.Null();
   return Napi::String::New(env, start);
@@ -95,7 +84,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
   // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
-  if (!NumberArgs(info, 2)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
   if (!info[2].IsFunction()) {
     Napi::TypeError::New(env, "procsig native: watchExit(fd, pid, callback)").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -129,7 +118,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
-  if (!NumberArgs(info, 1)) return info.Env().Undefined();
+  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), uvwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
 }
 

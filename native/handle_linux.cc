@@ -140,17 +140,6 @@ bool ReadStartTime(int pid, char* out, size_t len) {
   return false;
 }
 
-bool NumberArgs(const Napi::CallbackInfo& info, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!info[i].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
-          .ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
-
 // [state, errno, raw, kind, value, core]
 Napi::Array QueryResult(Napi::Env env, int state, int err, int raw) {
   int kind = kKindNone, value = 0, core = 0;
@@ -190,7 +179,7 @@ Napi::Value HandleProbe(const Napi::CallbackInfo& info) {
 
 Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
   Napi::Array out = Napi::Array::New(env, 3);
   // pidfd_open(2) sets O_CLOEXEC itself. ESRCH: no such process (a zombie still has a pid and
@@ -211,7 +200,7 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
-  if (!NumberArgs(info, 2)) return info.Env().Undefined();
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const int sig = info[1].As<Napi::Number>().Int32Value();
   // ESRCH once the process has been reaped: the pidfd pins the process, never its pid number,
@@ -222,7 +211,7 @@ Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
 
 Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const bool peek_child = info[1].ToBoolean().Value();
   struct pollfd p;
@@ -263,7 +252,7 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value HandleClose(const Napi::CallbackInfo& info) {
-  if (!NumberArgs(info, 1)) return info.Env().Undefined();
+  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   if (fd < 0) return Napi::Number::New(info.Env(), 0);
   return Napi::Number::New(info.Env(), uvwatch::CloseFd(info.Env(), fd));
@@ -271,7 +260,7 @@ Napi::Value HandleClose(const Napi::CallbackInfo& info) {
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   char start[32];
   if (!ReadStartTime(info[0].As<Napi::Number>().Int32Value(), start, sizeof start)) return env.Null();
   return Napi::String::New(env, start);
@@ -281,7 +270,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
   // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
-  if (!NumberArgs(info, 2)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
   if (!info[2].IsFunction()) {
     Napi::TypeError::New(env, "procsig native: watchExit(fd, pid, callback)").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -298,7 +287,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
-  if (!NumberArgs(info, 1)) return info.Env().Undefined();
+  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), uvwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
 }
 

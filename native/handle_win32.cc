@@ -98,17 +98,6 @@ WinState* GetState(napi_env env, bool create) {
   return s;
 }
 
-bool NumberArgs(const Napi::CallbackInfo& info, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!info[i].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
-          .ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
-
 HANDLE HandleArg(const Napi::Value& v) {
   return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(v.As<Napi::Number>().Int64Value()));
 }
@@ -177,7 +166,7 @@ Napi::Value HandleProbe(const Napi::CallbackInfo& info) {
 
 Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const DWORD pid = static_cast<DWORD>(info[0].As<Napi::Number>().Int64Value());
   HANDLE h = OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
   int err = 0;
@@ -199,7 +188,7 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
-  if (!NumberArgs(info, 2)) return info.Env().Undefined();
+  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
   HANDLE h = HandleArg(info[0]);
   const int sig = info[1].As<Napi::Number>().Int32Value();
   int err = 0;
@@ -220,7 +209,7 @@ Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
 
 Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   HANDLE h = HandleArg(info[0]);
   DWORD r = WaitForSingleObject(h, 0);
   if (r == WAIT_TIMEOUT) return QueryResult(env, kHandleRunning, 0, 0);
@@ -232,7 +221,7 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
 
 Napi::Value HandleClose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const double v = info[0].As<Napi::Number>().DoubleValue();
   if (v < 0) return Napi::Number::New(env, 0);
   uintptr_t h = static_cast<uintptr_t>(info[0].As<Napi::Number>().Int64Value());
@@ -246,7 +235,7 @@ Napi::Value HandleClose(const Napi::CallbackInfo& info) {
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const DWORD pid = static_cast<DWORD>(info[0].As<Napi::Number>().Int64Value());
   HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
   if (h == nullptr) return env.Null();
@@ -261,7 +250,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
   // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
-  if (!NumberArgs(info, 2)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
   if (!info[2].IsFunction()) {
     Napi::TypeError::New(env, "procsig native: watchExit(handle, pid, callback)").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -308,7 +297,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!NumberArgs(info, 1)) return env.Undefined();
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   WinState* s = GetState(env, false);
   if (s == nullptr) return Napi::Number::New(env, ENOENT);
   auto it = s->watchers.find(info[0].As<Napi::Number>().Uint32Value());

@@ -14,6 +14,21 @@
 
 namespace procsig {
 
+// The native layer's one argument check. TypeScript validates every argument before calling, so
+// a non-number here is a programming error: throw a TypeError (the only C++-side throw) and
+// return false, and the caller returns at once — a second throw on top of a pending exception
+// would be fatal with C++ exceptions disabled.
+inline bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!info[i].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+  }
+  return true;
+}
+
 // Flags for Waitpid/WaitpidAsync. TypeScript passes these numbers, not the platform's
 // WNOHANG etc., so the JS side never depends on header values.
 enum WaitFlags : int {

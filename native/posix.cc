@@ -256,17 +256,6 @@ const char* DescribeErrno(int err, char* buf, size_t len) {
   return StrerrorResult(strerror_r(err, buf, len), buf);
 }
 
-bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!info[i].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
-          .ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
-
 // A decoded wait result: [pid, errno, rawStatus, kind, value, core].
 struct WaitResult {
   int pid = 0;

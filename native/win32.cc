@@ -219,17 +219,6 @@ Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count) 
   return table;
 }
 
-bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!info[i].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "procsig native: expected number arguments")
-          .ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
-
 // Win32 -> errno for the codes the process calls produce, after libuv's uv_translate_sys_error
 // (src/win/error.c). Anything else becomes EIO; the raw code stays available through
 // lastWin32Error(), so nothing is lost.
