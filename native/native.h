@@ -66,6 +66,20 @@ Napi::Value Killpg(const Napi::CallbackInfo& info);
 Napi::Value LastWin32Error(const Napi::CallbackInfo& info);
 
 // ---- waiting (posix.cc / win32.cc) ----
+// One wait, as DoWait reports it; wait.cc turns it into [pid, errno, rawStatus, kind, value,
+// core]. Doubles where Windows needs them (exit codes are 32-bit unsigned there).
+struct WaitResult {
+  int pid = 0;
+  int err = 0;
+  double raw = 0;
+  int kind = kKindNone;
+  double value = 0;
+  int core = 0;
+};
+// The platform's wait (posix.cc: waitpid/waitid; win32.cc: a process HANDLE). May block: it runs
+// on the JS thread only with kWaitNoHang, otherwise on the thread pool (wait.cc).
+void DoWait(int pid, int flags, WaitResult* r);
+
 // waitpid(pid, flags) -> [pid, errno, rawStatus, kind, value, core]
 Napi::Value Waitpid(const Napi::CallbackInfo& info);
 // waitpidAsync(pid, flags) -> Promise<[pid, errno, rawStatus, kind, value, core]>, blocking

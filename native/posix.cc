@@ -256,16 +256,6 @@ const char* DescribeErrno(int err, char* buf, size_t len) {
   return StrerrorResult(strerror_r(err, buf, len), buf);
 }
 
-// A decoded wait result: [pid, errno, rawStatus, kind, value, core].
-struct WaitResult {
-  int pid = 0;
-  int err = 0;
-  int raw = 0;
-  int kind = kKindNone;
-  int value = 0;
-  int core = 0;
-};
-
 // The one place a wait status is decoded. Unknown signal numbers (real-time ones included) are
 // kept as numbers: the status is never thrown away.
 void DecodeStatus(int status, WaitResult* r) {
@@ -324,6 +314,8 @@ void DecodeSiginfo(const siginfo_t& si, WaitResult* r) {
   }
 }
 
+}  // namespace
+
 void DoWait(int pid, int flags, WaitResult* r) {
   if (flags & kWaitNoWait) {
     idtype_t idtype = P_PID;
@@ -371,42 +363,6 @@ void DoWait(int pid, int flags, WaitResult* r) {
   r->pid = rc;
   if (rc > 0) DecodeStatus(status, r);
 }
-
-Napi::Array WaitResultToArray(Napi::Env env, const WaitResult& r) {
-  Napi::Array a = Napi::Array::New(env, 6);
-  a.Set(0u, Napi::Number::New(env, r.pid));
-  a.Set(1u, Napi::Number::New(env, r.err));
-  a.Set(2u, Napi::Number::New(env, r.raw));
-  a.Set(3u, Napi::Number::New(env, r.kind));
-  a.Set(4u, Napi::Number::New(env, r.value));
-  a.Set(5u, Napi::Number::New(env, r.core));
-  return a;
-}
-
-// A blocking waitpid on the libuv thread pool. It occupies one pool thread until the child
-// changes state; docs/api.md says so (UV_THREADPOOL_SIZE).
-class WaitWorker : public Napi::AsyncWorker {
- public:
-  WaitWorker(Napi::Env env, int pid, int flags)
-      : Napi::AsyncWorker(env, "procsig:waitpid"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        pid_(pid),
-        flags_(flags) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { DoWait(pid_, flags_, &result_); }
-  void OnOK() override { deferred_.Resolve(WaitResultToArray(Env(), result_)); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int pid_;
-  int flags_;
-  WaitResult result_;
-};
-
-}  // namespace
 
 Napi::Value SignalTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -494,22 +450,6 @@ Napi::Value Killpg(const Napi::CallbackInfo& info) {
 
 Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
-}
-
-Napi::Value Waitpid(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
-  WaitResult r;
-  DoWait(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), &r);
-  return WaitResultToArray(info.Env(), r);
-}
-
-Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
-  auto* worker = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(),
-                                info[1].As<Napi::Number>().Int32Value());
-  Napi::Promise p = worker->Promise();
-  worker->Queue();  // AsyncWorker deletes itself after OnOK/OnError.
-  return p;
 }
 
 }  // namespace procsig

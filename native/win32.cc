@@ -349,18 +349,11 @@ int KillOne(int32_t pid, int sig) {
   }
 }
 
-// A decoded wait result: [pid, errno, rawStatus, kind, value, core]. On Windows the exit code
-// is a 32-bit DWORD (NTSTATUS values such as 0xC0000005 included), kept unsigned as Node does.
-struct WaitResult {
-  int pid = 0;
-  int err = 0;
-  double raw = 0;
-  int kind = kKindNone;
-  double value = 0;
-};
+}  // namespace
 
-// Waits for one process through a HANDLE: WaitForSingleObject, then GetExitCodeProcess.
-// Windows has no reaping, so this never takes an exit from anyone (WNOWAIT is implicit), and
+// Waits for one process through a HANDLE: WaitForSingleObject, then GetExitCodeProcess. The
+// exit code is a 32-bit DWORD (NTSTATUS values such as 0xC0000005 included), kept unsigned as
+// Node does (WaitResult holds doubles for it). Windows has no reaping, so this never takes an exit from anyone (WNOWAIT is implicit), and
 // any process may be waited for, child or not. There are no stopped/continued states, so
 // kWaitUntraced/kWaitContinued never report anything.
 void DoWait(int pid, int flags, WaitResult* r) {
@@ -401,43 +394,6 @@ void DoWait(int pid, int flags, WaitResult* r) {
   r->value = static_cast<double>(code);
   r->raw = static_cast<double>(code);
 }
-
-Napi::Array WaitResultToArray(Napi::Env env, const WaitResult& r) {
-  Napi::Array a = Napi::Array::New(env, 6);
-  a.Set(0u, Napi::Number::New(env, r.pid));
-  a.Set(1u, Napi::Number::New(env, r.err));
-  a.Set(2u, Napi::Number::New(env, r.raw));
-  a.Set(3u, Napi::Number::New(env, r.kind));
-  a.Set(4u, Napi::Number::New(env, r.value));
-  a.Set(5u, Napi::Number::New(env, 0));
-  return a;
-}
-
-// A blocking wait on the libuv thread pool, like the POSIX waitpidAsync. It holds one pool
-// thread until the process exits. The raw Win32 code of a failure is recorded on the pool
-// thread, so it is not visible to lastWin32Error() on the JS thread.
-class WaitWorker : public Napi::AsyncWorker {
- public:
-  WaitWorker(Napi::Env env, int pid, int flags)
-      : Napi::AsyncWorker(env, "procsig:waitpid"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        pid_(pid),
-        flags_(flags) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { DoWait(pid_, flags_, &result_); }
-  void OnOK() override { deferred_.Resolve(WaitResultToArray(Env(), result_)); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int pid_;
-  int flags_;
-  WaitResult result_;
-};
-
-}  // namespace
 
 int Win32ToErrno(unsigned long win32) { return Win32ToErrnoImpl(static_cast<DWORD>(win32)); }
 
@@ -503,22 +459,6 @@ Napi::Value Killpg(const Napi::CallbackInfo& info) {
 
 Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(t_last_win32));
-}
-
-Napi::Value Waitpid(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
-  WaitResult r;
-  DoWait(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), &r);
-  return WaitResultToArray(info.Env(), r);
-}
-
-Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
-  auto* worker = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(),
-                                info[1].As<Napi::Number>().Int32Value());
-  Napi::Promise p = worker->Promise();
-  worker->Queue();  // AsyncWorker deletes itself after OnOK/OnError.
-  return p;
 }
 
 // Windows has no per-process state letter (no zombies, no stopped state to report).
