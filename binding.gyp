@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "procsig",
-      "sources": ["native/addon.cc", "native/wait.cc"],
+      "sources": ["native/addon.cc", "native/kill.cc", "native/wait.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [
         "NAPI_VERSION=8",

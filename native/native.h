@@ -54,6 +54,8 @@ Napi::Value SignalTable(const Napi::CallbackInfo& info);
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
 
 // ---- kill family (posix.cc / win32.cc) ----
+// One kill(2) (Windows: a probe or TerminateProcess), for kill.cc: errno, 0 on success.
+int KillOne(int32_t pid, int sig);
 // kill(pid, sig) -> errno (0 on success)
 Napi::Value Kill(const Napi::CallbackInfo& info);
 // killMany(pids: Int32Array, sig, errs: Int32Array) -> number of pids signalled;

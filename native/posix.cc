@@ -401,44 +401,7 @@ Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
   return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0], DescribeErrno);
 }
 
-Napi::Value Kill(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
-  const pid_t pid = info[0].As<Napi::Number>().Int32Value();
-  const int sig = info[1].As<Napi::Number>().Int32Value();
-  const int err = ::kill(pid, sig) == 0 ? 0 : errno;
-  return Napi::Number::New(info.Env(), err);
-}
-
-Napi::Value KillMany(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
-    Napi::TypeError::New(env, "procsig native: killMany(Int32Array, number, Int32Array)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
-  Napi::TypedArray ea = info[2].As<Napi::TypedArray>();
-  if (pa.TypedArrayType() != napi_int32_array || ea.TypedArrayType() != napi_int32_array ||
-      ea.ElementLength() < pa.ElementLength()) {
-    Napi::TypeError::New(env, "procsig native: killMany needs Int32Arrays of matching length")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const int32_t* pids = pa.As<Napi::Int32Array>().Data();
-  int32_t* errs = ea.As<Napi::Int32Array>().Data();
-  const size_t n = pa.ElementLength();
-  const int sig = info[1].As<Napi::Number>().Int32Value();
-  uint32_t ok = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (::kill(static_cast<pid_t>(pids[i]), sig) == 0) {
-      errs[i] = 0;
-      ok++;
-    } else {
-      errs[i] = errno;
-    }
-  }
-  return Napi::Number::New(env, ok);
-}
+int KillOne(int32_t pid, int sig) { return ::kill(static_cast<pid_t>(pid), sig) == 0 ? 0 : errno; }
 
 Napi::Value Killpg(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();

@@ -330,6 +330,8 @@ int Terminate(DWORD pid) {
   return Fail(e, Win32ToErrnoImpl(e));
 }
 
+}  // namespace
+
 int KillOne(int32_t pid, int sig) {
   // pid 0 (the caller's group), negative pids (groups) and -1 (everyone): Windows has no
   // process groups a signal could address. No Win32 call fails, so there is no raw code.
@@ -348,8 +350,6 @@ int KillOne(int32_t pid, int sig) {
       return Fail(0, ENOSYS);
   }
 }
-
-}  // namespace
 
 // Waits for one process through a HANDLE: WaitForSingleObject, then GetExitCodeProcess. The
 // exit code is a 32-bit DWORD (NTSTATUS values such as 0xC0000005 included), kept unsigned as
@@ -412,41 +412,6 @@ Napi::Value SignalTable(const Napi::CallbackInfo& info) {
 
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
   return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0]);
-}
-
-Napi::Value Kill(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
-  const int32_t pid = info[0].As<Napi::Number>().Int32Value();
-  const int sig = info[1].As<Napi::Number>().Int32Value();
-  return Napi::Number::New(info.Env(), KillOne(pid, sig));
-}
-
-Napi::Value KillMany(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
-    Napi::TypeError::New(env, "procsig native: killMany(Int32Array, number, Int32Array)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
-  Napi::TypedArray ea = info[2].As<Napi::TypedArray>();
-  if (pa.TypedArrayType() != napi_int32_array || ea.TypedArrayType() != napi_int32_array ||
-      ea.ElementLength() < pa.ElementLength()) {
-    Napi::TypeError::New(env, "procsig native: killMany needs Int32Arrays of matching length")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const int32_t* pids = pa.As<Napi::Int32Array>().Data();
-  int32_t* errs = ea.As<Napi::Int32Array>().Data();
-  const size_t n = pa.ElementLength();
-  const int sig = info[1].As<Napi::Number>().Int32Value();
-  uint32_t ok = 0;
-  // In order, so lastWin32Error() afterwards belongs to the last failing pid.
-  for (size_t i = 0; i < n; i++) {
-    errs[i] = KillOne(pids[i], sig);
-    if (errs[i] == 0) ok++;
-  }
-  return Napi::Number::New(env, ok);
 }
 
 Napi::Value Killpg(const Napi::CallbackInfo& info) {
