@@ -485,20 +485,22 @@ export class ProcessHandle {
       shared.settled = true;
       fn();
     };
-    const onExit = (): void => {
+    /** Runs one exit check; settles and returns true when the wait is over (exit or error). */
+    const settledBy = (check: () => ExitResult | null): boolean => {
       let r: ExitResult | null;
       try {
-        r = this.#closed ? null : this.#check();
+        r = check();
       } catch (e) {
         settle(() => rejectP(e));
-        return;
+        return true;
       }
-      if (r) {
-        const res = r;
-        settle(() => resolveP(res));
-      } else if (!this.#closed) {
-        arm();
-      }
+      if (!r) return false;
+      const res = r;
+      settle(() => resolveP(res));
+      return true;
+    };
+    const onExit = (): void => {
+      if (!settledBy(() => (this.#closed ? null : this.#check())) && !this.#closed) arm();
     };
     const caps = handleCaps();
     const arm = (): void => {
@@ -525,18 +527,7 @@ export class ProcessHandle {
       let delay = 1;
       let timer: NodeJS.Timeout;
       const tick = (): void => {
-        let r: ExitResult | null;
-        try {
-          r = this.#check();
-        } catch (e) {
-          settle(() => rejectP(e));
-          return;
-        }
-        if (r) {
-          const res = r;
-          settle(() => resolveP(res));
-          return;
-        }
+        if (settledBy(() => this.#check())) return;
         delay = Math.min(delay * 2, 100);
         timer = setTimeout(tick, delay);
       };
