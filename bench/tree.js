@@ -6,7 +6,12 @@
 // Kill: trees of about 10, 50 and 200 processes (a node root, bash subshells, sleeping leaves;
 // test/fixtures/tree-spawn.js), each killed with SIGKILL by procsig killTree, by the tree-kill
 // package, and by killpg(2) of the root's group. Time runs from the call until no member is alive
-// (zombies count as dead), checked by polling /proc for every recorded member.
+// (zombies count as dead). An observer process compiled here with `cc` holds a pidfd for every
+// member and sleeps in epoll_wait until the last one exits, so measuring takes no CPU from the
+// teardown (a poller in this process would take one of the two cores); without cc, /proc is
+// polled instead. Each trial starts once the previous tree has been reaped: this machine's
+// init reaps adopted zombies only every ~1.6 s, and hundreds of leftover zombies would make
+// every scan of the process list (procsig's, and tree-kill's ps) pay for them.
 // Walk: descendants() on the ~200-process tree against pidtree and ps-tree (both spawn ps), and
 // against a C walk of /proc this script compiles with `cc` into os.tmpdir() (skipped if no cc).
 // Linux only. Prints figures (medians) and ratios, and the issue-3 targets.
@@ -85,6 +90,83 @@ function aliveState(pid) {
   }
 }
 
+const C_OBSERVER = String.raw`
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+/* Reads pids, one a line, until "go"; holds a pidfd for each; prints "ready"; then sleeps in
+   epoll_wait until every one has exited (a pidfd turns readable when its process is a zombie
+   or gone) and prints the CLOCK_MONOTONIC ns of the last exit and how many never exited. */
+int main(void) {
+  int ep = epoll_create1(0), n = 0; char line[64];
+  while (fgets(line, sizeof line, stdin) && strncmp(line, "go", 2)) {
+    int fd = (int)syscall(SYS_pidfd_open, atoi(line), 0);
+    if (fd < 0) continue; /* already gone */
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev); n++;
+  }
+  printf("ready\n"); fflush(stdout);
+  struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
+  struct epoll_event evs[256];
+  while (n > 0) {
+    int k = epoll_wait(ep, evs, 256, 15000);
+    if (k <= 0) break;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    for (int i = 0; i < k; i++) { epoll_ctl(ep, EPOLL_CTL_DEL, evs[i].data.fd, NULL); close(evs[i].data.fd); n--; }
+  }
+  printf("%lld %d\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec, n); fflush(stdout);
+  return 0;
+}
+`;
+
+let observerBin;
+function buildObserver() {
+  const src = path.join(tmp, 'observer.c');
+  const bin = path.join(tmp, 'observer');
+  fs.writeFileSync(src, C_OBSERVER);
+  try {
+    execFileSync('cc', ['-O2', '-o', bin, src], { stdio: 'pipe' });
+    return bin;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts the observer on `pids`; resolves once it holds them, with a wait for their exit. */
+async function observe(pids) {
+  const o = spawn(observerBin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  let buf = '';
+  let wake = null;
+  o.stdout.setEncoding('utf8');
+  o.stdout.on('data', (d) => {
+    buf += d;
+    for (let i; (i = buf.indexOf('\n')) !== -1; buf = buf.slice(i + 1)) lines.push(buf.slice(0, i));
+    wake?.();
+  });
+  const next = async () => {
+    while (lines.length === 0) await new Promise((r) => (wake = r));
+    return lines.shift();
+  };
+  o.stdin.end(`${pids.join('\n')}\ngo\n`);
+  await next();
+  return async (t0ns) => {
+    const [end, left] = (await next()).split(' ').map(BigInt);
+    return left === 0n ? Number(end - t0ns) / 1e6 : Infinity;
+  };
+}
+
+/** Waits until the previous trial's processes have been reaped (at most 5 s). */
+async function reaped(pids) {
+  const end = Date.now() + 5000;
+  while (Date.now() < end && pids.some((p) => fs.existsSync(`/proc/${p}`))) await sleep(20);
+}
+
 /** Polls until every pid is gone or a zombie; returns ms since t0 (or Infinity + survivors). */
 async function untilDead(pids, t0, limitMs = 15_000) {
   let live = pids;
@@ -116,8 +198,11 @@ const killers = {
 };
 
 async function benchKill() {
+  observerBin = buildObserver();
   console.log(`\n## killing a tree: from the call until no member is alive (SIGKILL, median of ${RUNS})\n`);
+  console.log(observerBin ? 'measured by pidfds held in an observer process (epoll)\n' : 'no cc: measured by polling /proc\n');
   const rows = [];
+  let previous = [];
   for (const size of SIZES) {
     const [d, b] = SHAPES[size] ?? [1, size];
     const times = Object.fromEntries(Object.keys(killers).map((k) => [k, []]));
@@ -127,9 +212,15 @@ async function benchKill() {
       for (const [name, kill] of Object.entries(killers)) {
         const t = await startTree(d, b);
         count = t.pids.length;
+        await reaped(previous);
+        previous = t.pids;
+        const done = observerBin ? await observe(t.pids) : null;
+        await sleep(20);
+        const t0ns = process.hrtime.bigint();
         const t0 = now();
         await kill(t.root);
-        const r = await untilDead(t.pids, t0);
+        let r = await untilDead(t.pids, t0);
+        if (done) r = { ...r, ms: await done(t0ns) };
         times[name].push(r.ms);
         survivors[name] += r.survivors.length;
         // Only members just seen alive: the others' pids may already belong to someone else.

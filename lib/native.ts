@@ -56,14 +56,23 @@ export interface NativeAddon {
   waitpid(pid: number, flags: number): WaitTuple;
   waitpidAsync(pid: number, flags: number): Promise<WaitTuple>;
   processState(pid: number): string | null;
-  /** tree_*.cc: every visible process as columns, or an errno when the list cannot be read. */
-  treeSnapshot(withNames: boolean): TreeColumns | number;
+  /**
+   * tree_*.cc: every visible process as columns, or an errno when the list cannot be read. Linux:
+   * members of `group` (> 0) are listed unread (ppid 0, start NaN, state 0) unless names are asked for.
+   */
+  treeSnapshot(withNames: boolean, group?: number): TreeColumns | number;
   /** tree_*.cc: descendants from the kernel's own child lists, breadth-first; null where there are none. */
   treeChildren(pid: number): Int32Array | null;
   /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled); returns how many are alive. */
   treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
   /** tree_*.cc: [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null (gone; Windows). */
   treeProc(pid: number): [ppid: number, pgid: number, sid: number, start: number, state: number] | null;
+  /** tree_*.cc: the last pid handed out in the caller's pid namespace (Linux ns_last_pid), or -1 where unknown. */
+  treeLastPid(): number;
+  /** tree_*.cc: the columns of the processes (group leaders) with after < pid <= upTo, or an errno (ENOSYS off Linux). */
+  treeRange(after: number, upTo: number): TreeColumns | number;
+  /** posix.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */
+  treePgids(pids: Int32Array, out: Int32Array): void;
   // ---- jobs (native/job_*.cc) ----
   /** execvpe(3) after restoring default signal dispositions; returns the errno (only on failure). Linux; ENOSYS elsewhere. */
   jobExecve(file: string, argv: string[], env: string[]): number;

@@ -128,7 +128,7 @@ export class ProcessTable {
   constructor(cols: TreeColumns) {
     this.cols = cols;
     const n = (this.size = cols.pid.length);
-    const { pid, ppid, start } = cols;
+    const { pid, ppid, start, state } = cols;
     const index = (this.index = new Map<number, number>());
     for (let i = 0; i < n; i++) index.set(pid[i], i);
     const head = (this.head = new Int32Array(n).fill(-1));
@@ -136,8 +136,10 @@ export class ProcessTable {
     // Iterate backwards so each child list ends up in snapshot (pid) order.
     for (let i = n - 1; i >= 0; i--) {
       const p = index.get(ppid[i]);
-      // start[i] >= start[p] is false for NaN: an unknown start time never links.
-      if (p !== undefined && p !== i && start[i] >= start[p]) {
+      // start[i] >= start[p] is false for NaN: an unknown start time never links — except to a
+      // group member listed unread (state 0, Linux only), whose children Linux names by their
+      // current parent, so there is no stale link to guard against.
+      if (p !== undefined && p !== i && (start[i] >= start[p] || state[p] === 0)) {
         next[i] = head[p];
         head[p] = i;
       }
@@ -150,11 +152,29 @@ export class ProcessTable {
   }
 }
 
-/** @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read. */
-export function readTable(withNames: boolean): ProcessTable {
-  const cols = native.treeSnapshot(withNames);
+/**
+ * @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read.
+ * Members of `group` (> 0) may come back unread (Linux): pid and pgid only.
+ */
+export function readTable(withNames: boolean, group = 0): ProcessTable {
+  const cols = native.treeSnapshot(withNames, group);
   if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
   return new ProcessTable(cols);
+}
+
+/** Above this many new pids, a full snapshot is cheaper than probing each. */
+const RANGE_MAX = 512;
+
+/**
+ * The processes created since the pid counter read `after`, up to `upTo` (Linux): a table of
+ * only those, or — when the counter wrapped or moved far — a full snapshot.
+ */
+function readSince(after: number, upTo: number, group: number): ProcessTable {
+  if (upTo > after && upTo - after <= RANGE_MAX) {
+    const cols = native.treeRange(after, upTo);
+    if (typeof cols !== 'number') return new ProcessTable(cols);
+  }
+  return readTable(false, group);
 }
 
 function infoOf(t: ProcessTable, i: number): ProcessInfo {
@@ -284,8 +304,8 @@ export function processTree(pid: number): ProcessTreeNode | null {
 interface Walk {
   readonly root: number;
   readonly self: number;
-  /** The root's group to take as a whole (0: none). */
-  readonly group: number;
+  /** The root's group to take as a whole (0: none). Dropped when it cannot be frozen. */
+  group: number;
   /** Every member ever found: pid -> raw start time (dead ones stay, for Windows' stale links). */
   readonly known: Map<number, number>;
   /** Members in discovery order: top-down. */
@@ -339,8 +359,10 @@ function freshMembers(t: ProcessTable, w: Walk): number[] {
     // A stale parent link to an exited member (Windows): the parent pid is no longer (or no
     // longer the same) process, the child started after the member did, and before any newer
     // holder of that pid.
+    // (A member known without its start time is a group member listed unread, Linux only: no
+    // stale links there.)
     const ps = w.known.get(ppid[i]);
-    if (ps !== undefined && start[i] >= ps) {
+    if (ps !== undefined && (start[i] >= ps || (Number.isNaN(ps) && !IS_WINDOWS))) {
       const pr = t.row(ppid[i]);
       if (pr === -1 || (start[pr] !== ps && start[i] < start[pr])) visit(i);
     }
@@ -527,39 +549,47 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   const self = process.pid;
   const freeze = HAS_JOB_CONTROL && sig !== 0;
 
+  // Where the kernel numbers new processes in order (Linux: ns_last_pid), the list is read
+  // first, before anything is frozen — a scan of a freshly stopped tree competes with every
+  // member for the CPU while it stops — and after the freeze only the processes created since
+  // that reading are looked at. Elsewhere the group is frozen first and the whole list is read
+  // again until nothing new appears.
+  let last = freeze ? native.treeLastPid() : -1;
+  const tracked = last >= 0;
+
   // The root's group, taken as a whole when the root leads it and it is not ours. It is frozen
-  // first, in one syscall, so every member — orphans included — is stopped before the walk reads
-  // anything, and no member of it can fork behind the walk's back.
-  let group = 0;
+  // in one syscall, so every member — orphans included — stops, and none of them can fork behind
+  // the walk's back (a fork in progress hands the group's stop to the new child as well).
+  let candidate = 0;
   if (HAS_JOB_CONTROL && opts.group) {
     const me = native.treeProc(self);
     const r = native.treeProc(root);
     // A leader that has exited (and been reaped) leaves its group behind while members remain;
     // the kernel never hands out a pid that is still in use as a group id, so a group with the
     // root's id is the root's group.
-    const leads = r === null || r[1] === root;
-    if (me !== null && leads && root !== me[1]) {
-      // ESRCH: there is no such group. EPERM: none of it may be signalled; members are then
-      // tried one by one below, which reports them.
-      if (native.killpg(root, freeze ? SIG.STOP : 0) === 0) group = root;
-    }
+    if (me !== null && (r === null || r[1] === root) && root !== me[1]) candidate = root;
   }
+  let groupOk = false;
+  // ESRCH: there is no such group. EPERM: none of it may be signalled; its members are then
+  // tried one by one, which reports them.
+  const freezeGroup = (): boolean => candidate !== 0 && native.killpg(candidate, freeze ? SIG.STOP : 0) === 0;
+  if (!tracked) groupOk = freezeGroup();
 
-  let t = readTable(false);
+  const scanGroup = tracked || groupOk ? candidate : 0;
+  let t = readTable(false, scanGroup);
   let scans = 1;
-  if (t.row(root) === -1 && group === 0) throw new ProcessError(ESRCH, 'kill', { pid: root, signal: shown });
+  const w: Walk = { root, self, group: scanGroup, known: new Map(), order: [], starts: [], grouped: new Set() };
+  const first = freshMembers(t, w);
+  if (first.length === 0) throw new ProcessError(ESRCH, 'kill', { pid: root, signal: shown });
+  let added = Array.from(addMembers(t, w, first));
 
-  const w: Walk = { root, self, group, known: new Map(), order: [], starts: [], grouped: new Set() };
   const failed: KillTreeFailure[] = [];
   const ok = new Set<number>();
   /** Members this call stopped one by one (group members were stopped by the group's killpg). */
   const stopped = new Set<number>();
   const spare = (p: number): boolean => p === self || (p === root && !opts.includeRoot);
-  // With the root included, the group's killpg delivers to its members; without, the root is
-  // spared, so every member is signalled on its own.
-  const viaGroup = group !== 0 && opts.includeRoot;
-  const deliver = (pids: Int32Array | number[]): void => {
-    const targets = Int32Array.from(pids).filter((p) => !spare(p) && !(viaGroup && w.grouped.has(p)));
+  const deliver = (pids: readonly number[]): void => {
+    const targets = Int32Array.from(pids).filter((p) => !spare(p));
     if (targets.length === 0) return;
     const errs = new Int32Array(targets.length);
     native.killMany(targets, sig, errs);
@@ -574,44 +604,108 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
       }
     }
   };
+  /**
+   * Stops `pids` one by one, in order (top-down: a parent before its children, so it cannot add
+   * more behind the walk), and waits until they have stopped: a process-directed stop does not
+   * reach a child being forked, so a parent's child list is final only once it has stopped.
+   * Returns whether any needed stopping.
+   */
+  const stopEach = async (pids: readonly number[]): Promise<boolean> => {
+    const P = Int32Array.from(pids).filter((p) => p !== self && !stopped.has(p));
+    if (P.length === 0) return false;
+    const errs = new Int32Array(P.length);
+    native.killMany(P, SIG.STOP, errs);
+    for (let k = 0; k < P.length; k++) if (errs[k] === 0) stopped.add(P[k]);
+    await settleStopped(P, Float64Array.from(P, (p) => w.known.get(p) ?? NaN));
+    return true;
+  };
+  /** Grouped members now in another group (setsid/setpgid): no longer covered by the killpg. */
+  const departed = (): number[] => {
+    if (w.group === 0 || w.grouped.size === 0) return [];
+    const pids = Int32Array.from(w.grouped);
+    const pgids = new Int32Array(pids.length);
+    native.treePgids(pids, pgids);
+    const out: number[] = [];
+    for (let k = 0; k < pids.length; k++) {
+      if (pgids[k] !== w.group && pgids[k] !== -1) {
+        w.grouped.delete(pids[k]);
+        out.push(pids[k]);
+      }
+    }
+    return out;
+  };
+  const loose = (pids: readonly number[]): number[] => pids.filter((p) => !w.grouped.has(p));
+  const signalGroup = (): boolean => {
+    const e = native.killpg(w.group, sig);
+    if (e !== 0 && e !== ESRCH) failed.push({ pid: w.group, group: true, error: new ProcessError(e, 'killpg', { pid: w.group, signal: shown }) });
+    return e === 0;
+  };
 
   if (freeze) {
-    for (;;) {
-      const fresh = freshMembers(t, w);
-      if (fresh.length === 0) break;
-      addMembers(t, w, fresh);
-      // Group members were stopped before this scan began, so every child they ever forked is in
-      // it. The others are stopped now, top-down (a parent before its children, so it cannot add
-      // more behind us) — and anything they forked since the scan began needs another scan.
-      const loose = fresh.filter((i) => t.cols.pid[i] !== self && !w.grouped.has(t.cols.pid[i]));
-      if (loose.length === 0) break;
-      const pids = Int32Array.from(loose, (i) => t.cols.pid[i]);
-      const stopErrs = new Int32Array(pids.length);
-      native.killMany(pids, SIG.STOP, stopErrs);
-      for (let k = 0; k < pids.length; k++) if (stopErrs[k] === 0) stopped.add(pids[k]);
-      await settleStopped(pids, Float64Array.from(loose, (i) => t.cols.start[i]));
-      t = readTable(false);
-      scans++;
+    if (tracked) {
+      // What was created while the list was read, looked at while still cheap to read.
+      const now = native.treeLastPid();
+      if (now !== last) {
+        const nt = readSince(last, now, w.group);
+        scans++;
+        last = now;
+        added = added.concat(Array.from(addMembers(nt, w, freshMembers(nt, w))));
+      }
+      groupOk = freezeGroup();
+      if (!groupOk) {
+        w.group = 0;
+        w.grouped.clear();
+      }
     }
-    deliver(w.order);
+    // Until nothing new appears: stop the members outside the frozen group (and any that left
+    // it before it froze), then look for what they created. Tracked: the pids handed out since
+    // the last reading — none, usually, and then the walk is done. Otherwise: the whole list
+    // again (the group was frozen before the first scan, so only loose members can add more).
+    let pending = loose(w.order);
+    for (;;) {
+      pending = pending.concat(departed());
+      const stoppedSome = await stopEach(pending);
+      let nt: ProcessTable | null = null;
+      if (tracked) {
+        const now = native.treeLastPid();
+        if (now !== last) nt = readSince(last, now, w.group);
+        last = now;
+      } else if (stoppedSome) {
+        nt = readTable(false, w.group);
+      }
+      if (nt === null) break;
+      scans++;
+      // New members of the frozen group carry its stop; the others are stopped next round.
+      pending = loose(Array.from(addMembers(nt, w, freshMembers(nt, w))));
+    }
+  }
+
+  const viaGroup = groupOk && opts.includeRoot;
+  let groupSignalled = false;
+  if (freeze) {
+    // The group first, in one syscall (it wakes every member at once; signalling each frozen
+    // member by pid first would hand the CPU to each in turn), then everything else by pid.
+    if (viaGroup) groupSignalled = signalGroup();
+    // A member whose setsid(2) was in flight as the group froze is frozen but missed the
+    // group's signal. (Every grouped member is still frozen or dying, so its pid is still its.)
+    const late = viaGroup ? departed() : [];
+    for (const p of late) stopped.add(p);
+    deliver(viaGroup ? loose(w.order) : w.order);
   } else {
     for (;;) {
-      const fresh = freshMembers(t, w);
-      if (fresh.length === 0) break;
-      deliver(addMembers(t, w, fresh));
+      deliver(viaGroup ? loose(added) : added);
       // Signal 0 probes once; Windows re-scans for children started before their parent died.
       if (sig === 0) break;
       t = readTable(false);
       scans++;
+      const fresh = freshMembers(t, w);
+      if (fresh.length === 0) break;
+      added = Array.from(addMembers(t, w, fresh));
     }
   }
 
-  let groupOk = false;
-  if (viaGroup) {
-    const e = native.killpg(group, sig);
-    if (e === 0) groupOk = true;
-    else if (e !== ESRCH) failed.push({ pid: group, group: true, error: new ProcessError(e, 'killpg', { pid: group, signal: shown }) });
-  }
+  if (!freeze && viaGroup) groupSignalled = signalGroup();
+  const group = groupOk ? w.group : 0;
 
   if (freeze) {
     const resumeAll = sig !== SIG.KILL && signalInfo(sig).action !== 'stop';
@@ -625,7 +719,7 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
     if (group !== 0 && resumeAll) native.killpg(group, SIG.CONT);
   }
 
-  const signalled = w.order.filter((p) => ok.has(p) || (groupOk && w.grouped.has(p)));
+  const signalled = w.order.filter((p) => ok.has(p) || (groupSignalled && w.grouped.has(p)));
   let dead: boolean | null = null;
   let survivors: number[] = [];
   if (opts.wait !== null) {
@@ -643,7 +737,7 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
     pid: root,
     signal: shown,
     signalled,
-    group: groupOk ? group : null,
+    group: groupSignalled ? group : null,
     failed,
     scans,
     dead,

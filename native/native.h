@@ -93,23 +93,39 @@ Napi::Value WaitpidAsync(const Napi::CallbackInfo& info);
 Napi::Value ProcessState(const Napi::CallbackInfo& info);
 
 // ---- process trees (tree_linux.cc / tree_darwin.cc / tree_win32.cc) ----
-// treeSnapshot(withNames) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
+// treeSnapshot(withNames, group?) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
 // time: Linux clock ticks since boot, macOS microseconds since the epoch, Windows FILETIME 100 ns
 // units), state: Uint8Array (a /proc-style state letter), name?: string[], startUnitMs,
 // startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible process, or an
-// errno number when the process list itself cannot be read.
+// errno number when the process list itself cannot be read. Linux, without names: a member of
+// `group` (> 0) is not read, only listed — { pid, pgid: group, ppid: 0, sid: 0, start: NaN,
+// state: 0 } — which saves a /proc read for each member of a group killTree signals whole.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
 // treeChildren(pid) -> Int32Array of every descendant, breadth-first, read from the kernel's own
 // child lists (Linux task/*/children, macOS proc_listchildpids); null where the platform has no
 // such list (then TypeScript walks a snapshot).
 Napi::Value TreeChildren(const Napi::CallbackInfo& info);
 // treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array) -> number alive; out[i] is
-// 0 when pids[i] is gone or now names a different process (start time differs; NaN skips the
-// check), else its state letter ('Z' for a zombie).
+// 0 when pids[i] is gone or now names a different process (start time differs), else its state
+// letter ('Z' for a zombie). A NaN start skips the check; on Linux it is also filled in with the
+// start time read, so the next call checks it.
 Napi::Value TreeStates(const Napi::CallbackInfo& info);
 // treeProc(pid) -> [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null when it
 // is gone (always null on Windows, which has no groups).
 Napi::Value TreeProc(const Napi::CallbackInfo& info);
+// treeLastPid() -> the last pid the kernel handed out in the caller's pid namespace (Linux
+// /proc/sys/kernel/ns_last_pid), or -1 where that is unknown (macOS, Windows). Pids are handed
+// out in increasing order until they wrap, so every process created after a reading has a pid
+// above it (or the counter wrapped).
+Napi::Value TreeLastPid(const Napi::CallbackInfo& info);
+// treeRange(after, upTo) -> the columns of treeSnapshot (no names) for the processes — thread
+// group leaders only — with after < pid <= upTo, or an errno number; ENOSYS where treeLastPid
+// is -1.
+Napi::Value TreeRange(const Napi::CallbackInfo& info);
+// treePgids(pids: Int32Array, out: Int32Array): out[i] = getpgid(pids[i]), or -1 when that
+// fails (gone). One syscall a pid and no /proc read, so it is cheap enough to re-check a frozen
+// group's members. posix.cc; win32.cc fills -1 (no process groups).
+Napi::Value TreePgids(const Napi::CallbackInfo& info);
 
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
 // Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown).

@@ -191,4 +191,10 @@ Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   return out;
 }
 
+
+// macOS exposes no last-pid counter to unprivileged callers; killTree re-reads the whole list.
+Napi::Value TreeLastPid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -1); }
+
+Napi::Value TreeRange(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
+
 }  // namespace procsig

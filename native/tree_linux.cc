@@ -33,6 +33,7 @@ struct StatRow {
   int32_t pgid = 0;
   int32_t sid = 0;
   double start = 0;  // field 22, starttime: clock ticks since boot
+  int32_t exit_signal = 0;  // field 38: -1 for a thread that is not its group's leader
   char state = '?';
   const char* name = nullptr;  // points into the read buffer
   size_t name_len = 0;
@@ -65,8 +66,9 @@ ssize_t ReadSmall(int dirfd, const char* path, char* buf, size_t cap) {
 }
 
 // Parses "pid (comm) S ppid pgrp session tty tpgid flags ... starttime ...". comm may contain
-// spaces and parentheses, so the fields start after the *last* ')'.
-bool ParseStat(char* buf, StatRow* row) {
+// spaces and parentheses, so the fields start after the *last* ')'. Fields up to `last` (22, or
+// 38 to learn exit_signal) are read.
+bool ParseStat(char* buf, StatRow* row, int last = 22) {
   char* open_paren = strchr(buf, '(');
   char* close_paren = strrchr(buf, ')');
   if (open_paren == nullptr || close_paren == nullptr || close_paren < open_paren) return false;
@@ -76,8 +78,8 @@ bool ParseStat(char* buf, StatRow* row) {
   row->name_len = static_cast<size_t>(close_paren - open_paren - 1);
   row->state = close_paren[2];
   const char* p = close_paren + 3;
-  // Fields 4 (ppid) to 22 (starttime), 1-based as in proc(5).
-  for (int field = 4; field <= 22; field++) {
+  // Fields 4 (ppid) to 22 (starttime) or 38 (exit_signal), 1-based as in proc(5).
+  for (int field = 4; field <= last; field++) {
     char* end = nullptr;
     const long long v = strtoll(p, &end, 10);
     if (end == p) return false;
@@ -87,6 +89,7 @@ bool ParseStat(char* buf, StatRow* row) {
       case 5: row->pgid = static_cast<int32_t>(v); break;
       case 6: row->sid = static_cast<int32_t>(v); break;
       case 22: row->start = static_cast<double>(v); break;
+      case 38: row->exit_signal = static_cast<int32_t>(v); break;
       default: break;
     }
   }
@@ -184,6 +187,14 @@ struct ScanJob {
   std::string* names;  // null when names are not wanted
   size_t lo;
   size_t hi;
+  // Probing pids by number rather than from readdir(/proc): /proc/<tid>/stat also answers for a
+  // thread that is not its group's leader, and such a row is not a process.
+  bool leaders_only;
+  // When > 0, a process in this group is not read: getpgid(2) says it is a member, and a row of
+  // just { pid, pgid } (state 0, start NaN) is enough for killTree, which signals the group
+  // as a whole. Reading /proc/<pid>/stat of a process nobody has looked at yet costs ~10 us
+  // (its /proc entries are built on first lookup); getpgid costs well under 1 us.
+  int32_t group;
 };
 
 constexpr size_t kParallelScanMin = 128;
@@ -192,10 +203,21 @@ void ScanRange(ScanJob* job) {
   char path[32];
   char buf[1024];
   for (size_t i = job->lo; i < job->hi; i++) {
+    if (job->group > 0 && getpgid(job->pids[i]) == job->group) {
+      StatRow row;
+      row.pid = job->pids[i];
+      row.pgid = job->group;
+      row.start = NAN;
+      row.state = 0;
+      job->rows[i] = row;
+      job->ok[i] = 1;
+      continue;
+    }
     snprintf(path, sizeof path, "%d/stat", job->pids[i]);
     if (ReadSmall(job->dfd, path, buf, sizeof buf) <= 0) continue;
     StatRow row;
-    if (!ParseStat(buf, &row)) continue;
+    if (!ParseStat(buf, &row, job->leaders_only ? 38 : 22)) continue;
+    if (job->leaders_only && row.exit_signal == -1) continue;
     if (job->names != nullptr) job->names[i].assign(row.name, row.name_len);
     row.name = nullptr;  // points into buf, which is about to be reused
     job->rows[i] = row;
@@ -206,6 +228,66 @@ void ScanRange(ScanJob* job) {
 void* ScanThread(void* arg) {
   ScanRange(static_cast<ScanJob*>(arg));
   return nullptr;
+}
+
+// Reads /proc/<pid>/stat of every pid (relative to dfd) and returns the columns of those read.
+Napi::Object ReadColumns(Napi::Env env, int dfd, const std::vector<int32_t>& pids, bool with_names, bool leaders_only,
+                         int32_t group) {
+  // Generating /proc/<pid>/stat is most of the cost (~10 us a process), and it is per-process
+  // kernel work with no shared lock, so a large list is read by two threads.
+  const size_t total = pids.size();
+  std::vector<StatRow> slots(total);
+  std::vector<uint8_t> ok(total, 0);
+  std::vector<std::string> slot_names(with_names ? total : 0);
+  std::string* names = with_names ? slot_names.data() : nullptr;
+  ScanJob jobs[2];
+  const size_t half = total >= kParallelScanMin ? total / 2 : total;
+  jobs[0] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), names, 0, half, leaders_only, group};
+  jobs[1] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), names, half, total, leaders_only, group};
+  pthread_t helper;
+  // Without a helper thread (none needed, or pthread_create failed: EAGAIN under a thread
+  // limit), this thread reads both halves.
+  const bool threaded = half < total && pthread_create(&helper, nullptr, ScanThread, &jobs[1]) == 0;
+  ScanRange(&jobs[0]);
+  if (threaded) {
+    pthread_join(helper, nullptr);
+  } else {
+    ScanRange(&jobs[1]);
+  }
+
+  size_t n = 0;
+  for (size_t i = 0; i < total; i++) n += ok[i];
+  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
+  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
+  Napi::Float64Array start = Napi::Float64Array::New(env, n);
+  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
+  Napi::Array name = with_names ? Napi::Array::New(env, n) : Napi::Array();
+  for (size_t i = 0, k = 0; i < total; i++) {
+    if (!ok[i]) continue;
+    const StatRow& r = slots[i];
+    pid[k] = r.pid;
+    ppid[k] = r.ppid;
+    pgid[k] = r.pgid;
+    sid[k] = r.sid;
+    start[k] = r.start;
+    state[k] = static_cast<uint8_t>(r.state);
+    if (with_names) name.Set(static_cast<uint32_t>(k), Napi::String::New(env, slot_names[i]));
+    k++;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", pid);
+  out.Set("ppid", ppid);
+  out.Set("pgid", pgid);
+  out.Set("sid", sid);
+  out.Set("start", start);
+  out.Set("state", state);
+  if (with_names) out.Set("name", name);
+  const StartClock& clock = GetStartClock();
+  out.Set("startUnitMs", Napi::Number::New(env, clock.unit_ms));
+  out.Set("startBaseMs", Napi::Number::New(env, clock.base_ms));
+  return out;
 }
 
 }  // namespace
@@ -226,77 +308,39 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
     closedir(dir);
     return Napi::Number::New(env, read_errno);
   }
-
-  // Generating /proc/<pid>/stat is most of the cost (~10 us a process), and it is per-process
-  // kernel work with no shared lock, so a large list is read by two threads.
-  const size_t total = pids.size();
-  std::vector<StatRow> slots(total);
-  std::vector<uint8_t> ok(total, 0);
-  std::vector<std::string> slot_names(with_names ? total : 0);
-  ScanJob jobs[2];
-  const size_t half = total >= kParallelScanMin ? total / 2 : total;
-  jobs[0] = ScanJob{dirfd(dir), pids.data(), slots.data(), ok.data(), with_names ? slot_names.data() : nullptr, 0, half};
-  jobs[1] = ScanJob{dirfd(dir), pids.data(), slots.data(), ok.data(), with_names ? slot_names.data() : nullptr, half, total};
-  pthread_t helper;
-  // Without a helper thread (none needed, or pthread_create failed: EAGAIN under a thread
-  // limit), this thread reads both halves.
-  const bool threaded = half < total && pthread_create(&helper, nullptr, ScanThread, &jobs[1]) == 0;
-  ScanRange(&jobs[0]);
-  if (threaded) {
-    pthread_join(helper, nullptr);
-  } else {
-    ScanRange(&jobs[1]);
-  }
+  const int32_t group = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  Napi::Object out = ReadColumns(env, dirfd(dir), pids, with_names, false, with_names ? 0 : group);
   closedir(dir);
-
-  std::vector<StatRow> rows;
-  rows.reserve(total);
-  std::vector<const std::string*> row_names;
-  for (size_t i = 0; i < total; i++) {
-    if (!ok[i]) continue;
-    rows.push_back(slots[i]);
-    if (with_names) row_names.push_back(&slot_names[i]);
-  }
-
-  const size_t n = rows.size();
-  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
-  Napi::Float64Array start = Napi::Float64Array::New(env, n);
-  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
-  int32_t* pd = pid.Data();
-  int32_t* ppd = ppid.Data();
-  int32_t* pgd = pgid.Data();
-  int32_t* sd = sid.Data();
-  double* std_ = start.Data();
-  uint8_t* st = state.Data();
-  for (size_t i = 0; i < n; i++) {
-    pd[i] = rows[i].pid;
-    ppd[i] = rows[i].ppid;
-    pgd[i] = rows[i].pgid;
-    sd[i] = rows[i].sid;
-    std_[i] = rows[i].start;
-    st[i] = static_cast<uint8_t>(rows[i].state);
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", pid);
-  out.Set("ppid", ppid);
-  out.Set("pgid", pgid);
-  out.Set("sid", sid);
-  out.Set("start", start);
-  out.Set("state", state);
-  if (with_names) {
-    Napi::Array name = Napi::Array::New(env, n);
-    for (size_t i = 0; i < n; i++) {
-      name.Set(static_cast<uint32_t>(i), Napi::String::New(env, *row_names[i]));
-    }
-    out.Set("name", name);
-  }
-  const StartClock& clock = GetStartClock();
-  out.Set("startUnitMs", Napi::Number::New(env, clock.unit_ms));
-  out.Set("startBaseMs", Napi::Number::New(env, clock.base_ms));
   return out;
+}
+
+Napi::Value TreeRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
+  const int32_t after = info[0].As<Napi::Number>().Int32Value();
+  const int32_t up_to = info[1].As<Napi::Number>().Int32Value();
+  std::vector<int32_t> pids;
+  for (int64_t p = static_cast<int64_t>(after) + 1; p <= up_to; p++) {
+    if (p > 0) pids.push_back(static_cast<int32_t>(p));
+  }
+  const int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Napi::Number::New(env, errno);
+  Napi::Object out = ReadColumns(env, dfd, pids, false, true, 0);
+  close(dfd);
+  return out;
+}
+
+Napi::Value TreeLastPid(const Napi::CallbackInfo& info) {
+  char buf[32];
+  long v = -1;
+  // The last pid handed out in the caller's pid namespace (pid_namespaces(7)). Absent before
+  // Linux 3.3 or where /proc/sys is hidden: then -1, and killTree re-reads the whole list.
+  if (ReadSmall(AT_FDCWD, "/proc/sys/kernel/ns_last_pid", buf, sizeof buf) > 0) {
+    char* end = nullptr;
+    v = strtol(buf, &end, 10);
+    if (end == buf || v < 0) v = -1;
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(v));
 }
 
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
@@ -344,7 +388,7 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   size_t ns = 0;
   size_t no = 0;
   const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
-  const double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
+  double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
   uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
   if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
     Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
@@ -360,8 +404,10 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
     if (ReadSmall(AT_FDCWD, path, buf, sizeof buf) <= 0) continue;  // gone
     StatRow row;
     if (!ParseStat(buf, &row)) continue;
-    // A different start time means the pid was recycled: the process asked about is gone.
-    if (!std::isnan(starts[i]) && row.start != starts[i]) continue;
+    // A different start time means the pid was recycled: the process asked about is gone. An
+    // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
+    if (std::isnan(starts[i])) starts[i] = row.start;
+    if (row.start != starts[i]) continue;
     out[i] = static_cast<uint8_t>(row.state);
     if (row.state != 'Z' && row.state != 'X') alive++;
   }

@@ -6,6 +6,7 @@
 #include <windows.h>
 #include <tlhelp32.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -185,5 +186,11 @@ Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   }
   return env.Null();
 }
+
+
+// Windows hands out pids in no particular order, so there is no "created since" to ask about.
+Napi::Value TreeLastPid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -1); }
+
+Napi::Value TreeRange(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
 
 }  // namespace procsig
