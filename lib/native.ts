@@ -44,6 +44,8 @@ export interface TreeColumns {
   name?: string[];
   startUnitMs: number;
   startBaseMs: number;
+  /** Linux, treeSnapshot with a group and treeDelta: every pid /proc listed (ascending). */
+  listed?: Int32Array;
 }
 
 export interface NativeAddon {
@@ -67,10 +69,8 @@ export interface NativeAddon {
   treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
   /** tree_*.cc: [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null (gone; Windows). */
   treeProc(pid: number): [ppid: number, pgid: number, sid: number, start: number, state: number] | null;
-  /** tree_*.cc: the last pid handed out in the caller's pid namespace (Linux ns_last_pid), or -1 where unknown. */
-  treeLastPid(): number;
-  /** tree_*.cc: the columns of the processes (group leaders) with after < pid <= upTo, or an errno (ENOSYS off Linux). */
-  treeRange(after: number, upTo: number): TreeColumns | number;
+  /** tree_*.cc: the processes /proc lists now but `listed` did not, and the new `listed`; an errno (ENOSYS off Linux). */
+  treeDelta(listed: Int32Array): TreeColumns | number;
   /** posix.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */
   treePgids(pids: Int32Array, out: Int32Array): void;
   // ---- jobs (native/job_*.cc) ----

@@ -20,6 +20,7 @@ import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } 
 
 const ESRCH = errnoNumber('ESRCH') ?? 3;
 const IS_WINDOWS = process.platform === 'win32';
+const IS_LINUX = process.platform === 'linux';
 /** Platforms with SIGSTOP/SIGCONT and process groups. */
 const HAS_JOB_CONTROL = !IS_WINDOWS;
 const STATE_ZOMBIE = 0x5a; // 'Z'
@@ -79,7 +80,12 @@ export interface KillTreeResult {
   readonly group: number | null;
   /** Members (or the group) that could not be signalled for a reason other than being gone. */
   readonly failed: KillTreeFailure[];
-  /** How many process-list snapshots the walk took (2 when nothing forked during the kill). */
+  /**
+   * How many times the walk read the process list: whole snapshots, and on Linux the re-reads
+   * of only the processes that appeared since. Linux: 2 when nothing forked during the kill
+   * (the scan, then the look after the freeze); elsewhere 1 when every member is in the root's
+   * group (frozen before the scan), 2 when members outside it had to be stopped.
+   */
   readonly scans: number;
   /**
    * Whether every member was seen dead (zombies count): `true` when the wait ended with all of
@@ -154,27 +160,20 @@ export class ProcessTable {
 
 /**
  * @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read.
- * Members of `group` (> 0) may come back unread (Linux): pid and pgid only.
+ * Members of `group` (> 0) may come back unread (Linux): pid and pgid only; with a `group`
+ * (0 included) Linux also reports every pid it listed, for {@link readDelta}.
  */
-export function readTable(withNames: boolean, group = 0): ProcessTable {
+export function readTable(withNames: boolean, group?: number): ProcessTable {
   const cols = native.treeSnapshot(withNames, group);
   if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
   return new ProcessTable(cols);
 }
 
-/** Above this many new pids, a full snapshot is cheaper than probing each. */
-const RANGE_MAX = 512;
-
-/**
- * The processes created since the pid counter read `after`, up to `upTo` (Linux): a table of
- * only those, or — when the counter wrapped or moved far — a full snapshot.
- */
-function readSince(after: number, upTo: number, group: number): ProcessTable {
-  if (upTo > after && upTo - after <= RANGE_MAX) {
-    const cols = native.treeRange(after, upTo);
-    if (typeof cols !== 'number') return new ProcessTable(cols);
-  }
-  return readTable(false, group);
+/** The processes that appeared since `listed` (Linux), as a table of only those. */
+function readDelta(listed: Int32Array): ProcessTable {
+  const cols = native.treeDelta(listed);
+  if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL);
+  return new ProcessTable(cols);
 }
 
 function infoOf(t: ProcessTable, i: number): ProcessInfo {
@@ -501,12 +500,15 @@ function parseOptions(options: unknown): ParsedOptions {
  * kept the group) and their descendants.
  *
  * **Freeze-then-kill** (Linux, macOS): the group (killpg) and then every member, top-down, get
- * SIGSTOP, so no member can fork while the walk runs; the list is re-read until a scan finds no
- * new member (children forked just before their parent froze); then the signal goes to every
- * member (and the group), and finally SIGCONT to every member unless the signal was SIGKILL or
- * a stop signal — so a SIGTERM'd process runs its handler. Nothing escapes a parent that keeps
- * forking, a middle parent that exits mid-walk, or a child that called setsid(2) (it is still
- * a child). Signal 0 only probes: no freezing.
+ * SIGSTOP, so no member can fork while the walk runs; the walk looks again until nothing new
+ * has appeared (children forked just before their parent froze); then the signal goes to the
+ * group and every member, and finally SIGCONT to every member unless the signal was SIGKILL or
+ * a stop signal — so a SIGTERM'd process runs its handler. On Linux the list is read once
+ * before the freeze, reading only what can matter (frozen-group members are listed via
+ * getpgid, other sessions skipped via getsid), and after it only the processes that appeared
+ * since are read; elsewhere the group is frozen first and the whole list re-read. Nothing
+ * escapes a parent that keeps forking, a middle parent that exits mid-walk, or a child that
+ * called setsid(2) (it is still a child). Signal 0 only probes: no freezing.
  *
  * **Windows**: no SIGSTOP. Members are terminated (`TerminateProcess`, exit code 1, for
  * SIGKILL/SIGTERM/SIGINT; other signals fail with ENOSYS) top-down as each scan finds them, until
@@ -549,16 +551,13 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   const self = process.pid;
   const freeze = HAS_JOB_CONTROL && sig !== 0;
 
-  // Where the kernel numbers new processes in order (Linux: ns_last_pid), the list is read
-  // first, before anything is frozen — a scan of a freshly stopped tree competes with every
-  // member for the CPU while it stops — and after the freeze only the processes created since
-  // that reading are looked at. Elsewhere the group is frozen first and the whole list is read
-  // again until nothing new appears.
-  let last = freeze ? native.treeLastPid() : -1;
-  const tracked = last >= 0;
+  // Linux reads the list before freezing anything: a scan just after the group's SIGSTOP competes
+  // for the CPU with every member as it stops. Only what appeared since is read after the
+  // freeze. Elsewhere the group is frozen first and the whole list re-read until stable.
+  const readFirst = freeze && IS_LINUX;
 
-  // The root's group, taken as a whole when the root leads it and it is not ours. It is frozen
-  // in one syscall, so every member — orphans included — stops, and none of them can fork behind
+  // The root's group, taken as a whole when the root leads it and it is not ours. Frozen in one
+  // syscall, so every member — orphans included — stops, and no member of it can fork behind
   // the walk's back (a fork in progress hands the group's stop to the new child as well).
   let candidate = 0;
   if (HAS_JOB_CONTROL && opts.group) {
@@ -569,14 +568,16 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
     // root's id is the root's group.
     if (me !== null && (r === null || r[1] === root) && root !== me[1]) candidate = root;
   }
-  let groupOk = false;
   // ESRCH: there is no such group. EPERM: none of it may be signalled; its members are then
   // tried one by one, which reports them.
-  const freezeGroup = (): boolean => candidate !== 0 && native.killpg(candidate, freeze ? SIG.STOP : 0) === 0;
-  if (!tracked) groupOk = freezeGroup();
+  const freezeGroup = (): number => (candidate !== 0 && native.killpg(candidate, freeze ? SIG.STOP : 0) === 0 ? candidate : 0);
+  let group = readFirst ? 0 : freezeGroup();
 
-  const scanGroup = tracked || groupOk ? candidate : 0;
+  // The group's members are only listed (Linux: getpgid, no /proc read): the signal reaches them
+  // through the group.
+  const scanGroup = readFirst ? candidate : freeze ? group : 0;
   let t = readTable(false, scanGroup);
+  let listed = t.cols.listed;
   let scans = 1;
   const w: Walk = { root, self, group: scanGroup, known: new Map(), order: [], starts: [], grouped: new Set() };
   const first = freshMembers(t, w);
@@ -621,13 +622,13 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   };
   /** Grouped members now in another group (setsid/setpgid): no longer covered by the killpg. */
   const departed = (): number[] => {
-    if (w.group === 0 || w.grouped.size === 0) return [];
+    if (group === 0 || w.grouped.size === 0) return [];
     const pids = Int32Array.from(w.grouped);
     const pgids = new Int32Array(pids.length);
     native.treePgids(pids, pgids);
     const out: number[] = [];
     for (let k = 0; k < pids.length; k++) {
-      if (pgids[k] !== w.group && pgids[k] !== -1) {
+      if (pgids[k] !== group && pgids[k] !== -1) {
         w.grouped.delete(pids[k]);
         out.push(pids[k]);
       }
@@ -636,58 +637,55 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   };
   const loose = (pids: readonly number[]): number[] => pids.filter((p) => !w.grouped.has(p));
   const signalGroup = (): boolean => {
-    const e = native.killpg(w.group, sig);
-    if (e !== 0 && e !== ESRCH) failed.push({ pid: w.group, group: true, error: new ProcessError(e, 'killpg', { pid: w.group, signal: shown }) });
+    const e = native.killpg(group, sig);
+    if (e !== 0 && e !== ESRCH) failed.push({ pid: group, group: true, error: new ProcessError(e, 'killpg', { pid: group, signal: shown }) });
     return e === 0;
   };
 
   if (freeze) {
-    if (tracked) {
-      // What was created while the list was read, looked at while still cheap to read.
-      const now = native.treeLastPid();
-      if (now !== last) {
-        const nt = readSince(last, now, w.group);
-        scans++;
-        last = now;
-        added = added.concat(Array.from(addMembers(nt, w, freshMembers(nt, w))));
-      }
-      groupOk = freezeGroup();
-      if (!groupOk) {
+    let pending: number[];
+    if (readFirst) {
+      group = freezeGroup();
+      if (group === 0) {
         w.group = 0;
         w.grouped.clear();
       }
+      // Members that left the group between the scan and the freeze are running: stop them too.
+      pending = loose(added).concat(departed());
+    } else {
+      pending = loose(added);
     }
-    // Until nothing new appears: stop the members outside the frozen group (and any that left
-    // it before it froze), then look for what they created. Tracked: the pids handed out since
-    // the last reading — none, usually, and then the walk is done. Otherwise: the whole list
-    // again (the group was frozen before the first scan, so only loose members can add more).
-    let pending = loose(w.order);
+    // Members outside the frozen group are stopped, top-down; then the walk looks for what
+    // appeared meanwhile (Linux, reading first: every process /proc lists that the first scan
+    // did not — children forked before their parent froze, including during the first scan;
+    // elsewhere: the whole list, needed only when something was stopped, since the group froze
+    // before the first scan). Until nothing new appears.
     for (;;) {
-      pending = pending.concat(departed());
       const stoppedSome = await stopEach(pending);
-      let nt: ProcessTable | null = null;
-      if (tracked) {
-        const now = native.treeLastPid();
-        if (now !== last) nt = readSince(last, now, w.group);
-        last = now;
-      } else if (stoppedSome) {
-        nt = readTable(false, w.group);
+      if (!readFirst && !stoppedSome) break;
+      let nt: ProcessTable;
+      if (readFirst && listed !== undefined) {
+        nt = readDelta(listed);
+        listed = nt.cols.listed;
+      } else {
+        nt = readTable(false, group);
       }
-      if (nt === null) break;
       scans++;
-      // New members of the frozen group carry its stop; the others are stopped next round.
-      pending = loose(Array.from(addMembers(nt, w, freshMembers(nt, w))));
+      const fresh = Array.from(addMembers(nt, w, freshMembers(nt, w)));
+      pending = loose(fresh);
+      if (readFirst && fresh.length === 0) break;
     }
   }
 
-  const viaGroup = groupOk && opts.includeRoot;
+  const viaGroup = group !== 0 && opts.includeRoot;
   let groupSignalled = false;
   if (freeze) {
     // The group first, in one syscall (it wakes every member at once; signalling each frozen
     // member by pid first would hand the CPU to each in turn), then everything else by pid.
     if (viaGroup) groupSignalled = signalGroup();
     // A member whose setsid(2) was in flight as the group froze is frozen but missed the
-    // group's signal. (Every grouped member is still frozen or dying, so its pid is still its.)
+    // group's signal. (A member the group's SIGKILL has already killed and its parent reaped
+    // reports -1; pids are handed out in a cycle, so its pid is not anyone else's yet.)
     const late = viaGroup ? departed() : [];
     for (const p of late) stopped.add(p);
     deliver(viaGroup ? loose(w.order) : w.order);
@@ -705,7 +703,6 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   }
 
   if (!freeze && viaGroup) groupSignalled = signalGroup();
-  const group = groupOk ? w.group : 0;
 
   if (freeze) {
     const resumeAll = sig !== SIG.KILL && signalInfo(sig).action !== 'stop';

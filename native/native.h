@@ -99,8 +99,16 @@ Napi::Value ProcessState(const Napi::CallbackInfo& info);
 // startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible process, or an
 // errno number when the process list itself cannot be read. Linux, without names: a member of
 // `group` (> 0) is not read, only listed — { pid, pgid: group, ppid: 0, sid: 0, start: NaN,
-// state: 0 } — which saves a /proc read for each member of a group killTree signals whole.
+// state: 0 } — which saves a /proc read for each member of a group killTree signals whole —
+// and a process that cannot descend from a member (another session, not a leader) is left out.
+// Linux, whenever `group` is a number (0 included): `listed` (Int32Array) holds every pid /proc
+// listed, for treeDelta.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
+// treeDelta(listed: Int32Array) -> the columns of treeSnapshot (no names) for the processes /proc
+// lists now but `listed` did not, with `listed` set to every pid listed now; or an errno number.
+// Linux (ENOSYS elsewhere): killTree's re-scan after the freeze costs one readdir(3) plus a read
+// of each new process.
+Napi::Value TreeDelta(const Napi::CallbackInfo& info);
 // treeChildren(pid) -> Int32Array of every descendant, breadth-first, read from the kernel's own
 // child lists (Linux task/*/children, macOS proc_listchildpids); null where the platform has no
 // such list (then TypeScript walks a snapshot).
@@ -113,18 +121,9 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info);
 // treeProc(pid) -> [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null when it
 // is gone (always null on Windows, which has no groups).
 Napi::Value TreeProc(const Napi::CallbackInfo& info);
-// treeLastPid() -> the last pid the kernel handed out in the caller's pid namespace (Linux
-// /proc/sys/kernel/ns_last_pid), or -1 where that is unknown (macOS, Windows). Pids are handed
-// out in increasing order until they wrap, so every process created after a reading has a pid
-// above it (or the counter wrapped).
-Napi::Value TreeLastPid(const Napi::CallbackInfo& info);
-// treeRange(after, upTo) -> the columns of treeSnapshot (no names) for the processes — thread
-// group leaders only — with after < pid <= upTo, or an errno number; ENOSYS where treeLastPid
-// is -1.
-Napi::Value TreeRange(const Napi::CallbackInfo& info);
 // treePgids(pids: Int32Array, out: Int32Array): out[i] = getpgid(pids[i]), or -1 when that
-// fails (gone). One syscall a pid and no /proc read, so it is cheap enough to re-check a frozen
-// group's members. posix.cc; win32.cc fills -1 (no process groups).
+// fails (gone). One syscall a pid and no /proc read: killTree re-checks a frozen group's members
+// with it. posix.cc; win32.cc fills -1 (no process groups).
 Napi::Value TreePgids(const Napi::CallbackInfo& info);
 
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----

@@ -191,10 +191,7 @@ Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   return out;
 }
 
-
-// macOS exposes no last-pid counter to unprivileged callers; killTree re-reads the whole list.
-Napi::Value TreeLastPid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -1); }
-
-Napi::Value TreeRange(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
+// No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
+Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
 
 }  // namespace procsig

@@ -15,7 +15,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -33,7 +35,6 @@ struct StatRow {
   int32_t pgid = 0;
   int32_t sid = 0;
   double start = 0;  // field 22, starttime: clock ticks since boot
-  int32_t exit_signal = 0;  // field 38: -1 for a thread that is not its group's leader
   char state = '?';
   const char* name = nullptr;  // points into the read buffer
   size_t name_len = 0;
@@ -66,9 +67,8 @@ ssize_t ReadSmall(int dirfd, const char* path, char* buf, size_t cap) {
 }
 
 // Parses "pid (comm) S ppid pgrp session tty tpgid flags ... starttime ...". comm may contain
-// spaces and parentheses, so the fields start after the *last* ')'. Fields up to `last` (22, or
-// 38 to learn exit_signal) are read.
-bool ParseStat(char* buf, StatRow* row, int last = 22) {
+// spaces and parentheses, so the fields start after the *last* ')'.
+bool ParseStat(char* buf, StatRow* row) {
   char* open_paren = strchr(buf, '(');
   char* close_paren = strrchr(buf, ')');
   if (open_paren == nullptr || close_paren == nullptr || close_paren < open_paren) return false;
@@ -78,8 +78,8 @@ bool ParseStat(char* buf, StatRow* row, int last = 22) {
   row->name_len = static_cast<size_t>(close_paren - open_paren - 1);
   row->state = close_paren[2];
   const char* p = close_paren + 3;
-  // Fields 4 (ppid) to 22 (starttime) or 38 (exit_signal), 1-based as in proc(5).
-  for (int field = 4; field <= last; field++) {
+  // Fields 4 (ppid) to 22 (starttime), 1-based as in proc(5).
+  for (int field = 4; field <= 22; field++) {
     char* end = nullptr;
     const long long v = strtoll(p, &end, 10);
     if (end == p) return false;
@@ -89,7 +89,6 @@ bool ParseStat(char* buf, StatRow* row, int last = 22) {
       case 5: row->pgid = static_cast<int32_t>(v); break;
       case 6: row->sid = static_cast<int32_t>(v); break;
       case 22: row->start = static_cast<double>(v); break;
-      case 38: row->exit_signal = static_cast<int32_t>(v); break;
       default: break;
     }
   }
@@ -187,14 +186,6 @@ struct ScanJob {
   std::string* names;  // null when names are not wanted
   size_t lo;
   size_t hi;
-  // Probing pids by number rather than from readdir(/proc): /proc/<tid>/stat also answers for a
-  // thread that is not its group's leader, and such a row is not a process.
-  bool leaders_only;
-  // When > 0, a process in this group is not read: getpgid(2) says it is a member, and a row of
-  // just { pid, pgid } (state 0, start NaN) is enough for killTree, which signals the group
-  // as a whole. Reading /proc/<pid>/stat of a process nobody has looked at yet costs ~10 us
-  // (its /proc entries are built on first lookup); getpgid costs well under 1 us.
-  int32_t group;
 };
 
 constexpr size_t kParallelScanMin = 128;
@@ -203,21 +194,10 @@ void ScanRange(ScanJob* job) {
   char path[32];
   char buf[1024];
   for (size_t i = job->lo; i < job->hi; i++) {
-    if (job->group > 0 && getpgid(job->pids[i]) == job->group) {
-      StatRow row;
-      row.pid = job->pids[i];
-      row.pgid = job->group;
-      row.start = NAN;
-      row.state = 0;
-      job->rows[i] = row;
-      job->ok[i] = 1;
-      continue;
-    }
     snprintf(path, sizeof path, "%d/stat", job->pids[i]);
     if (ReadSmall(job->dfd, path, buf, sizeof buf) <= 0) continue;
     StatRow row;
-    if (!ParseStat(buf, &row, job->leaders_only ? 38 : 22)) continue;
-    if (job->leaders_only && row.exit_signal == -1) continue;
+    if (!ParseStat(buf, &row)) continue;
     if (job->names != nullptr) job->names[i].assign(row.name, row.name_len);
     row.name = nullptr;  // points into buf, which is about to be reused
     job->rows[i] = row;
@@ -230,20 +210,21 @@ void* ScanThread(void* arg) {
   return nullptr;
 }
 
-// Reads /proc/<pid>/stat of every pid (relative to dfd) and returns the columns of those read.
-Napi::Object ReadColumns(Napi::Env env, int dfd, const std::vector<int32_t>& pids, bool with_names, bool leaders_only,
-                         int32_t group) {
-  // Generating /proc/<pid>/stat is most of the cost (~10 us a process), and it is per-process
-  // kernel work with no shared lock, so a large list is read by two threads.
+// Reads /proc/<pid>/stat of every pid (relative to dfd); appends the rows read (and their names,
+// when names is not null) in pid order.
+void ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<StatRow>* rows, std::vector<std::string>* names) {
+  // Generating /proc/<pid>/stat is most of the cost (~5 us a process, ~10 us the first time its
+  // /proc entries are looked up), and it is per-process kernel work with no shared lock, so a
+  // large list is read by two threads.
   const size_t total = pids.size();
   std::vector<StatRow> slots(total);
   std::vector<uint8_t> ok(total, 0);
-  std::vector<std::string> slot_names(with_names ? total : 0);
-  std::string* names = with_names ? slot_names.data() : nullptr;
+  std::vector<std::string> slot_names(names != nullptr ? total : 0);
+  std::string* np = names != nullptr ? slot_names.data() : nullptr;
   ScanJob jobs[2];
   const size_t half = total >= kParallelScanMin ? total / 2 : total;
-  jobs[0] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), names, 0, half, leaders_only, group};
-  jobs[1] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), names, half, total, leaders_only, group};
+  jobs[0] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), np, 0, half};
+  jobs[1] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), np, half, total};
   pthread_t helper;
   // Without a helper thread (none needed, or pthread_create failed: EAGAIN under a thread
   // limit), this thread reads both halves.
@@ -254,27 +235,29 @@ Napi::Object ReadColumns(Napi::Env env, int dfd, const std::vector<int32_t>& pid
   } else {
     ScanRange(&jobs[1]);
   }
+  for (size_t i = 0; i < total; i++) {
+    if (!ok[i]) continue;
+    rows->push_back(slots[i]);
+    if (names != nullptr) names->push_back(std::move(slot_names[i]));
+  }
+}
 
-  size_t n = 0;
-  for (size_t i = 0; i < total; i++) n += ok[i];
+// The columns of treeSnapshot for rows (names: null, or one per row).
+Napi::Object MakeColumns(Napi::Env env, const std::vector<StatRow>& rows, const std::vector<std::string>* names) {
+  const size_t n = rows.size();
   Napi::Int32Array pid = Napi::Int32Array::New(env, n);
   Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
   Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
   Napi::Int32Array sid = Napi::Int32Array::New(env, n);
   Napi::Float64Array start = Napi::Float64Array::New(env, n);
   Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
-  Napi::Array name = with_names ? Napi::Array::New(env, n) : Napi::Array();
-  for (size_t i = 0, k = 0; i < total; i++) {
-    if (!ok[i]) continue;
-    const StatRow& r = slots[i];
-    pid[k] = r.pid;
-    ppid[k] = r.ppid;
-    pgid[k] = r.pgid;
-    sid[k] = r.sid;
-    start[k] = r.start;
-    state[k] = static_cast<uint8_t>(r.state);
-    if (with_names) name.Set(static_cast<uint32_t>(k), Napi::String::New(env, slot_names[i]));
-    k++;
+  for (size_t i = 0; i < n; i++) {
+    pid[i] = rows[i].pid;
+    ppid[i] = rows[i].ppid;
+    pgid[i] = rows[i].pgid;
+    sid[i] = rows[i].sid;
+    start[i] = rows[i].start;
+    state[i] = static_cast<uint8_t>(rows[i].state);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", pid);
@@ -283,10 +266,106 @@ Napi::Object ReadColumns(Napi::Env env, int dfd, const std::vector<int32_t>& pid
   out.Set("sid", sid);
   out.Set("start", start);
   out.Set("state", state);
-  if (with_names) out.Set("name", name);
+  if (names != nullptr) {
+    Napi::Array name = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; i++) name.Set(static_cast<uint32_t>(i), Napi::String::New(env, (*names)[i]));
+    out.Set("name", name);
+  }
   const StartClock& clock = GetStartClock();
   out.Set("startUnitMs", Napi::Number::New(env, clock.unit_ms));
   out.Set("startBaseMs", Napi::Number::New(env, clock.base_ms));
+  return out;
+}
+
+// The snapshot killTree takes of a tree whose root leads `group`, reading only what can matter.
+//  - A member of the group is listed, not read: getpgid(2) (well under a microsecond, no /proc
+//    entry built) says it is one, and killTree signals the group as a whole. Its row is
+//    { pid, pgid: group } with state 0 and start NaN.
+//  - Any other process can matter only as a descendant of a member. A descendant is in its
+//    parent's session unless it called setsid(2), so it is in the group's session, or leads a
+//    session, or is in a session led by such a descendant. getsid(2) sorts the rest out unread:
+//    on a busy host most processes sit in sessions that are none of these.
+// Every row read is returned, in pid order after the group's; TypeScript does the linking.
+Napi::Object GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& pids, int32_t group) {
+  std::vector<StatRow> rows;
+  std::vector<int32_t> to_read;
+  std::vector<std::pair<int32_t, int32_t>> unread;  // (pid, sid) of processes set aside
+  std::unordered_set<int32_t> linked;               // the group, then rows whose parent is linked
+  pid_t group_sid = getsid(group);  // -1 when the leader is gone: then any member's
+  for (int32_t p : pids) {
+    if (getpgid(p) == group) {
+      StatRow row;
+      row.pid = p;
+      row.pgid = group;
+      row.start = NAN;
+      row.state = 0;
+      rows.push_back(row);
+      linked.insert(p);
+      if (group_sid < 0) group_sid = getsid(p);
+      continue;
+    }
+    const pid_t sid = getsid(p);
+    if (sid < 0) continue;  // gone
+    if (sid == p) {
+      to_read.push_back(p);
+    } else {
+      unread.emplace_back(p, static_cast<int32_t>(sid));
+    }
+  }
+  std::unordered_set<int32_t> sessions;  // sessions whose every process is read
+  for (;;) {
+    // Read the set-aside processes of the newly relevant sessions (the group's, at first).
+    if (sessions.empty() && group_sid >= 0) sessions.insert(static_cast<int32_t>(group_sid));
+    std::vector<std::pair<int32_t, int32_t>> rest;
+    for (const auto& u : unread) {
+      if (sessions.count(u.second) != 0) {
+        to_read.push_back(u.first);
+      } else {
+        rest.push_back(u);
+      }
+    }
+    unread.swap(rest);
+    std::sort(to_read.begin(), to_read.end());
+    ReadRows(dfd, to_read, &rows, nullptr);
+    to_read.clear();
+    // Which rows descend from the group (by parent pid alone: a superset, which is safe — it only
+    // means reading more), and which of those lead a session not yet read.
+    bool grew = true;
+    while (grew) {
+      grew = false;
+      for (const StatRow& r : rows) {
+        if (r.state != 0 && linked.count(r.pid) == 0 && linked.count(r.ppid) != 0) {
+          linked.insert(r.pid);
+          grew = true;
+        }
+      }
+    }
+    bool more = false;
+    for (size_t i = 0; i < rows.size(); i++) {
+      const StatRow& r = rows[i];
+      if (r.state != 0 && r.sid == r.pid && linked.count(r.pid) != 0 && sessions.insert(r.pid).second) more = true;
+    }
+    if (!more || unread.empty()) break;
+  }
+  return MakeColumns(env, rows, nullptr);
+}
+
+// The pid of every process in /proc (ascending), or an errno when /proc cannot be listed.
+int ListProc(DIR* dir, std::vector<int32_t>* pids) {
+  pids->reserve(1024);
+  errno = 0;
+  for (struct dirent* de = readdir(dir); de != nullptr; de = readdir(dir)) {
+    if (AllDigits(de->d_name)) pids->push_back(static_cast<int32_t>(strtol(de->d_name, nullptr, 10)));
+  }
+  const int read_errno = errno;
+  if (read_errno != 0 && pids->empty()) return read_errno;
+  std::sort(pids->begin(), pids->end());
+  return 0;
+}
+
+Napi::Int32Array ToInt32Array(Napi::Env env, const std::vector<int32_t>& v) {
+  Napi::Int32Array out = Napi::Int32Array::New(env, v.size());
+  if (!v.empty()) memcpy(out.Data(), v.data(), v.size() * sizeof(int32_t));
   return out;
 }
 
@@ -295,52 +374,56 @@ Napi::Object ReadColumns(Napi::Env env, int dfd, const std::vector<int32_t>& pid
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  const bool for_kill = info.Length() > 1 && info[1].IsNumber();
+  const int32_t group = for_kill ? info[1].As<Napi::Number>().Int32Value() : 0;
   DIR* dir = opendir("/proc");
   if (dir == nullptr) return Napi::Number::New(env, errno);
   std::vector<int32_t> pids;
-  pids.reserve(1024);
-  errno = 0;
-  for (struct dirent* de = readdir(dir); de != nullptr; de = readdir(dir)) {
-    if (AllDigits(de->d_name)) pids.push_back(static_cast<int32_t>(strtol(de->d_name, nullptr, 10)));
-  }
-  const int read_errno = errno;
-  if (read_errno != 0 && pids.empty()) {
+  const int err = ListProc(dir, &pids);
+  if (err != 0) {
     closedir(dir);
-    return Napi::Number::New(env, read_errno);
+    return Napi::Number::New(env, err);
   }
-  const int32_t group = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-  Napi::Object out = ReadColumns(env, dirfd(dir), pids, with_names, false, with_names ? 0 : group);
+  Napi::Object out;
+  if (group > 0 && !with_names) {
+    out = GroupSnapshot(env, dirfd(dir), pids, group);
+  } else {
+    std::vector<StatRow> rows;
+    std::vector<std::string> names;
+    ReadRows(dirfd(dir), pids, &rows, with_names ? &names : nullptr);
+    out = MakeColumns(env, rows, with_names ? &names : nullptr);
+  }
+  if (for_kill) out.Set("listed", ToInt32Array(env, pids));
   closedir(dir);
   return out;
 }
 
-Napi::Value TreeRange(const Napi::CallbackInfo& info) {
+Napi::Value TreeDelta(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
-  const int32_t after = info[0].As<Napi::Number>().Int32Value();
-  const int32_t up_to = info[1].As<Napi::Number>().Int32Value();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Napi::TypeError::New(env, "procsig native: treeDelta(Int32Array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Int32Array la = info[0].As<Napi::Int32Array>();
+  std::vector<int32_t> before(la.ElementLength());
+  for (size_t i = 0; i < before.size(); i++) before[i] = la[i];
+  std::sort(before.begin(), before.end());
+  DIR* dir = opendir("/proc");
+  if (dir == nullptr) return Napi::Number::New(env, errno);
   std::vector<int32_t> pids;
-  for (int64_t p = static_cast<int64_t>(after) + 1; p <= up_to; p++) {
-    if (p > 0) pids.push_back(static_cast<int32_t>(p));
+  const int err = ListProc(dir, &pids);
+  if (err != 0) {
+    closedir(dir);
+    return Napi::Number::New(env, err);
   }
-  const int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Napi::Number::New(env, errno);
-  Napi::Object out = ReadColumns(env, dfd, pids, false, true, 0);
-  close(dfd);
+  std::vector<int32_t> added;
+  std::set_difference(pids.begin(), pids.end(), before.begin(), before.end(), std::back_inserter(added));
+  std::vector<StatRow> rows;
+  ReadRows(dirfd(dir), added, &rows, nullptr);
+  closedir(dir);
+  Napi::Object out = MakeColumns(env, rows, nullptr);
+  out.Set("listed", ToInt32Array(env, pids));
   return out;
-}
-
-Napi::Value TreeLastPid(const Napi::CallbackInfo& info) {
-  char buf[32];
-  long v = -1;
-  // The last pid handed out in the caller's pid namespace (pid_namespaces(7)). Absent before
-  // Linux 3.3 or where /proc/sys is hidden: then -1, and killTree re-reads the whole list.
-  if (ReadSmall(AT_FDCWD, "/proc/sys/kernel/ns_last_pid", buf, sizeof buf) > 0) {
-    char* end = nullptr;
-    v = strtol(buf, &end, 10);
-    if (end == buf || v < 0) v = -1;
-  }
-  return Napi::Number::New(info.Env(), static_cast<double>(v));
 }
 
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {

@@ -187,10 +187,7 @@ Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-
-// Windows hands out pids in no particular order, so there is no "created since" to ask about.
-Napi::Value TreeLastPid(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), -1); }
-
-Napi::Value TreeRange(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
+// No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
+Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
 
 }  // namespace procsig

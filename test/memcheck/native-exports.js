@@ -148,6 +148,16 @@ function trees(pid) {
   bad('treeStates', pids, starts, new Uint8Array(1));
   for (const w of WRONG) bad('treeStates', w, starts, out);
   bad('treeSnapshot');
+  // killTree's helpers: the group snapshot (Linux), a getpgid batch.
+  const group = row[1];
+  const grouped = call('treeSnapshot', false, group);
+  check(typeof grouped === 'object' && Array.from(grouped.pgid).includes(group), 'treeSnapshot(group)');
+  call('treeSnapshot', false, NOPID);
+  const pgids = new Int32Array(2);
+  call('treePgids', new Int32Array([pid, NOPID]), pgids);
+  check(pgids[1] === -1 && (pgids[0] === group || process.platform === 'win32'), 'treePgids');
+  bad('treePgids', new Int32Array(2), new Int32Array(1));
+  for (const w of WRONG) bad('treePgids', w, pgids);
 }
 
 // valgrind 3.19 (Debian 12) does not know pidfd_open(2): under it handleProbe() reports no
