@@ -153,6 +153,14 @@ function trees(pid) {
   const grouped = call('treeSnapshot', false, group);
   check(typeof grouped === 'object' && Array.from(grouped.pgid).includes(group), 'treeSnapshot(group)');
   call('treeSnapshot', false, NOPID);
+  const listed = call('treeSnapshot', false, 0).listed;
+  check(process.platform !== 'linux' || (listed instanceof Int32Array && listed.includes(process.pid)), 'treeSnapshot listed');
+  const delta = call('treeDelta', listed ?? new Int32Array(1));
+  check(typeof delta === 'number' || (delta.listed instanceof Int32Array && !Array.from(delta.pid).some((p) => listed.includes(p))), 'treeDelta');
+  const all = call('treeDelta', new Int32Array([1]));
+  check(typeof all === 'number' || all.pid.length > 2, 'treeDelta from almost nothing');
+  bad('treeDelta', [1]);
+  bad('treeDelta', new Uint32Array(1));
   const pgids = new Int32Array(2);
   call('treePgids', new Int32Array([pid, NOPID]), pgids);
   check(pgids[1] === -1 && (pgids[0] === group || process.platform === 'win32'), 'treePgids');
