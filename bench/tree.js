@@ -36,7 +36,7 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i === -1 ? dflt : argv[i + 1];
 };
-const RUNS = Number(opt('runs', 5));
+const RUNS = Number(opt('runs', 11));
 const SIZES = String(opt('sizes', '10,50,200')).split(',').map(Number);
 // Idle processes added for a second run of the ~200-process tree (0: skip it).
 const BACKGROUND = Number(opt('background', 400));
