@@ -101,6 +101,11 @@ describe('waitpidAsync (off the JS thread)', () => {
     // libuv might reap it first.
     await blockedIn(61);
     c.stdin!.write('go\n');
+    // libuv reaps its children from this thread's event loop on SIGCHLD, and on a busy machine
+    // it can get there before the pool thread's wait4 returns. Keep this thread busy until the
+    // child is gone from /proc (reaped, by the only other waiter) or 3 s have passed.
+    const { existsSync } = await import('node:fs');
+    for (const end = Date.now() + 3000; Date.now() < end && existsSync(`/proc/${c.pid}`); );
     const s = await p;
     expect(s).toMatchObject({ pid: c.pid, exited: true, exitCode: 7, code: 7, signaled: false, signal: null });
   });
