@@ -357,6 +357,7 @@ async function benchWalk() {
   const size = SIZES.includes(200) ? 200 : SIZES[SIZES.length - 1];
   const [d, b] = SHAPES[size] ?? [1, size];
   const t = await startTree(d, b);
+  await reaped(previous);
   const all = procsig.snapshot().length;
   console.log(`\n## descendants() of a ${t.pids.length}-process tree (${all} processes on the system; median ms; best in brackets)\n`);
   const expect = t.pids.length - 1;
