@@ -71,7 +71,7 @@ export interface NativeAddon {
   treeProc(pid: number): [ppid: number, pgid: number, sid: number, start: number, state: number] | null;
   /** tree_*.cc: the processes /proc lists now but `listed` did not, and the new `listed`; an errno (ENOSYS off Linux). */
   treeDelta(listed: Int32Array): TreeColumns | number;
-  /** posix.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */
+  /** kill.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */
   treePgids(pids: Int32Array, out: Int32Array): void;
   // ---- jobs (native/job_*.cc) ----
   /** execvpe(3) after restoring default signal dispositions; returns the errno (only on failure). Linux; ENOSYS elsewhere. */

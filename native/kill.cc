@@ -1,5 +1,6 @@
-// The platform-neutral half of kill and killMany: argument handling and the batch loop. The
-// syscall itself is KillOne (posix.cc: kill(2); win32.cc: a probe or TerminateProcess).
+// The platform-neutral half of kill, killMany and treePgids: argument handling and the batch
+// loops. The syscalls themselves are KillOne (posix.cc: kill(2); win32.cc: a probe or
+// TerminateProcess) and PgidOf (posix.cc: getpgid(2); win32.cc: -1).
 #include "native.h"
 
 namespace procsig {
@@ -37,6 +38,27 @@ Napi::Value KillMany(const Napi::CallbackInfo& info) {
     if (errs[i] == 0) ok++;
   }
   return Napi::Number::New(env, ok);
+}
+
+Napi::Value TreePgids(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) {
+    Napi::TypeError::New(env, "procsig native: treePgids(Int32Array, Int32Array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
+  Napi::TypedArray oa = info[1].As<Napi::TypedArray>();
+  if (pa.TypedArrayType() != napi_int32_array || oa.TypedArrayType() != napi_int32_array ||
+      oa.ElementLength() < pa.ElementLength()) {
+    Napi::TypeError::New(env, "procsig native: treePgids needs Int32Arrays of matching length")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const int32_t* pids = pa.As<Napi::Int32Array>().Data();
+  int32_t* out = oa.As<Napi::Int32Array>().Data();
+  const size_t n = pa.ElementLength();
+  for (size_t i = 0; i < n; i++) out[i] = PgidOf(pids[i]);
+  return env.Undefined();
 }
 
 }  // namespace procsig

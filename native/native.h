@@ -121,10 +121,12 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info);
 // treeProc(pid) -> [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null when it
 // is gone (always null on Windows, which has no groups).
 Napi::Value TreeProc(const Napi::CallbackInfo& info);
-// treePgids(pids: Int32Array, out: Int32Array): out[i] = getpgid(pids[i]), or -1 when that
-// fails (gone). One syscall a pid and no /proc read: killTree re-checks a frozen group's members
-// with it. posix.cc; win32.cc fills -1 (no process groups).
+// treePgids(pids: Int32Array, out: Int32Array): out[i] = PgidOf(pids[i]). One syscall a pid and
+// no /proc read: killTree re-checks a frozen group's members with it. kill.cc.
 Napi::Value TreePgids(const Napi::CallbackInfo& info);
+// getpgid(2) of one process, -1 when that fails (gone); always -1 on Windows (no process groups).
+// posix.cc / win32.cc.
+int32_t PgidOf(int32_t pid);
 
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
 // Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown).

@@ -415,28 +415,9 @@ Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
-Napi::Value TreePgids(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) {
-    Napi::TypeError::New(env, "procsig native: treePgids(Int32Array, Int32Array)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
-  Napi::TypedArray oa = info[1].As<Napi::TypedArray>();
-  if (pa.TypedArrayType() != napi_int32_array || oa.TypedArrayType() != napi_int32_array ||
-      oa.ElementLength() < pa.ElementLength()) {
-    Napi::TypeError::New(env, "procsig native: treePgids needs Int32Arrays of matching length")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const int32_t* pids = pa.As<Napi::Int32Array>().Data();
-  int32_t* out = oa.As<Napi::Int32Array>().Data();
-  const size_t n = pa.ElementLength();
-  for (size_t i = 0; i < n; i++) {
-    const pid_t g = ::getpgid(static_cast<pid_t>(pids[i]));
-    out[i] = g < 0 ? -1 : static_cast<int32_t>(g);
-  }
-  return env.Undefined();
+int32_t PgidOf(int32_t pid) {
+  const pid_t g = ::getpgid(static_cast<pid_t>(pid));
+  return g < 0 ? -1 : static_cast<int32_t>(g);
 }
 
 }  // namespace procsig

@@ -436,24 +436,7 @@ Napi::Value ProcessState(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-// No process groups on Windows: every pid reports -1.
-Napi::Value TreePgids(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) {
-    Napi::TypeError::New(env, "procsig native: treePgids(Int32Array, Int32Array)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::TypedArray pa = info[0].As<Napi::TypedArray>();
-  Napi::TypedArray oa = info[1].As<Napi::TypedArray>();
-  if (pa.TypedArrayType() != napi_int32_array || oa.TypedArrayType() != napi_int32_array ||
-      oa.ElementLength() < pa.ElementLength()) {
-    Napi::TypeError::New(env, "procsig native: treePgids needs Int32Arrays of matching length")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  int32_t* out = oa.As<Napi::Int32Array>().Data();
-  for (size_t i = 0; i < pa.ElementLength(); i++) out[i] = -1;
-  return env.Undefined();
-}
+// No process groups on Windows.
+int32_t PgidOf(int32_t) { return -1; }
 
 }  // namespace procsig
