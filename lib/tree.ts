@@ -164,15 +164,16 @@ export class ProcessTable {
  * (0 included) Linux also reports every pid it listed, for {@link readDelta}.
  */
 export function readTable(withNames: boolean, group?: number): ProcessTable {
-  const cols = native.treeSnapshot(withNames, group);
-  if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
-  return new ProcessTable(cols);
+  return tableOf(native.treeSnapshot(withNames, group));
 }
 
 /** The processes that appeared since `listed` (Linux), as a table of only those. */
 function readDelta(listed: Int32Array): ProcessTable {
-  const cols = native.treeDelta(listed);
-  if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL);
+  return tableOf(native.treeDelta(listed));
+}
+
+function tableOf(cols: TreeColumns | number): ProcessTable {
+  if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
   return new ProcessTable(cols);
 }
 

@@ -342,8 +342,7 @@ Napi::Object GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& p
       }
     }
     bool more = false;
-    for (size_t i = 0; i < rows.size(); i++) {
-      const StatRow& r = rows[i];
+    for (const StatRow& r : rows) {
       if (r.state != 0 && r.sid == r.pid && linked.count(r.pid) != 0 && sessions.insert(r.pid).second) more = true;
     }
     if (!more || unread.empty()) break;
@@ -351,18 +350,38 @@ Napi::Object GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& p
   return MakeColumns(env, rows, nullptr);
 }
 
-// The pid of every process in /proc (ascending), or an errno when /proc cannot be listed.
-int ListProc(DIR* dir, std::vector<int32_t>* pids) {
-  pids->reserve(1024);
-  errno = 0;
-  for (struct dirent* de = readdir(dir); de != nullptr; de = readdir(dir)) {
-    if (AllDigits(de->d_name)) pids->push_back(static_cast<int32_t>(strtol(de->d_name, nullptr, 10)));
+// /proc, open, and the pid of every process it lists (ascending); err is the errno when it
+// could not be opened or listed. Closes the directory when it goes.
+class ProcListing {
+ public:
+  ProcListing() : dir_(opendir("/proc")) {
+    if (dir_ == nullptr) {
+      err_ = errno;
+      return;
+    }
+    pids_.reserve(1024);
+    errno = 0;
+    for (struct dirent* de = readdir(dir_); de != nullptr; de = readdir(dir_)) {
+      if (AllDigits(de->d_name)) pids_.push_back(static_cast<int32_t>(strtol(de->d_name, nullptr, 10)));
+    }
+    if (errno != 0 && pids_.empty()) err_ = errno;
+    std::sort(pids_.begin(), pids_.end());
   }
-  const int read_errno = errno;
-  if (read_errno != 0 && pids->empty()) return read_errno;
-  std::sort(pids->begin(), pids->end());
-  return 0;
-}
+  ~ProcListing() {
+    if (dir_ != nullptr) closedir(dir_);
+  }
+  ProcListing(const ProcListing&) = delete;
+  ProcListing& operator=(const ProcListing&) = delete;
+
+  int err() const { return err_; }
+  int fd() const { return dirfd(dir_); }
+  const std::vector<int32_t>& pids() const { return pids_; }
+
+ private:
+  DIR* dir_;
+  int err_ = 0;
+  std::vector<int32_t> pids_;
+};
 
 Napi::Int32Array ToInt32Array(Napi::Env env, const std::vector<int32_t>& v) {
   Napi::Int32Array out = Napi::Int32Array::New(env, v.size());
@@ -377,25 +396,18 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   const bool for_kill = info.Length() > 1 && info[1].IsNumber();
   const int32_t group = for_kill ? info[1].As<Napi::Number>().Int32Value() : 0;
-  DIR* dir = opendir("/proc");
-  if (dir == nullptr) return Napi::Number::New(env, errno);
-  std::vector<int32_t> pids;
-  const int err = ListProc(dir, &pids);
-  if (err != 0) {
-    closedir(dir);
-    return Napi::Number::New(env, err);
-  }
+  const ProcListing proc;
+  if (proc.err() != 0) return Napi::Number::New(env, proc.err());
   Napi::Object out;
   if (group > 0 && !with_names) {
-    out = GroupSnapshot(env, dirfd(dir), pids, group);
+    out = GroupSnapshot(env, proc.fd(), proc.pids(), group);
   } else {
     std::vector<StatRow> rows;
     std::vector<std::string> names;
-    ReadRows(dirfd(dir), pids, &rows, with_names ? &names : nullptr);
+    ReadRows(proc.fd(), proc.pids(), &rows, with_names ? &names : nullptr);
     out = MakeColumns(env, rows, with_names ? &names : nullptr);
   }
-  if (for_kill) out.Set("listed", ToInt32Array(env, pids));
-  closedir(dir);
+  if (for_kill) out.Set("listed", ToInt32Array(env, proc.pids()));
   return out;
 }
 
@@ -409,21 +421,14 @@ Napi::Value TreeDelta(const Napi::CallbackInfo& info) {
   std::vector<int32_t> before(la.ElementLength());
   for (size_t i = 0; i < before.size(); i++) before[i] = la[i];
   std::sort(before.begin(), before.end());
-  DIR* dir = opendir("/proc");
-  if (dir == nullptr) return Napi::Number::New(env, errno);
-  std::vector<int32_t> pids;
-  const int err = ListProc(dir, &pids);
-  if (err != 0) {
-    closedir(dir);
-    return Napi::Number::New(env, err);
-  }
+  const ProcListing proc;
+  if (proc.err() != 0) return Napi::Number::New(env, proc.err());
   std::vector<int32_t> added;
-  std::set_difference(pids.begin(), pids.end(), before.begin(), before.end(), std::back_inserter(added));
+  std::set_difference(proc.pids().begin(), proc.pids().end(), before.begin(), before.end(), std::back_inserter(added));
   std::vector<StatRow> rows;
-  ReadRows(dirfd(dir), added, &rows, nullptr);
-  closedir(dir);
+  ReadRows(proc.fd(), added, &rows, nullptr);
   Napi::Object out = MakeColumns(env, rows, nullptr);
-  out.Set("listed", ToInt32Array(env, pids));
+  out.Set("listed", ToInt32Array(env, proc.pids()));
   return out;
 }
 
