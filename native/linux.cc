@@ -13,10 +13,7 @@ namespace procsig {
 // itself contain parentheses and spaces.
 Napi::Value ProcessState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: processState(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);

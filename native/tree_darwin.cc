@@ -116,10 +116,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: treeChildren(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int32_t root = info[0].As<Napi::Number>().Int32Value();
   std::vector<int32_t> queue{root};
   std::unordered_set<int32_t> seen{root};
@@ -174,10 +171,7 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: treeProc(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const pid_t pid = info[0].As<Napi::Number>().Int32Value();
   struct proc_bsdinfo bi;
   if (proc_pidinfo(pid, PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) return env.Null();

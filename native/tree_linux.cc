@@ -434,10 +434,7 @@ Napi::Value TreeDelta(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: treeChildren(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   // Without the children files the only way is the full scan, which TypeScript does itself.
   if (!HaveChildrenFiles()) return env.Null();
   const int32_t root = info[0].As<Napi::Number>().Int32Value();
@@ -518,10 +515,7 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: treeProc(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   char path[64];
   char buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", info[0].As<Napi::Number>().Int32Value());

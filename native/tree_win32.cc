@@ -128,10 +128,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
 // Windows keeps no child list; TypeScript walks a snapshot instead.
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: treeChildren(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   return env.Null();
 }
 
@@ -180,10 +177,7 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
 // snapshot row carries everything else.
 Napi::Value TreeProc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: treeProc(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   return env.Null();
 }
 

@@ -429,10 +429,7 @@ Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
 // Windows has no per-process state letter (no zombies, no stopped state to report).
 Napi::Value ProcessState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) {
-    Napi::TypeError::New(env, "procsig native: processState(pid)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   return env.Null();
 }
 
