@@ -127,12 +127,13 @@ int main(void) {
 `;
 
 let observerBin;
-function buildObserver() {
-  const src = path.join(tmp, 'observer.c');
-  const bin = path.join(tmp, 'observer');
-  fs.writeFileSync(src, C_OBSERVER);
+/** Compiles C source `src` into os.tmpdir() with `cc -O2`; the binary's path, or null without cc. */
+function compileC(name, src) {
+  const file = path.join(tmp, `${name}.c`);
+  const bin = path.join(tmp, name);
+  fs.writeFileSync(file, src);
   try {
-    execFileSync('cc', ['-O2', '-o', bin, src], { stdio: 'pipe' });
+    execFileSync('cc', ['-O2', '-o', bin, file], { stdio: 'pipe' });
     return bin;
   } catch {
     return null;
@@ -259,7 +260,7 @@ async function startBackground(n) {
 }
 
 async function benchKill() {
-  observerBin = buildObserver();
+  observerBin = compileC('observer', C_OBSERVER);
   console.log(`\n## killing a tree: from the call until no member is alive (SIGKILL, median of ${RUNS})\n`);
   console.log(observerBin ? 'measured by pidfds held in an observer process (epoll)\n' : 'no cc: measured by polling /proc\n');
   const rows = [];
@@ -331,18 +332,6 @@ int main(int argc, char **argv) {
 }
 `;
 
-function buildCWalk() {
-  const src = path.join(tmp, 'walk.c');
-  const bin = path.join(tmp, 'walk');
-  fs.writeFileSync(src, C_WALK);
-  try {
-    execFileSync('cc', ['-O2', '-o', bin, src], { stdio: 'pipe' });
-    return bin;
-  } catch {
-    return null;
-  }
-}
-
 async function timeIt(fn, iters) {
   const xs = [];
   for (let i = 0; i < iters; i++) {
@@ -368,7 +357,7 @@ async function benchWalk() {
   check('scan', scanDescendants(t.root).length);
   const ITER = 10;
   const ROUNDS = 7;
-  const bin = buildCWalk();
+  const bin = compileC('walk', C_WALK);
   // Interleaved rounds, so the C walk and procsig see the same machine load.
   const samples = { 'procsig descendants()': [], 'procsig full-scan path': [], 'procsig snapshot()': [], 'C walk of /proc (cc -O2)': [] };
   for (let round = 0; round < ROUNDS; round++) {
