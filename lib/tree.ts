@@ -562,12 +562,14 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   // the walk's back (a fork in progress hands the group's stop to the new child as well).
   let candidate = 0;
   if (HAS_JOB_CONTROL && opts.group) {
-    const me = native.treeProc(self);
-    const r = native.treeProc(root);
+    // getpgid(2) of both in one call (-1: no such process), rather than two /proc reads.
+    const pgids = new Int32Array(2);
+    native.treePgids(Int32Array.of(self, root), pgids);
+    const [mine, roots] = pgids;
     // A leader that has exited (and been reaped) leaves its group behind while members remain;
     // the kernel never hands out a pid that is still in use as a group id, so a group with the
     // root's id is the root's group.
-    if (me !== null && (r === null || r[1] === root) && root !== me[1]) candidate = root;
+    if (mine !== -1 && (roots === -1 || roots === root) && root !== mine) candidate = root;
   }
   // ESRCH: there is no such group. EPERM: none of it may be signalled; its members are then
   // tried one by one, which reports them.
