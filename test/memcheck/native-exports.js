@@ -246,6 +246,41 @@ function jobObjects() {
   }
 }
 
+// waitid(2)'s syscall number, to tell when the pool thread is blocked in it (Linux).
+const WAITID_NR = { x64: '247', arm64: '95' }[process.arch];
+/** What thread `tid` of this process is doing: a syscall number it is blocked in, or 'running'. */
+function syscallOf(tid) {
+  try {
+    return fs.readFileSync(`/proc/self/task/${tid}/syscall`, 'utf8').split(' ')[0].trim();
+  } catch {
+    return 'gone';
+  }
+}
+
+/**
+ * The async peek's waitid(WNOWAIT) and child_process both wait for the same child, and libuv
+ * reaps it (on SIGCHLD, from this thread's event loop) as soon as it can. A peek that starts
+ * after that reaping, or rescans the children after it, finds none: ECHILD. So the child is
+ * killed only once the pool thread is blocked in waitid (this returns that thread's id), and
+ * then this thread stays busy — libuv cannot reap — until that thread has left waitid and is
+ * blocked in something else (waiting for more work). At most 10 s each; valgrind is slow.
+ */
+async function untilInWaitid() {
+  if (WAITID_NR === undefined) return null;
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) {
+    const tid = fs.readdirSync('/proc/self/task').find((t) => syscallOf(t) === WAITID_NR);
+    if (tid !== undefined) return tid;
+  }
+  return null;
+}
+function busyUntilOutOf(tid) {
+  if (tid === null) return;
+  for (const end = Date.now() + 10_000; Date.now() < end; ) {
+    const s = syscallOf(tid);
+    if (s !== WAITID_NR && s !== 'running') return;
+  }
+}
+
 /** A child killed while a pidfd watcher, an async waitpid peek and a query are on it. */
 async function exitPaths() {
   const child = await spawnSleeper();
@@ -270,7 +305,9 @@ async function exitPaths() {
   // Blocks on a pool thread until the child is a zombie; WNOWAIT leaves it for child_process.
   const peek = call('waitpidAsync', pid, WNOWAIT);
   const gone = exited(child);
+  const waiter = await untilInWaitid();
   check(call('handleSignal', fd, 9) === 0, 'handleSignal KILL');
+  busyUntilOutOf(waiter);
   check((await fired) === 0, 'watcher fired with 0');
   const t = await peek;
   check(Array.isArray(t) && t[0] === pid, 'waitpidAsync peek');
