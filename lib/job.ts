@@ -600,6 +600,13 @@ interface TreeRoot {
   group: boolean;
 }
 
+/** The pids among `pids` that name a process now, zombies included (getpgid(2) in one call; no /proc read). */
+function presentAmong(pids: readonly number[]): Set<number> {
+  const pgids = new Int32Array(pids.length);
+  if (pids.length > 0) native.treePgids(Int32Array.from(pids), pgids);
+  return new Set(pids.filter((_, k) => pgids[k] !== -1));
+}
+
 class TreeBackend implements Backend {
   readonly kind = 'tree' as const;
   readonly #roots = new Map<number, TreeRoot>();
@@ -619,8 +626,9 @@ class TreeBackend implements Backend {
     // A handle (pidfd, or pid + start time) tells a live root from a recycled pid later on.
     const handle = ProcessHandle.open(pid);
     this.#handles.push(handle);
-    let leads = false;
-    for (const p of snapshot()) if (p.pid === pid) leads = p.pgid === pid;
+    const pgid = new Int32Array(1);
+    native.treePgids(Int32Array.of(pid), pgid);
+    const leads = pgid[0] === pid;
     const alive = (): boolean => {
       try {
         return handle.tryWait() === null;
@@ -632,8 +640,7 @@ class TreeBackend implements Backend {
   }
 
   /** The groups the job owns: led by a live root, or whose leader is gone (the id cannot be reused while members remain). */
-  #groups(procs: { pid: number; pgid: number }[]): number[] {
-    const present = new Set(procs.map((p) => p.pid));
+  #groups(present: ReadonlySet<number>): number[] {
     const out: number[] = [];
     for (const r of this.#roots.values()) {
       if (!r.group) continue;
@@ -647,7 +654,7 @@ class TreeBackend implements Backend {
     // Forget roots that are dead and whose group is empty: nothing of them can come back.
     const pgids = new Set(procs.map((p) => p.pgid));
     for (const [pid, r] of this.#roots) if (!r.alive() && !(r.group && pgids.has(pid))) this.#roots.delete(pid);
-    const groups = new Set(this.#groups(procs));
+    const groups = new Set(this.#groups(new Set(procs.map((p) => p.pid))));
     const children = new Map<number, number[]>();
     const started = new Map(procs.map((p) => [p.pid, p.startTime]));
     for (const p of procs) {
@@ -685,12 +692,12 @@ class TreeBackend implements Backend {
   }
 
   async kill(sig: number, direct: number[]): Promise<void> {
-    const procs = snapshot();
-    const present = new Set(procs.map((p) => p.pid));
+    // Only whether each root's pid names a process is needed here: killTree reads the rest.
+    const present = presentAmong([...this.#roots.keys()]);
     // 1. Stop every owned group at once: members that left their tree (an exited middle parent)
     //    are still in the group, and killpg is atomic against fork (a forking member's fork is
     //    restarted after the signal, so its child is stopped too).
-    if (sig !== 0) for (const g of this.#groups(procs)) native.killpg(g, SIGSTOP_);
+    if (sig !== 0) for (const g of this.#groups(present)) native.killpg(g, SIGSTOP_);
     // 2. Freeze-then-kill every tree, with its group (killTree re-scans until no new member
     //    appears, signals, and resumes unless the signal was SIGKILL). A root that was reaped
     //    is walked only through its group, and only when its pid names no process: a present pid
@@ -719,7 +726,7 @@ class TreeBackend implements Backend {
 
   exitHook(): void {
     try {
-      for (const g of this.#groups(snapshot())) native.killpg(g, SIGKILL);
+      for (const g of this.#groups(presentAmong([...this.#roots.keys()]))) native.killpg(g, SIGKILL);
     } catch {
       // best effort: the process is exiting
     }
