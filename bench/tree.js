@@ -4,14 +4,16 @@
 //   npx tsc -p tsconfig.build.json && node bench/tree.js [--runs N] [--sizes 10,50,200,206] [--background 400]
 //
 // Kill: trees of about 10, 50 and 200 processes (a node root, bash subshells, sleeping leaves;
-// test/fixtures/tree-spawn.js) and the issue's 206 (all bash: a root, 5 children, 200 leaves), each killed with SIGKILL by procsig killTree, by the tree-kill
-// package, and by killpg(2) of the root's group. Time runs from the call until no member is alive
-// (zombies count as dead). An observer process compiled here with `cc` holds a pidfd for every
-// member and sleeps in epoll_wait until the last one exits, so measuring takes no CPU from the
-// teardown (a poller in this process would take one of the two cores); without cc, /proc is
-// polled instead. Each trial starts once the previous tree has been reaped: this machine's
-// init reaps adopted zombies only every ~1.6 s, and hundreds of leftover zombies would make
-// every scan of the process list (procsig's, and tree-kill's ps) pay for them.
+// test/fixtures/tree-spawn.js) and the issue's 206 (all bash: a root, 5 children, 200 leaves),
+// each killed with SIGKILL by procsig killTree, by the tree-kill package, and by killpg(2) of the
+// root's group. Time runs from the call until no member is alive (zombies count as dead). An
+// observer process compiled here with `cc` holds a pidfd for every member and sleeps in
+// epoll_wait until the last one exits, so measuring takes no CPU from the teardown (a poller in
+// this process would take one of the two cores); without cc, /proc is polled instead. Each
+// trial waits until the previous tree has been reaped (this machine's init reaps adopted zombies
+// only every ~1.6 s, and hundreds of leftover zombies would make every scan of the process list,
+// procsig's and tree-kill's ps, pay for them), then --settle ms more, and only then builds its
+// tree.
 // Walk: descendants() on the ~200-process tree against pidtree and ps-tree (both spawn ps), and
 // against a C walk of /proc this script compiles with `cc` into os.tmpdir() (skipped if no cc).
 // Linux only. Prints figures (medians) and ratios, and the issue-3 targets.
@@ -46,7 +48,12 @@ const SETTLE_MS = Number(opt('settle', 300));
 // `depth` levels of `breadth` subshells (+1 bash top, +1 node root). 206 is the issue's count, as
 // a root with 5 children of 40 each, all bash: no node process in the tree, whose multithreaded
 // teardown is often the last to finish in the ~200 tree.
-const SHAPES = { 10: { depth: 1, breadth: 9 }, 50: { depth: 2, breadth: 6 }, 200: { depth: 2, breadth: 14 }, 206: { fan: [5, 40] } };
+const SHAPES = {
+  10: { depth: 1, breadth: 9 },
+  50: { depth: 2, breadth: 6 },
+  200: { depth: 2, breadth: 14 },
+  206: { fan: [5, 40] },
+};
 const shapeOf = (size) => SHAPES[size] ?? { depth: 1, breadth: size };
 const describe = (shape) => (shape.fan ? `, bash root: ${shape.fan[0]} x ${shape.fan[1]}` : '');
 const FIXTURE = path.join(__dirname, '..', 'test', 'fixtures', 'tree-spawn.js');

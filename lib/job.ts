@@ -27,7 +27,7 @@ import { argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError } 
 import { ProcessHandle } from './handle';
 import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
-import { killTree, snapshot } from './tree';
+import { killTree, pgidsOf, snapshot } from './tree';
 import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
@@ -602,8 +602,7 @@ interface TreeRoot {
 
 /** The pids among `pids` that name a process now, zombies included (getpgid(2) in one call; no /proc read). */
 function presentAmong(pids: readonly number[]): Set<number> {
-  const pgids = new Int32Array(pids.length);
-  if (pids.length > 0) native.treePgids(Int32Array.from(pids), pgids);
+  const pgids = pgidsOf(pids);
   return new Set(pids.filter((_, k) => pgids[k] !== -1));
 }
 
@@ -626,9 +625,7 @@ class TreeBackend implements Backend {
     // A handle (pidfd, or pid + start time) tells a live root from a recycled pid later on.
     const handle = ProcessHandle.open(pid);
     this.#handles.push(handle);
-    const pgid = new Int32Array(1);
-    native.treePgids(Int32Array.of(pid), pgid);
-    const leads = pgid[0] === pid;
+    const leads = pgidsOf([pid])[0] === pid;
     const alive = (): boolean => {
       try {
         return handle.tryWait() === null;

@@ -159,6 +159,18 @@ export class ProcessTable {
 }
 
 /**
+ * The process group of each pid, by getpgid(2), in one native call: -1 where no process has that
+ * pid (a zombie still has its group). No /proc read.
+ * @internal For killTree and the Job 'tree' backend.
+ */
+export function pgidsOf(pids: readonly number[] | Int32Array): Int32Array {
+  const p = pids instanceof Int32Array ? pids : Int32Array.from(pids);
+  const out = new Int32Array(p.length);
+  if (p.length > 0) native.treePgids(p, out);
+  return out;
+}
+
+/**
  * @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read.
  * Members of `group` (> 0) may come back unread (Linux): pid and pgid only; with a `group`
  * (0 included) Linux also reports every pid it listed, for {@link readDelta}.
@@ -563,9 +575,7 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   let candidate = 0;
   if (HAS_JOB_CONTROL && opts.group) {
     // getpgid(2) of both in one call (-1: no such process), rather than two /proc reads.
-    const pgids = new Int32Array(2);
-    native.treePgids(Int32Array.of(self, root), pgids);
-    const [mine, roots] = pgids;
+    const [mine, roots] = pgidsOf([self, root]);
     // A leader that has exited (and been reaped) leaves its group behind while members remain;
     // the kernel never hands out a pid that is still in use as a group id, so a group with the
     // root's id is the root's group.
@@ -627,8 +637,7 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
   const departed = (): number[] => {
     if (group === 0 || w.grouped.size === 0) return [];
     const pids = Int32Array.from(w.grouped);
-    const pgids = new Int32Array(pids.length);
-    native.treePgids(pids, pgids);
+    const pgids = pgidsOf(pids);
     const out: number[] = [];
     for (let k = 0; k < pids.length; k++) {
       if (pgids[k] !== group && pgids[k] !== -1) {
