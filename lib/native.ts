@@ -67,8 +67,6 @@ export interface NativeAddon {
   treeChildren(pid: number): Int32Array | null;
   /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled); returns how many are alive. */
   treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
-  /** tree_*.cc: [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null (gone; Windows). */
-  treeProc(pid: number): [ppid: number, pgid: number, sid: number, start: number, state: number] | null;
   /** tree_*.cc: the processes /proc lists now but `listed` did not, and the new `listed`; an errno (ENOSYS off Linux). */
   treeDelta(listed: Int32Array): TreeColumns | number;
   /** kill.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */

@@ -35,7 +35,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"treeSnapshot", TreeSnapshot},
       {"treeChildren", TreeChildren},
       {"treeStates", TreeStates},
-      {"treeProc", TreeProc},
       {"treeDelta", TreeDelta},
       {"treePgids", TreePgids},
       {"jobExecve", JobExecve},

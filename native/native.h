@@ -118,9 +118,6 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info);
 // letter ('Z' for a zombie). A NaN start skips the check; on Linux it is also filled in with the
 // start time read, so the next call checks it.
 Napi::Value TreeStates(const Napi::CallbackInfo& info);
-// treeProc(pid) -> [ppid, pgid, sid, rawStart, stateCharCode] of one process, or null when it
-// is gone (always null on Windows, which has no groups).
-Napi::Value TreeProc(const Napi::CallbackInfo& info);
 // treePgids(pids: Int32Array, out: Int32Array): out[i] = PgidOf(pids[i]). One syscall a pid and
 // no /proc read: killTree re-checks a frozen group's members with it. kill.cc.
 Napi::Value TreePgids(const Napi::CallbackInfo& info);

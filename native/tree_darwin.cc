@@ -169,22 +169,6 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, alive);
 }
 
-Napi::Value TreeProc(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
-  const pid_t pid = info[0].As<Napi::Number>().Int32Value();
-  struct proc_bsdinfo bi;
-  if (proc_pidinfo(pid, PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) return env.Null();
-  const pid_t s = getsid(pid);
-  Napi::Array out = Napi::Array::New(env, 5);
-  out.Set(0u, Napi::Number::New(env, bi.pbi_ppid));
-  out.Set(1u, Napi::Number::New(env, bi.pbi_pgid));
-  out.Set(2u, Napi::Number::New(env, s < 0 ? 0 : s));
-  out.Set(3u, Napi::Number::New(env, Micros(static_cast<int64_t>(bi.pbi_start_tvsec), static_cast<int64_t>(bi.pbi_start_tvusec))));
-  out.Set(4u, Napi::Number::New(env, static_cast<unsigned char>(StateLetter(static_cast<int>(bi.pbi_status)))));
-  return out;
-}
-
 // No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
 Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
 

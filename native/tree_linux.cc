@@ -513,21 +513,4 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, alive);
 }
 
-Napi::Value TreeProc(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
-  char path[64];
-  char buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", info[0].As<Napi::Number>().Int32Value());
-  StatRow row;
-  if (ReadSmall(AT_FDCWD, path, buf, sizeof buf) <= 0 || !ParseStat(buf, &row)) return env.Null();
-  Napi::Array out = Napi::Array::New(env, 5);
-  out.Set(0u, Napi::Number::New(env, row.ppid));
-  out.Set(1u, Napi::Number::New(env, row.pgid));
-  out.Set(2u, Napi::Number::New(env, row.sid));
-  out.Set(3u, Napi::Number::New(env, row.start));
-  out.Set(4u, Napi::Number::New(env, static_cast<unsigned char>(row.state)));
-  return out;
-}
-
 }  // namespace procsig

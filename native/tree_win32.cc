@@ -173,14 +173,6 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, alive);
 }
 
-// Windows has no process groups or sessions, the only thing killTree asks this for; a
-// snapshot row carries everything else.
-Napi::Value TreeProc(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ArgsAreNumbers(info, 1)) return env.Undefined();
-  return env.Null();
-}
-
 // No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
 Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
 

@@ -131,10 +131,6 @@ function trees(pid) {
   const kids = call('treeChildren', process.pid);
   check(kids === null || kids instanceof Int32Array, 'treeChildren');
   call('treeChildren', NOPID);
-  const row = call('treeProc', pid);
-  check(Array.isArray(row) && row.length === 5, 'treeProc');
-  check(call('treeProc', NOPID) === null, 'treeProc NOPID');
-  for (const w of WRONG) bad('treeProc', w);
   for (const w of WRONG) bad('treeChildren', w);
   const pids = new Int32Array([pid, NOPID, process.pid]);
   const starts = new Float64Array([NaN, NaN, 12345]);
@@ -149,7 +145,7 @@ function trees(pid) {
   for (const w of WRONG) bad('treeStates', w, starts, out);
   bad('treeSnapshot');
   // killTree's helpers: the group snapshot (Linux), a getpgid batch.
-  const group = row[1];
+  const group = cols.pgid[Array.from(cols.pid).indexOf(pid)];
   const grouped = call('treeSnapshot', false, group);
   check(typeof grouped === 'object' && Array.from(grouped.pgid).includes(group), 'treeSnapshot(group)');
   call('treeSnapshot', false, NOPID);
