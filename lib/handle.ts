@@ -9,7 +9,7 @@ import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessEr
 import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
-import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
+import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 import { decodeWait, type WaitStatus } from './wait';
 
 const ESRCH = errnoNumber('ESRCH') ?? 3;
@@ -57,11 +57,18 @@ export function handleCaps(): number {
   return capsCache;
 }
 
-/** @internal Which mechanism handles use here: `'pidfd'`, `'handle'` (Windows) or `'pid'` (pid + start time). */
-export function handleKind(): 'pidfd' | 'handle' | 'pid' {
-  if (!(handleCaps() & HandleCap.Fd)) return 'pid';
+/**
+ * @internal Which mechanism handles use here: `'pidfd'`, `'handle'` (Windows), `'procfd'` (Linux
+ * without pidfds: an open `/proc/<pid>` directory) or `'pid'` (macOS: pid + start time).
+ */
+export function handleKind(): 'pidfd' | 'handle' | 'procfd' | 'pid' {
+  if (!(handleCaps() & HandleCap.Fd)) return IS_LINUX ? 'procfd' : 'pid';
   return IS_WINDOWS ? 'handle' : 'pidfd';
 }
+
+// Only this module holds it: `new ProcessHandle(...)` from outside (JavaScript ignores `private`)
+// would wrap another handle's fd, and its close() would close that fd.
+const kConstruct = Symbol('procsig.ProcessHandle');
 
 const OPEN_SYSCALL = IS_WINDOWS ? 'OpenProcess' : IS_LINUX ? 'pidfd_open' : 'proc_pidinfo';
 const SIGNAL_SYSCALL = IS_WINDOWS ? 'TerminateProcess' : 'pidfd_send_signal';
@@ -152,8 +159,16 @@ export class ProcessHandle {
   #shared: Shared | undefined;
   #refs = 0;
   #exited: Promise<ExitResult> | undefined;
+  /** Linux without pidfds: #fd is an open `/proc/<pid>` directory, not a pidfd. */
+  readonly #procDir: boolean;
 
-  private constructor(pid: number, fd: number, start: string | null, child: ChildProcess | undefined, observed?: ExitResult) {
+  private constructor(token: symbol, pid: number, fd: number, start: string | null, child: ChildProcess | undefined, observed?: ExitResult, procDir = false) {
+    if (token !== kConstruct) {
+      const e = new TypeError('Illegal constructor: use ProcessHandle.open(pid) or ProcessHandle.fromChild(child)') as TypeError & { code: string };
+      e.code = 'ERR_ILLEGAL_CONSTRUCTOR';
+      throw e;
+    }
+    this.#procDir = procDir;
     this.#pid = pid;
     this.#fd = fd;
     this.#start = start;
@@ -179,11 +194,13 @@ export class ProcessHandle {
     if (caps & HandleCap.Fd || !IS_LINUX) {
       const [err, fd, start] = native.handleOpen(pid);
       if (err !== 0) throw new ProcessError(err, OPEN_SYSCALL, { pid });
-      return new ProcessHandle(pid, fd, start || null, child);
+      return new ProcessHandle(kConstruct, pid, fd, start || null, child);
     }
-    const start = native.processStartTime(pid);
-    if (start === null) throw new ProcessError(ESRCH, 'open', { pid });
-    return new ProcessHandle(pid, -1, start, child);
+    // No pidfds (seccomp, old kernel): an open /proc/<pid> directory pins the process itself,
+    // so a reaped one is told from a newcomer under the same pid even within one clock tick.
+    const [err, fd, start] = native.handleOpen(pid, true);
+    if (err !== 0) throw new ProcessError(err, 'open', { pid });
+    return new ProcessHandle(kConstruct, pid, fd, start || null, child, undefined, true);
   }
 
   /**
@@ -198,11 +215,11 @@ export class ProcessHandle {
    */
   static fromChild(child: ChildProcess): ProcessHandle {
     if (!isChildProcess(child)) throw argTypeError('child', 'an instance of ChildProcess', child);
-    const pid = child.pid;
-    if (typeof pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
+    if (typeof child.pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
+    const pid = checkPid(child.pid, 'child.pid');
     if (child.exitCode !== null || child.signalCode !== null) {
       const status = statusFromChild(child, pid);
-      return new ProcessHandle(pid, -1, null, child, status ? { pid, status } : { pid });
+      return new ProcessHandle(kConstruct, pid, -1, null, child, status ? { pid, status } : { pid });
     }
     return ProcessHandle.#openChecked(pid, child);
   }
@@ -231,11 +248,11 @@ export class ProcessHandle {
   #check(): ExitResult | null {
     if (this.#closed) throw closedError(this.#pid);
     const prev = this.#observed;
-    if (prev && (prev.status || this.#fd < 0)) return prev;
+    if (prev && (prev.status || this.#fd < 0 || this.#procDir)) return prev;
     const pid = this.#pid;
     let r: ExitResult | null;
     if (this.#fd >= 0) {
-      const q = native.handleQuery(this.#fd, true);
+      const q = native.handleQuery(this.#fd, true, pid);
       if (q[0] === HandleState.Error) throw new ProcessError(q[1], 'poll', { pid });
       if (q[0] === HandleState.Running) return null;
       if (q[0] === HandleState.ExitedKnown) {
@@ -324,10 +341,13 @@ export class ProcessHandle {
     if (this.#observed) throw new AlreadyExitedError(pid, this.#observed.status);
     const before = this.#check();
     if (before) this.#unexpected(before);
-    const err = this.#fd >= 0 && handleCaps() & HandleCap.Signal ? native.handleSignal(this.#fd, sig) : native.kill(pid, sig);
+    // A /proc/<pid> dirfd: pidfd_send_signal takes it where allowed; otherwise the dirfd is
+    // checked right before kill(2) (native/handle_linux.cc).
+    const viaFd = this.#fd >= 0 && handleCaps() & (this.#procDir ? HandleCap.ProcSignal : HandleCap.Signal);
+    const err = viaFd ? native.handleSignal(this.#fd, sig) : this.#procDir ? native.handleSignal(this.#fd, sig, pid) : native.kill(pid, sig);
     if (err === 0) return;
     if (err === ESRCH) this.#unexpected(this.#check() ?? { pid });
-    const syscall = this.#fd >= 0 && handleCaps() & HandleCap.Signal ? SIGNAL_SYSCALL : 'kill';
+    const syscall = viaFd ? SIGNAL_SYSCALL : 'kill';
     throw new ProcessError(err, syscall, { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
   }
 
@@ -349,6 +369,7 @@ export class ProcessHandle {
     const sig = toSignal(signal);
     const pid = this.#pid;
     if (this.#closed) throw closedError(pid);
+    checkGroup(pid, 'pid');
     const exit = this.#observed ?? this.#check();
     if (exit && this.#start !== null) {
       const now = native.processStartTime(pid);
