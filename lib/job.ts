@@ -27,6 +27,7 @@ import { argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError } 
 import { ProcessHandle } from './handle';
 import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
+import { refuseThreadId } from './kill';
 import { killTree, pgidsOf, snapshot, type KillTreeFailure } from './tree';
 import { checkAbortSignal, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 
@@ -1042,14 +1043,20 @@ export class Job implements AsyncDisposable {
    * A {@link ProcessHandle} is checked first (signal 0 through the handle): a closed handle, or
    * one whose process has exited — its pid may belong to a newcomer by now — is refused.
    *
+   * A Linux thread id is refused (ProcessError `EINVAL`), and so is, with the `'tree'` backend, a
+   * process that leads process group 1 (RangeError `ERR_INVALID_ARG_VALUE`: its group would be
+   * signalled with killpg(2), and killpg(1) is kill(-1), every process).
+   *
    * @throws {@link JobKilledError}, {@link JobClosedError}, RangeError for a bad pid, ProcessError
-   *   (`ESRCH`, `EPERM`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
+   *   (`ESRCH`, `EPERM`, `EINVAL`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
    *   `UnexpectedExitError` or `AlreadyExitedError` (as `handle.kill` throws them).
    */
   add(target: number | ProcessHandle): void {
     const pid = target instanceof ProcessHandle ? target.pid : checkPid(target, 'target');
     this.#checkOpen();
     if (target instanceof ProcessHandle) target.kill(0);
+    // A thread id would bring its whole process (cgroup.procs moves the thread group).
+    else refuseThreadId(pid);
     this.#b.add(pid);
   }
 

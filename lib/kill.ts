@@ -197,11 +197,12 @@ export function broadcast(signal: SignalLike): void {
 export type ProbeResult = 'alive' | 'zombie' | 'gone' | 'forbidden';
 
 /**
- * Linux: refuses a thread id (kill(2) accepts one and then reaches the whole process, so signal 0
- * would call a thread "alive"). The check is ProcessHandle's: `/proc/<tid>` opens, but its
- * `Tgid` is another id. Where /proc hides the process (hidepid) nothing can be told: it passes.
+ * @internal Linux: refuses a thread id with ProcessError `EINVAL` (kill(2) accepts one and then
+ * reaches the whole process). The check is ProcessHandle's without pidfds: `/proc/<tid>` opens,
+ * but its `Tgid` is another id. Where /proc hides the process (hidepid) nothing can be told: it
+ * passes. Used by {@link probe} and `Job.add`.
  */
-function refuseThreadId(p: number): void {
+export function refuseThreadId(p: number): void {
   if (!IS_LINUX) return;
   const [err, fd] = native.handleOpen(p, true);
   if (fd >= 0) native.handleClose(fd);

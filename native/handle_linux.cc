@@ -307,6 +307,9 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   // opens fine); EINVAL: pid is a thread, not a thread-group leader.
   int fd = PidfdOpen(pid);
   int err = fd < 0 ? errno : 0;
+  // Newer kernels (seen on 6.18) answer ENOENT for a thread that is not a thread-group leader
+  // where older ones said EINVAL: one code for a thread id on every kernel (and without pidfds).
+  if (err == ENOENT) err = EINVAL;
   char start[32] = "";
   if (fd >= 0) {
     uvwatch::TrackFd(env, fd);
