@@ -281,3 +281,92 @@ describe.runIf(linux && isRoot)('Job.kill() reports what it could not signal', (
     }
   }, 20_000);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Without pidfds: the identity of a handle is an open /proc/<pid> directory, not pid + start time
+
+const canRecycle = ((): boolean => {
+  if (!linux || !isRoot) return false;
+  try {
+    fs.accessSync('/proc/sys/kernel/ns_last_pid', fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const TRIALS = Number(process.env.PROCSIG_REUSE_TRIALS ?? (process.env.PROCSIG_SOAK === '1' ? 1000 : 150));
+const exitOf = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
+const startTick = (pid: number): string | undefined => {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+};
+
+describe.runIf(canRecycle)('pid reuse without pidfds (PROCSIG_NO_PIDFD=1), directed to the same clock tick', () => {
+  it(
+    `a handle never signals the newcomer, even one started in the old process's clock tick (${TRIALS} trials)`,
+    async () => {
+      const saved = process.env.PROCSIG_NO_PIDFD;
+      process.env.PROCSIG_NO_PIDFD = '1';
+      vi.resetModules();
+      let trials = 0;
+      let sameTick = 0;
+      let wrong = 0;
+      let skipped = 0;
+      try {
+        const mod = await import('../lib/handle');
+        expect(mod.handleKind()).toBe('procfd');
+        const sleeper = (): ChildProcess => spawn('sleep', ['1000'], { stdio: 'ignore' });
+        for (let i = 0; i < TRIALS; i++) {
+          // Everything as fast as it goes: the newcomer should start in the old one's 10 ms tick,
+          // which a pid + start-time identity cannot tell apart.
+          const old = sleeper();
+          const pid = old.pid!;
+          track(pid);
+          const h = i % 2 === 0 ? mod.ProcessHandle.open(pid) : mod.ProcessHandle.fromChild(old);
+          const tick = startTick(pid);
+          old.kill('SIGKILL');
+          await exitOf(old); // reaped by libuv: the pid is free
+          let newcomer: ChildProcess | null = null;
+          for (let attempt = 0; attempt < 20 && !newcomer; attempt++) {
+            fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+            const c = sleeper();
+            if (c.pid) track(c.pid);
+            if (c.pid === pid) newcomer = c;
+            else {
+              c.kill('SIGKILL');
+              await exitOf(c);
+            }
+          }
+          if (!newcomer) {
+            skipped++;
+            h.close();
+            continue;
+          }
+          trials++;
+          if (tick !== undefined && startTick(pid) === tick) sameTick++;
+          const e = await outcome(() => h.kill('SIGKILL'));
+          if ((e as { code?: string }).code !== 'ERR_PROCESS_UNEXPECTED_EXIT' && (e as { code?: string }).code !== 'ERR_PROCESS_ALREADY_EXITED') wrong++;
+          h.close();
+          // Had the handle's SIGKILL reached the newcomer, it would not die of our SIGTERM.
+          newcomer.kill('SIGTERM');
+          await exitOf(newcomer);
+          if (newcomer.signalCode !== 'SIGTERM') wrong++;
+        }
+      } finally {
+        if (saved === undefined) delete process.env.PROCSIG_NO_PIDFD;
+        else process.env.PROCSIG_NO_PIDFD = saved;
+        vi.resetModules();
+      }
+      process.stdout.write(`[procfd reuse] ${trials} trials with the pid recycled (${skipped} could not be recycled), ${sameTick} newcomers in the old process's clock tick, ${wrong} signalled\n`);
+      expect(wrong).toBe(0);
+      expect(trials).toBeGreaterThanOrEqual(TRIALS * 0.8);
+      // The trial is only meaningful when it produces same-tick newcomers (pid + start time's blind spot).
+      expect(sameTick).toBeGreaterThan(0);
+    },
+    600_000,
+  );
+});
