@@ -11,8 +11,9 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Job, kill, killEach, killpg, ProcessHandle, probe, isAlive, terminate } from '../lib';
 import { native } from '../lib/native';
 import { canaryReport, cleanup, fixture, isRoot, spawnFixture, track, type Spawned } from './helpers';
@@ -162,7 +163,6 @@ function fakeChild(pid: number): ChildProcess {
 }
 
 describe('a pid from a ChildProcess-like object is validated like every other pid', () => {
-  afterEach(() => undefined);
   it.each([
     ['2^32 + pid', (p: number) => 2 ** 32 + p],
     ['pid + 0.5', (p: number) => p + 0.5],
@@ -369,4 +369,52 @@ describe.runIf(canRecycle)('pid reuse without pidfds (PROCSIG_NO_PIDFD=1), direc
     },
     600_000,
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Under seccomp: pidfd syscalls denied (test/fixtures/seccomp-launch.c, compiled here)
+
+const launcher = ((): string | { skip: string } => {
+  if (!linux) return { skip: 'Linux only' };
+  if (process.arch !== 'x64' && process.arch !== 'arm64') return { skip: `no seccomp launcher for ${process.arch}` };
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-seccomp-')), 'seccomp-launch');
+  try {
+    execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', out, fixture('seccomp-launch.c')], { stdio: 'pipe', timeout: 60_000 });
+    execFileSync(out, ['--deny', 'pidfd_open:38', '--', 'true'], { stdio: 'pipe', timeout: 10_000 });
+    return out;
+  } catch (e) {
+    return { skip: `cannot build or run the seccomp launcher (${(e as Error).message.split('\n')[0]})` };
+  }
+})();
+if (typeof launcher !== 'string') console.warn(`seccomp tests skipped: ${launcher.skip}`);
+
+describe.skipIf(typeof launcher !== 'string')('pidfd syscalls denied by seccomp', () => {
+  const run = (filter: string[]) => {
+    const r = spawnSync(launcher as string, [...filter, '--', process.execPath, fixture('seccomp-handles.js'), dist], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout, r.stderr).toMatch(/^\{/);
+    return JSON.parse(r.stdout);
+  };
+
+  it.each([
+    ['EPERM', '1'],
+    ['ENOSYS', '38'],
+  ])('waitid(P_PIDFD) denied (%s): a child\'s exit status is still read (waitid(P_PID, WNOWAIT) fallback)', (_n, errno) => {
+    const out = run(['--deny-waitid-pidfd', errno]);
+    expect(out.kind).toBe('pidfd');
+    expect(out.zombieStatus).toEqual({ code: 137, signal: 'SIGKILL' });
+    expect(out.killWait).toEqual({ code: 143 });
+    expect(out.bSignal).toBe('SIGTERM');
+  }, 40_000);
+
+  it.each([
+    ['pidfd_open and pidfd_send_signal denied (ENOSYS): checked kill(2)', ['--deny', 'pidfd_open:38', '--deny', 'pidfd_send_signal:38'], 0],
+    ['pidfd_open denied (EPERM), pidfd_send_signal allowed: it signals through the /proc dirfd', ['--deny', 'pidfd_open:1'], 128],
+  ])('%s: /proc/<pid> dirfd handles, statuses known', (_n, filter, caps) => {
+    const out = run(filter as string[]);
+    expect(out.kind).toBe('procfd');
+    expect(out.caps).toBe(caps);
+    expect(out.zombieStatus).toEqual({ code: 137, signal: 'SIGKILL' });
+    expect(out.killWait).toEqual({ code: 143 });
+    expect(out.bSignal).toBe('SIGTERM');
+  }, 40_000);
 });
