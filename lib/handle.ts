@@ -129,9 +129,14 @@ interface Shared {
  *   exit is watched by polling the pidfd in libuv (no thread), a child's status is peeked with
  *   `waitid(P_PIDFD, …, WNOWAIT)` (never reaped, so `child_process` still gets `'exit'`), a
  *   non-child's status is read with `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` (≥ 6.15) once it has
- *   been reaped. Where pidfds are missing (old kernel, seccomp; probed once) it falls back to
- *   the pid + start time of `/proc/<pid>/stat`, re-checked before every signal, and to backoff
- *   polling for the exit.
+ *   been reaped (where seccomp refuses `waitid(P_PIDFD)`, a child's status is peeked with
+ *   `waitid(P_PID, WNOWAIT)` while the pidfd shows it unreaped). Where pidfds are missing (old
+ *   kernel, seccomp; probed once) the handle holds the process's `/proc/<pid>` directory open:
+ *   it pins the process, not the pid, so every lookup through it fails once the process is
+ *   reaped, even if the pid was reused within the same clock tick. Signals go through it with
+ *   `pidfd_send_signal` where allowed, else `kill(2)` right after a lookup through it (a window
+ *   of microseconds, in which the process would have to be reaped and its pid handed out again);
+ *   the exit is watched by backoff polling.
  * - **Windows**: a process HANDLE (`OpenProcess` with `SYNCHRONIZE | PROCESS_TERMINATE |
  *   PROCESS_QUERY_LIMITED_INFORMATION`); `kill` terminates with exit code 1 (`TerminateProcess`),
  *   exit is watched with `RegisterWaitForSingleObject`, the status is `GetExitCodeProcess`'s.
@@ -181,8 +186,9 @@ export class ProcessHandle {
    * Opens a handle on a running (or zombie) process.
    *
    * @throws TypeError/RangeError for a bad pid; ProcessError `ESRCH` when there is no such
-   *   process (`syscall` `'pidfd_open'`, `'OpenProcess'` or `'proc_pidinfo'`), `EINVAL` for a
-   *   Linux thread id that is not a process, `EPERM` (Windows) when it may not be opened.
+   *   process (`syscall` `'pidfd_open'`, `'OpenProcess'` or `'proc_pidinfo'`; `'open'` on Linux
+   *   without pidfds), `EINVAL` for a Linux thread id that is not a process (with or without
+   *   pidfds), `EPERM` (Windows) when it may not be opened.
    */
   static open(pid: number): ProcessHandle {
     const p = checkPid(pid);
@@ -211,7 +217,8 @@ export class ProcessHandle {
    * The synchronous check is race-free: libuv reaps children on this same thread.
    *
    * @throws TypeError when `child` is not a ChildProcess; TypeError `ERR_INVALID_ARG_VALUE` when it
-   *   never started (no pid).
+   *   never started (no pid); RangeError `ERR_OUT_OF_RANGE` when `child.pid` is not an integer
+   *   from 1 to 2^31-1 (the check every pid gets: `2**32 + n` never becomes pid `n`).
    */
   static fromChild(child: ChildProcess): ProcessHandle {
     if (!isChildProcess(child)) throw argTypeError('child', 'an instance of ChildProcess', child);
@@ -363,7 +370,10 @@ export class ProcessHandle {
    * never reused while the group exists); refuses (ESRCH) when the leader's pid now belongs to a
    * different process that leads a group of its own. POSIX only: ENOSYS on Windows.
    *
-   * @throws ProcessError `ESRCH` (no such group), `EPERM`, `ENOSYS`; TypeError for a bad signal.
+   * Pid 1 is refused: killpg(1) is kill(-1), every process the caller may signal.
+   *
+   * @throws ProcessError `ESRCH` (no such group), `EPERM`, `ENOSYS`; TypeError for a bad signal;
+   *   RangeError `ERR_INVALID_ARG_VALUE` for pid 1 (group 1).
    */
   killGroup(signal: SignalLike = 'SIGTERM'): void {
     const sig = toSignal(signal);
