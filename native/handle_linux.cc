@@ -260,10 +260,10 @@ bool NotReaped(int fd) {
 // and only this thread reaps procsig's own children, so the pid is its.
 Napi::Array QueryProcDir(Napi::Env env, int dfd, int pid, bool peek_child) {
   char buf[1024];
-  if (ReadProcFile(dfd, "stat", buf, sizeof buf) <= 0) {
-    if (errno == ESRCH || errno == ENOENT) return QueryResult(env, kHandleExitedUnknown, 0, 0);
-    return QueryResult(env, kHandleError, errno, 0);
-  }
+  const ssize_t n = ReadProcFile(dfd, "stat", buf, sizeof buf);
+  // ESRCH/ENOENT: reaped. Anything else (an empty read included) is an error, never an exit.
+  if (n < 0 && (errno == ESRCH || errno == ENOENT)) return QueryResult(env, kHandleExitedUnknown, 0, 0);
+  if (n <= 0) return QueryResult(env, kHandleError, n < 0 ? errno : EIO, 0);
   const char* f = StatFields(buf);
   const char state = f != nullptr ? f[0] : '?';
   if (state != 'Z' && state != 'X') return QueryResult(env, kHandleRunning, 0, 0);
