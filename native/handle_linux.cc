@@ -182,7 +182,10 @@ int OpenProcDir(int pid, char* start, size_t len, int* err) {
   snprintf(path, sizeof path, "/proc/%d", pid);
   int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
-    *err = errno == ENOENT ? ESRCH : errno;
+    *err = errno;
+    // ENOENT is "gone" only when kill(2) agrees: /proc mounted hidepid=1/2 hides other users'
+    // processes, and a hidden process must not be reported as no process (EACCES: cannot see).
+    if (*err == ENOENT) *err = (kill(pid, 0) == 0 || errno != ESRCH) ? EACCES : ESRCH;
     return -1;
   }
   char buf[2048];
