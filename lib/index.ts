@@ -21,7 +21,7 @@ export type { WaitStatus, WaitpidOptions } from './wait';
 export { snapshot, descendants, processTree, killTree } from './tree';
 export type { ProcessInfo, ProcessTreeNode, KillTreeOptions, KillTreeResult, KillTreeFailure } from './tree';
 export { Job, JobKilledError, JobClosedError, JobBackendUnavailableError } from './job';
-export type { JobBackend, JobOptions, JobWaitOptions, JobChild, JobSpawnOptions } from './job';
+export type { JobBackend, JobOptions, JobWaitOptions, JobChild, JobSpawnOptions, JobKillResult } from './job';
 export { waitForExit } from './wait';
 export { ProcessHandle } from './handle';
 export type { ExitResult, WaitForExitOptions, HandleKillOptions } from './handle';

@@ -27,8 +27,9 @@ import { argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError } 
 import { ProcessHandle } from './handle';
 import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
-import { killTree, pgidsOf, snapshot } from './tree';
-import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from './validate';
+import { refuseThreadId } from './kill';
+import { killTree, pgidsOf, snapshot, type KillTreeFailure } from './tree';
+import { checkAbortSignal, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
 // `require('procsig')`, and most users never create a Job.
@@ -37,6 +38,32 @@ function spawnChild(file: string, args: readonly string[], options: SpawnOptions
 }
 function randomHex(bytes: number): string {
   return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
+
+/**
+ * What {@link Job.kill} did. `failed` lists every member (or owned process group, `group: true`)
+ * the signal could not reach for a reason other than being gone — `EPERM` for a process that
+ * changed its uid, for instance. Such a member may still be alive: the job is not empty.
+ */
+export interface JobKillResult {
+  /** Members or groups that could not be signalled, with the OS error; empty when all were. ESRCH never appears. */
+  readonly failed: KillTreeFailure[];
+}
+
+/** Collects kill(2) failures other than ESRCH (a member that is gone is what a kill wants). */
+class Failures {
+  readonly list: KillTreeFailure[] = [];
+  readonly #seen = new Set<string>();
+  add(pid: number, group: boolean, errno: number, sig: number): void {
+    if (errno === 0 || errno === (errnoNumber('ESRCH') ?? 3)) return;
+    this.push({ pid, group, error: new ProcessError(errno, group ? 'killpg' : 'kill', { pid, signal: displaySignal(sig) }) });
+  }
+  push(f: KillTreeFailure): void {
+    const key = `${f.group ? 'g' : 'p'}${f.pid}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.list.push(f);
+  }
 }
 
 /** Which mechanism holds a {@link Job}'s processes. */
@@ -148,8 +175,8 @@ interface Backend {
   spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess;
   add(pid: number): void;
   pids(): number[];
-  /** Signals every member; `direct` are job-spawned children that may not have joined yet. */
-  kill(sig: number, direct: number[]): Promise<void>;
+  /** Signals every member; `direct` are job-spawned children that may not have joined yet. Returns what could not be signalled. */
+  kill(sig: number, direct: number[]): Promise<KillTreeFailure[]>;
   isEmpty(): boolean;
   /** Calls `onChange` whenever emptiness may have changed; returns the unsubscribe function. */
   subscribe(onChange: () => void): () => void;
@@ -479,13 +506,14 @@ class Cgroup2Backend implements Backend {
     }
   }
 
-  async kill(sig: number, direct: number[]): Promise<void> {
+  async kill(sig: number, direct: number[]): Promise<KillTreeFailure[]> {
+    const failed = new Failures();
     if (sig === SIGKILL && this.#hasKill) {
       // cgroup.kill (Linux >= 5.14): the kernel SIGKILLs every task of the group and of its
       // sub-groups, and also any task a member forks while the kill is in progress.
       this.#write('cgroup.kill', '1');
-      for (const pid of direct) native.kill(pid, sig);
-      return;
+      for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+      return failed.list;
     }
     // Freeze, signal every member, thaw: a frozen member cannot fork, so the list is complete.
     // (SIGKILL gets through the cgroup2 freezer; other signals are acted on at the thaw.)
@@ -493,11 +521,12 @@ class Cgroup2Backend implements Backend {
     try {
       await this.#until((ev) => ev.get('frozen') === '1' || ev.get('populated') === '0', 2000);
       const members = new Set(this.pids());
-      for (const pid of members) native.kill(pid, sig);
-      for (const pid of direct) if (!members.has(pid)) native.kill(pid, sig);
+      for (const pid of members) failed.add(pid, false, native.kill(pid, sig), sig);
+      for (const pid of direct) if (!members.has(pid)) failed.add(pid, false, native.kill(pid, sig), sig);
     } finally {
       this.#write('cgroup.freeze', '0');
     }
+    return failed.list;
   }
 
   /** Resolves once `pred(cgroup.events)` holds (or after `ms`, to never hang a kill). */
@@ -622,10 +651,12 @@ class TreeBackend implements Backend {
   }
 
   add(pid: number): void {
+    const leads = pgidsOf([pid])[0] === pid;
+    // Its group would be signalled with killpg(2): group 1 is every process (checkGroup).
+    if (leads) checkGroup(pid, 'target');
     // A handle (pidfd, or pid + start time) tells a live root from a recycled pid later on.
     const handle = ProcessHandle.open(pid);
     this.#handles.push(handle);
-    const leads = pgidsOf([pid])[0] === pid;
     const alive = (): boolean => {
       try {
         return handle.tryWait() === null;
@@ -688,7 +719,8 @@ class TreeBackend implements Backend {
     return this.pids().length === 0;
   }
 
-  async kill(sig: number, direct: number[]): Promise<void> {
+  async kill(sig: number, direct: number[]): Promise<KillTreeFailure[]> {
+    const failed = new Failures();
     // Only whether each root's pid names a process is needed here: killTree reads the rest.
     const present = presentAmong([...this.#roots.keys()]);
     // 1. Stop every owned group at once: members that left their tree (an exited middle parent)
@@ -703,13 +735,14 @@ class TreeBackend implements Backend {
       const live = r.alive();
       if (!live && (!r.group || present.has(r.pid))) continue;
       try {
-        await killTree(r.pid, sig);
+        for (const f of (await killTree(r.pid, sig)).failed) failed.push(f);
       } catch (e) {
         // ESRCH: the root and its whole group are gone already — which is what a kill wants.
         if ((e as { code?: string }).code !== 'ESRCH') throw e;
       }
     }
-    for (const pid of direct) native.kill(pid, sig);
+    for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+    return failed.list;
   }
 
   subscribe(onChange: () => void): () => void {
@@ -792,10 +825,11 @@ class JobObjectBackend implements Backend {
     return acct[0] === 0;
   }
 
-  async kill(sig: number): Promise<void> {
+  async kill(sig: number): Promise<KillTreeFailure[]> {
     // TerminateJobObject ends every process with exit code 1, libuv's code for a killed process.
     const [errno, win32] = native.jobObjectTerminate(this.#ref(), 1);
     if (errno !== 0) throw new ProcessError(errno, 'TerminateJobObject', { win32, signal: displaySignal(sig) });
+    return [];
   }
 
   subscribe(onChange: () => void): () => void {
@@ -1009,14 +1043,20 @@ export class Job implements AsyncDisposable {
    * A {@link ProcessHandle} is checked first (signal 0 through the handle): a closed handle, or
    * one whose process has exited — its pid may belong to a newcomer by now — is refused.
    *
+   * A Linux thread id is refused (ProcessError `EINVAL`), and so is, with the `'tree'` backend, a
+   * process that leads process group 1 (RangeError `ERR_INVALID_ARG_VALUE`: its group would be
+   * signalled with killpg(2), and killpg(1) is kill(-1), every process).
+   *
    * @throws {@link JobKilledError}, {@link JobClosedError}, RangeError for a bad pid, ProcessError
-   *   (`ESRCH`, `EPERM`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
+   *   (`ESRCH`, `EPERM`, `EINVAL`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
    *   `UnexpectedExitError` or `AlreadyExitedError` (as `handle.kill` throws them).
    */
   add(target: number | ProcessHandle): void {
     const pid = target instanceof ProcessHandle ? target.pid : checkPid(target, 'target');
     this.#checkOpen();
     if (target instanceof ProcessHandle) target.kill(0);
+    // A thread id would bring its whole process (cgroup.procs moves the thread group).
+    else refuseThreadId(pid);
     this.#b.add(pid);
   }
 
@@ -1040,10 +1080,14 @@ export class Job implements AsyncDisposable {
    *   signal the groups, SIGCONT them (not after SIGKILL).
    * - jobobject: `TerminateJobObject` (exit code 1) whatever the signal.
    *
+   * Resolves with `{ failed }` ({@link JobKillResult}): every member (or owned group) the signal
+   * could not reach for a reason other than being gone (`EPERM`, ...), with its error. Such a
+   * member may still be alive, and {@link wait} does not resolve while it is: check `failed`.
+   *
    * @throws TypeError `ERR_UNKNOWN_SIGNAL` / RangeError (bad signal), {@link JobClosedError},
-   *   ProcessError from the OS.
+   *   ProcessError from the OS (a cgroup file that cannot be written, `TerminateJobObject`).
    */
-  async kill(signal: SignalLike = 'SIGKILL'): Promise<void> {
+  async kill(signal: SignalLike = 'SIGKILL'): Promise<JobKillResult> {
     const sig = toSignal(signal);
     if (this.#state === 'closed') throw new JobClosedError();
     if (this.#state === 'open') this.#state = 'killed';
@@ -1052,7 +1096,7 @@ export class Job implements AsyncDisposable {
       // Not yet reaped by libuv, so the pid is still this child's (maybe a zombie): safe to signal.
       if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) direct.push(c.pid);
     }
-    await this.#b.kill(sig, direct);
+    return { failed: await this.#b.kill(sig, direct) };
   }
 
   #done(): boolean {
