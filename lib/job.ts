@@ -28,6 +28,7 @@ import { ProcessHandle } from './handle';
 import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree, pgidsOf, snapshot } from './tree';
+import { unwatchJob, watchJob, watchRoot } from './job-watchdog';
 import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
@@ -62,6 +63,15 @@ export interface JobOptions {
    * (`EEXIST`): a Job owns its group.
    */
   name?: string;
+  /**
+   * Kill the job's processes when the process that created the job dies, however it dies
+   * (SIGKILL, the OOM killer, a crash, `process.abort()`), and (cgroup2) remove the group — the
+   * Windows Job Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`. Default `true`. Linux: a watchdog
+   * process per supervisor does it (see docs/api/job.md). `false` makes a job meant to outlive
+   * its creator: nothing kills it at exit either, and a cgroup2 job can be taken up later with
+   * {@link Job.open}. The `'jobobject'` backend always kills on close (`false` is refused).
+   */
+  killOnClose?: boolean;
 }
 
 /** Options of {@link Job.wait}. */
@@ -426,6 +436,15 @@ class Cgroup2Backend implements Backend {
       throw fsError(e, 'mkdir', dir);
     }
     return new Cgroup2Backend(dir);
+  }
+
+  /** An existing group (Job.open). */
+  static open(dir: string): Cgroup2Backend {
+    const abs = path.resolve(dir);
+    if (!fs.existsSync(path.join(abs, 'cgroup.procs')) || !fs.existsSync(path.join(abs, 'cgroup.events'))) {
+      throw argValueError('dir', 'must be a cgroup2 group directory (it has no cgroup.procs / cgroup.events)', dir);
+    }
+    return new Cgroup2Backend(abs);
   }
 
   spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
@@ -861,7 +880,11 @@ function checkBackend(value: unknown): JobBackend | undefined {
 export class Job implements AsyncDisposable {
   /** The mechanism holding the processes. */
   readonly backend: JobBackend;
+  /** Whether the job's processes are killed when its creator dies ({@link JobOptions.killOnClose}). */
+  readonly killOnClose: boolean;
   readonly #b: Backend;
+  /** Its id with the kill-on-close watchdog (lib/job-watchdog.ts); 0 = not watched. */
+  #watch = 0;
   #state: 'open' | 'killed' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   /** Job-spawned children whose exit Node has not reported yet (they may not have joined the group yet). */
@@ -869,9 +892,20 @@ export class Job implements AsyncDisposable {
   readonly #handles = new Set<ProcessHandle>();
   readonly #exitWaiters = new Set<() => void>();
 
-  private constructor(b: Backend) {
+  private constructor(b: Backend, killOnClose: boolean) {
     this.#b = b;
     this.backend = b.kind;
+    this.killOnClose = killOnClose;
+  }
+
+  /** Registers the job (kill-on-close, the 'exit' hook) once its backend exists. */
+  static #register(b: Backend, killOnClose: boolean): Job {
+    const job = new Job(b, killOnClose);
+    // Windows Job Objects kill on close by themselves; elsewhere the watchdog does it.
+    if (killOnClose && b.kind !== 'jobobject') job.#watch = watchJob(findExecHelper(), b.path);
+    openJobs.add(job);
+    installExitHook();
+    return job;
   }
 
   /**
@@ -891,6 +925,11 @@ export class Job implements AsyncDisposable {
     const o = checkOptions<JobOptions>(options);
     const backend = checkBackend(o.backend);
     if (o.parent !== undefined && typeof o.parent !== 'string') throw argTypeError('options.parent', 'of type string', o.parent);
+    if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
+    const killOnClose = o.killOnClose ?? true;
+    if (!killOnClose && (backend ?? (process.platform === 'win32' ? 'jobobject' : undefined)) === 'jobobject') {
+      throw argValueError('options.killOnClose', "cannot be false with the 'jobobject' backend (a Job Object dies with its last handle)", o.killOnClose);
+    }
     if (o.name !== undefined) {
       if (typeof o.name !== 'string') throw argTypeError('options.name', 'of type string', o.name);
       if (!NAME_RE.test(o.name) || o.name === '.' || o.name === '..' || o.name.startsWith('cgroup.')) {
@@ -915,10 +954,27 @@ export class Job implements AsyncDisposable {
       if (process.platform === 'win32') throw new JobBackendUnavailableError('tree', 'process groups do not exist on Windows');
       b = new TreeBackend();
     }
-    const job = new Job(b);
-    openJobs.add(job);
-    installExitHook();
-    return job;
+    return Job.#register(b, killOnClose);
+  }
+
+  /**
+   * Takes up an existing cgroup2 group as a job — typically one made by
+   * `Job.create({ killOnClose: false })` in a process that has exited since: `kill`, `wait`,
+   * `pids`, `spawn`, `add` and `close` (which removes the directory) work on it as on a job this
+   * process created. Linux only.
+   *
+   * @param dir The group's directory (its {@link Job.path}).
+   * @param options `killOnClose` (default `false`: opening a job does not tie it to this process).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` (not a string, not a cgroup2
+   *   group directory); {@link JobBackendUnavailableError} off Linux.
+   */
+  static open(dir: string, options?: Pick<JobOptions, 'killOnClose'>): Job {
+    if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) throw argTypeError('dir', 'a non-empty string', dir);
+    const o = checkOptions<JobOptions>(options);
+    if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
+    if (process.platform !== 'linux') throw new JobBackendUnavailableError('cgroup2', 'cgroup2 exists only on Linux');
+    const b = Cgroup2Backend.open(dir);
+    return Job.#register(b, o.killOnClose ?? false);
   }
 
   /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-…`); otherwise `undefined`. */
@@ -997,6 +1053,8 @@ export class Job implements AsyncDisposable {
       });
       handle = ProcessHandle.fromChild(child);
       this.#handles.add(handle);
+      // 'tree': the watchdog learns the root (with its start time) while it is our unreaped child.
+      if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, child.pid, true);
     }
     return { child, handle };
   }
@@ -1018,6 +1076,7 @@ export class Job implements AsyncDisposable {
     this.#checkOpen();
     if (target instanceof ProcessHandle) target.kill(0);
     this.#b.add(pid);
+    if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
   }
 
   /**
@@ -1136,6 +1195,8 @@ export class Job implements AsyncDisposable {
         } finally {
           this.#state = 'closed';
           openJobs.delete(this);
+          unwatchJob(this.#watch);
+          this.#watch = 0;
           for (const h of this.#handles) {
             try {
               h.close();
@@ -1157,6 +1218,7 @@ export class Job implements AsyncDisposable {
 
   /** @internal process 'exit': synchronous best-effort kill + release. */
   [kExitHook](): void {
-    this.#b.exitHook();
+    // A job meant to outlive its creator is left alone.
+    if (this.killOnClose) this.#b.exitHook();
   }
 }

@@ -10,12 +10,19 @@
 // It never runs the command outside the group: when joining fails it exits 125 without exec'ing.
 // When exec fails it exits 127, like a shell. Both print one line on stderr.
 //
+// The same binary is the kill-on-close watchdog: `procsig-job-exec --watchdog <pid>` (see
+// job_watchdog_linux.cc), so that only one helper ships.
+//
 // It is a plain C-style program (no libstdc++ use) so it starts in well under a millisecond.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+namespace procsig {
+int WatchdogMain(int argc, char** argv);
+}  // namespace procsig
 
 namespace {
 
@@ -40,6 +47,7 @@ int Join(const char* procs_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && strcmp(argv[1], "--watchdog") == 0) return procsig::WatchdogMain(argc, argv);
   if (argc < 4) {
     fprintf(stderr, "usage: procsig-job-exec <cgroup.procs> <file> <argv0> [args...]\n");
     return 2;
