@@ -289,8 +289,12 @@ export function unwatchJob(id: number): void {
   }
 }
 
-/** @internal The running watchdog (tests): its pid and kind, or undefined. */
-export function watchdogInfo(): { pid: number; kind: 'native' | 'node'; jobs: number } | undefined {
+/**
+ * @internal The running watchdog (tests): its pid, kind, how many jobs it watches, and the fd of
+ * this process's end of its pipe (libuv's handle; undefined if Node does not show it).
+ */
+export function watchdogInfo(): { pid: number; kind: 'native' | 'node'; jobs: number; fd: number | undefined } | undefined {
   if (watchdog?.pid === undefined || watchdogKind === undefined) return undefined;
-  return { pid: watchdog.pid, kind: watchdogKind, jobs: registry.size };
+  const fd = (watchdog.stdin as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
+  return { pid: watchdog.pid, kind: watchdogKind, jobs: registry.size, fd: typeof fd === 'number' && fd >= 0 ? fd : undefined };
 }
