@@ -5,11 +5,12 @@
 //
 // Then job.spawn's cost: spawn-to-ready of a trivial program (`/bin/echo ready`, until its
 // first stdout chunk arrives) through job.spawn against child_process.spawn, medians in one run,
-// rounds interleaved (in a new random order each round). Target: job.spawn <= 1.2x child_process.spawn with the exec helper. Rows
-// with the kill-on-close watchdog (the default) and without it (killOnClose: false) show what the
-// watchdog costs; the Node-intermediate row is a prebuilt install without the helper.
+// rounds interleaved (in a new random order each round). Target: job.spawn <= 1.2x
+// child_process.spawn with the exec helper. Rows with the kill-on-close watchdog (the default)
+// and without it (killOnClose: false) show what the watchdog costs; the Node-intermediate row is
+// an install without the helper.
 //
-//   npx tsc -p tsconfig.build.json && node bench/job.js [rounds=10]
+//   npx tsc -p tsconfig.build.json && node bench/job.js [rounds=10]   (BENCH_SPAWN_ROUNDS=40)
 const path = require('node:path');
 const { Job } = require('../dist');
 
