@@ -29,6 +29,7 @@ import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree, pgidsOf, snapshot } from './tree';
 import { unwatchJob, watchJob, watchRoot } from './job-watchdog';
+import { checkDeathSignal, deathSignalArgs, requireHelper } from './death-signal';
 import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
@@ -93,8 +94,17 @@ export interface JobChild {
   handle: ProcessHandle | null;
 }
 
-/** Options of {@link Job.spawn}: `child_process.spawn`'s. */
-export type JobSpawnOptions = SpawnOptions;
+/** Options of {@link Job.spawn}: `child_process.spawn`'s, and `deathSignal`. */
+export interface JobSpawnOptions extends SpawnOptions {
+  /**
+   * Linux (`'cgroup2'`, `'tree'`): the signal the spawned process gets the moment this process —
+   * precisely, the thread that spawned it (the main thread, or a `worker_threads` Worker's) —
+   * exits: `PR_SET_PDEATHSIG`, set by the exec helper before the exec, with `getppid()` checked
+   * after it. Covers the spawned process itself (kill-on-close covers the rest of the job).
+   * Needs the helper; ProcessError `ENOSYS` without it and on other platforms.
+   */
+  deathSignal?: SignalLike;
+}
 
 /**
  * Thrown by {@link Job.spawn} and {@link Job.add} on a job that was killed: like a Zircon job,
@@ -154,8 +164,8 @@ interface Backend {
   readonly kind: JobBackend;
   /** cgroup2: the group's directory. */
   readonly path?: string;
-  /** Starts `file` inside the job. */
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess;
+  /** Starts `file` inside the job (with a parent-death signal when `deathSig` is set). */
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess;
   add(pid: number): void;
   pids(): number[];
   /** Signals every member; `direct` are job-spawned children that may not have joined yet. */
@@ -447,11 +457,13 @@ class Cgroup2Backend implements Backend {
     return new Cgroup2Backend(abs);
   }
 
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
     const o = checkedSpawnOptions(options);
     const helper = findExecHelper();
     let child: ChildProcess;
-    if (helper !== null) {
+    if (deathSig !== undefined) {
+      child = spawnChild(requireHelper(helper), [...deathSignalArgs(deathSig, this.#procs), file, argv0, ...args], o);
+    } else if (helper !== null) {
       child = spawnChild(helper, [this.#procs, file, argv0, ...args], o);
     } else {
       const addon = addonPath();
@@ -630,9 +642,15 @@ class TreeBackend implements Backend {
   readonly #roots = new Map<number, TreeRoot>();
   readonly #handles: ProcessHandle[] = [];
 
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
     // detached: setsid() in the child, so it leads a new session and process group.
-    const child = spawnChild(file, args, { ...options, argv0, detached: true });
+    let child: ChildProcess;
+    if (deathSig !== undefined) {
+      child = spawnChild(requireHelper(findExecHelper()), [...deathSignalArgs(deathSig, null), file, argv0, ...args], { ...checkedSpawnOptions(options), detached: true });
+      setShownCommand(child, file, argv0, args);
+    } else {
+      child = spawnChild(file, args, { ...options, argv0, detached: true });
+    }
     const pid = child.pid;
     if (pid !== undefined) {
       this.#roots.set(pid, { pid, alive: () => child.exitCode === null && child.signalCode === null, group: true });
@@ -1033,7 +1051,9 @@ export class Job implements AsyncDisposable {
       if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
       options = argsOrOptions;
     }
-    const o = checkOptions<SpawnOptions>(options) as SpawnOptions;
+    const o = { ...checkOptions<JobSpawnOptions>(options) } as JobSpawnOptions;
+    const deathSig = checkDeathSignal(o.deathSignal);
+    delete o.deathSignal;
     this.#checkOpen();
     let file = command;
     let argv0 = typeof o.argv0 === 'string' ? o.argv0 : command;
@@ -1043,7 +1063,7 @@ export class Job implements AsyncDisposable {
       args = ['-c', [command, ...args].join(' ')];
       argv0 = file;
     }
-    const child = this.#b.spawn(file, argv0, args, o);
+    const child = this.#b.spawn(file, argv0, args, o, deathSig);
     let handle: ProcessHandle | null = null;
     if (child.pid !== undefined) {
       this.#running.add(child);

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobBackend } from '../lib/job';
+import { ProcessHandle } from '../lib/handle';
 import { cleanup, fixture, isDead, isRoot, startTime, track } from './helpers';
 
 const linux = process.platform === 'linux';
@@ -272,5 +273,43 @@ describe.skipIf(!linux)('the watchdog stays out of the way', () => {
     expect(() => Job.create({ killOnClose: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => Job.open(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => Job.open(tmp)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+});
+
+describe.skipIf(!linux)('deathSignal (PR_SET_PDEATHSIG): a spawned child dies with its parent', () => {
+  const hows: Array<[string, string | undefined]> = [
+    ['handle', undefined],
+    ['tree', undefined],
+    ['cgroup2', noCgroup2],
+  ];
+  for (const [how, skip] of hows) {
+    it.skipIf(skip !== undefined)(`${how === 'handle' ? 'ProcessHandle.spawn' : `job.spawn (${how}, killOnClose: false)`}: SIGKILL of the parent kills the child`, { timeout: 30_000 }, async () => {
+      const token = newToken();
+      const sup = spawn(node, [fixture('job-deathsig.js'), token, how], { stdio: ['ignore', 'pipe', 'inherit'] });
+      track(sup.pid!);
+      const pid = await new Promise<number>((resolve, reject) => {
+        sup.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim().split(/\s+/)[1])));
+        sup.once('exit', (c, s) => reject(new Error(`exited early (${c ?? s})`)));
+      });
+      track(pid);
+      // 'spawn' fires once the helper runs; the command replaces it a moment later.
+      const cmd = (): string => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+      for (let i = 0; i < 200 && cmd() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(cmd()).toBe('sleep');
+      const start = startTime(pid);
+      sup.kill('SIGKILL');
+      const t0 = performance.now();
+      while (!goneMember([pid, start]) && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 2));
+      expect(goneMember([pid, start])).toBe(true);
+      expect(liveWithToken(token)).toEqual([]);
+    });
+  }
+
+  it('bad deathSignal values throw before anything starts', () => {
+    expect(() => ProcessHandle.spawn('true', { deathSignal: 'SIGNOPE' })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => ProcessHandle.spawn('true', { deathSignal: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    const job = Job.create({ backend: 'tree' });
+    expect(() => job.spawn('true', { deathSignal: 'SIGNOPE' })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    void job.close();
   });
 });
