@@ -18,6 +18,8 @@
  * - `'jobobject'` (Windows): a Job Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`; processes
  *   start inside it; `kill` is `TerminateJobObject`; `wait` follows the active-process count.
  *
+ * Kill-on-close on Linux (the job dies with its creator, even on SIGKILL) is lib/job-watchdog.ts.
+ *
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -891,9 +893,12 @@ function checkBackend(value: unknown): JobBackend | undefined {
  *
  * A killed job refuses new processes ({@link JobKilledError}, `ERR_JOB_KILLED`). Closing a job
  * kills whatever is still in it (like `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`), waits for it to be
- * empty and releases it (the cgroup directory is removed). When the Node process exits with jobs
- * still open, they are killed and removed synchronously on `'exit'` (best effort: not when the
- * process itself is SIGKILLed; Windows kills the Job Object in every case).
+ * empty and releases it (the cgroup directory is removed). Kill-on-close (the default,
+ * {@link JobOptions.killOnClose}): when the process that created the job dies — SIGKILL, a crash,
+ * `process.abort()`, an uncaught exception, a normal exit — the job's processes die too: a Job
+ * Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` on Windows, a watchdog process on Linux
+ * (lib/job-watchdog.ts; cgroup2: `cgroup.kill` and the group removed), and on other systems the
+ * synchronous `'exit'` hook only.
  */
 export class Job implements AsyncDisposable {
   /** The mechanism holding the processes. */
