@@ -246,6 +246,37 @@ for (const [backend, skip] of backends) {
   });
 }
 
+describe.skipIf(!linux)('registration is synchronous', () => {
+  for (const [backend, skip] of backends) {
+    it.skipIf(skip !== undefined)(`${backend}: a supervisor SIGKILLing itself in the same tick as job.spawn leaves nothing`, { timeout: 30_000 }, async () => {
+      const token = newToken();
+      const script = `
+        const { Job } = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
+        const job = Job.create({ backend: '${backend}' });
+        const { child } = job.spawn('sleep', ['1000.${token}'], { stdio: 'ignore' });
+        require('fs').writeSync(1, child.pid + ' ' + (job.path || '') + '\\n');
+        process.kill(process.pid, 'SIGKILL');
+      `;
+      const c = spawn(node, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      track(c.pid!);
+      let out = '';
+      c.stdout!.on('data', (d) => (out += d));
+      await new Promise((r) => c.once('close', r));
+      const [pidText, dir] = out.trim().split(' ');
+      const pid = Number(pidText);
+      expect(pid).toBeGreaterThan(0);
+      track(pid);
+      if (dir) dirs.push(dir);
+      const t0 = performance.now();
+      while ((liveWithToken(token).length > 0 || (dir && fs.existsSync(dir))) && performance.now() - t0 < 2000) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(liveWithToken(token)).toEqual([]);
+      if (dir) expect(fs.existsSync(dir)).toBe(false);
+    });
+  }
+});
+
 describe.skipIf(!linux)('the watchdog stays out of the way', () => {
   it('does not keep the event loop alive: a script with an open job exits at once, and the job dies with it', { timeout: 30_000 }, async () => {
     const token = newToken();
