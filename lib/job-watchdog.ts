@@ -43,7 +43,9 @@ function line(l) {
   const f = l.split(' ');
   if (f[0] === 'c' && f.length === 3 && /^[0-9a-f]+$/.test(f[2])) {
     const p = Buffer.from(f[2], 'hex').toString();
-    if (p.startsWith('/') && !p.includes('\\0')) entries.push({ id: f[1], kind: 'c', path: p });
+    let cg = false;
+    try { cg = fs.statfsSync(p).type === 0x63677270; } catch {}
+    if (p.startsWith('/') && !p.includes('\\0') && cg) entries.push({ id: f[1], kind: 'c', path: p });
   } else if (f[0] === 'r' && f.length === 5 && Number(f[2]) > 1) {
     entries.push({ id: f[1], kind: 'r', pid: Number(f[2]), start: f[3], group: f[4] === '1' });
   } else if (f[0] === 'x') {

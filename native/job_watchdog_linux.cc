@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,15 +113,19 @@ char* Unhex(const char* s) {
   return out;
 }
 
+constexpr unsigned long kCgroup2Magic = 0x63677270;  // CGROUP2_SUPER_MAGIC, linux/magic.h
+
 void HandleLine(const char* line) {
   Entry e = {0, 0, 0, 0, 0, nullptr};
   int off = 0;
   if (line[0] == 'c' && sscanf(line, "c %lu %n", &e.id, &off) == 1 && off > 0) {
     e.kind = 'c';
     e.path = Unhex(line + off);
-    // Only absolute paths: a relative one would be resolved against "/" (our cwd) anyway, but
-    // the supervisor always sends absolute ones, so anything else is not from it.
-    if (e.path == nullptr || e.path[0] != '/') {
+    // Only absolute paths of directories on a cgroup2 mount: the supervisor sends nothing
+    // else, and nothing else may ever be written to or have its "cgroup.procs" signalled.
+    struct statfs fs;
+    if (e.path == nullptr || e.path[0] != '/' || statfs(e.path, &fs) != 0 ||
+        fs.f_type != kCgroup2Magic) {
       free(e.path);
       return;
     }
