@@ -551,11 +551,15 @@ int WatchdogMain(int argc, char** argv) {
 
   while (!gone) {
     struct pollfd fds[2] = {{0, POLLIN, 0}, {pidfd, POLLIN, 0}};
-    const int r = poll(fds, pidfd >= 0 ? 2 : 1, -1);
+    // Without a pidfd (Linux < 5.3, or refused by a seccomp filter), getppid() is checked once a
+    // second instead: a write end leaked to a process that forked without exec'ing must not
+    // keep us waiting after the supervisor is gone.
+    const int r = poll(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 1000);
     if (r < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (pidfd < 0 && getppid() != parent) break;
     if (fds[0].revents != 0 && ReadInput() == 0) break;  // EOF: the write end is closed
     if (pidfd >= 0 && fds[1].revents != 0) gone = true;   // the supervisor exited
   }
