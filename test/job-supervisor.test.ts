@@ -47,7 +47,7 @@ function newToken(): string {
   return t;
 }
 
-/** Live (non-zombie) pids whose command line contains `token`. */
+/** Live (non-zombie) pids whose command line contains `token` (one in exit(2) has an empty one). */
 function liveWithToken(token: string): number[] {
   const out: number[] = [];
   for (const d of fs.readdirSync('/proc')) {
@@ -109,9 +109,18 @@ async function startSupervisor(backend: JobBackend, death: Death, killOnClose = 
   return { sup, info, token, members: [...pids].map((p) => [p, startTime(p)]) };
 }
 
-/** True when the pid is dead (gone, a zombie) or names another process now. */
+/**
+ * True when the pid is dead — gone, a zombie, or past the point of no return in exit(2): its
+ * memory released (an empty /proc/<pid>/cmdline; the kernel may take a while longer to make it a
+ * zombie on a loaded machine, and it never runs code again) — or names another process now.
+ */
 function goneMember([pid, start]: [number, string | undefined]): boolean {
-  return isDead(pid) || startTime(pid) !== start;
+  if (isDead(pid) || startTime(pid) !== start) return true;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`).length === 0;
+  } catch {
+    return true;
+  }
 }
 
 /** Kills the supervisor the way `death` says; resolves with ms until nothing of the job is left (rejects after 5 s). */
@@ -120,18 +129,30 @@ async function killAndMeasure(s: Started, death: Death): Promise<number> {
   const t0 = performance.now();
   if (death === 'SIGKILL') s.sup.kill('SIGKILL');
   else s.sup.stdin!.write('go\n');
+  // When each part was first seen gone (ms), to tell where a slow case spent its time.
+  const seen: Record<string, number> = {};
+  const mark = (k: string, done: boolean): void => {
+    if (done && seen[k] === undefined) seen[k] = performance.now() - t0;
+  };
   for (;;) {
+    mark('supervisor', isDead(s.sup.pid!));
     const members = s.members.filter((m) => !goneMember(m));
+    mark('members', members.length === 0);
     const tokenLive = liveWithToken(s.token);
+    mark('token', tokenLive.length === 0);
     const dir = s.info.path !== null && fs.existsSync(s.info.path);
+    mark('dir', !dir);
     const wd = s.info.watchdog !== null && !isDead(s.info.watchdog.pid);
+    mark('watchdog', !wd);
     if (members.length === 0 && tokenLive.length === 0 && !dir && !wd) break;
     if (performance.now() - t0 > 5000) {
       throw new Error(`after 5 s: members ${members.map((m) => m[0]).join(' ')}; token ${tokenLive.join(' ')}; dir ${dir}; watchdog ${wd}`);
     }
     await new Promise((r) => setTimeout(r, 2));
   }
-  const ms = performance.now() - t0;
+  // Each part is final once seen gone; the slowest is when the last of them went.
+  const ms = Math.max(...Object.values(seen));
+  if (ms > 500) console.log(`slow (${death}, ${Math.round(ms)} ms): first seen gone at ${JSON.stringify(seen, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}`);
   await exited;
   return ms;
 }
