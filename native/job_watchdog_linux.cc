@@ -282,10 +282,12 @@ void Scan(ProcList* list) {
     if (ReadStat(static_cast<int>(pid), &list->v[list->n])) list->n++;
   }
   closedir(d);
-  qsort(list->v, list->n, sizeof(Proc), ByPid);
+  // qsort and bsearch take non-null pointers even for zero elements.
+  if (list->n > 1) qsort(list->v, list->n, sizeof(Proc), ByPid);
 }
 
 Proc* Find(ProcList* list, int pid) {
+  if (list->n == 0) return nullptr;
   Proc key;
   key.pid = pid;
   return static_cast<Proc*>(bsearch(&key, list->v, list->n, sizeof(Proc), ByPid));
@@ -384,7 +386,7 @@ void CleanTrees() {
         stopped.cap = cap;
       }
       stopped.v[stopped.n++] = p;
-      qsort(stopped.v, stopped.n, sizeof(Proc), ByPid);
+      if (stopped.n > 1) qsort(stopped.v, stopped.n, sizeof(Proc), ByPid);
     }
     if (!fresh) break;
   }
