@@ -80,7 +80,7 @@ function readyLine(child: ChildProcess): Promise<Ready> {
   });
 }
 
-type Death = 'SIGKILL' | 'abort' | 'throw';
+type Death = 'SIGKILL' | 'abort' | 'throw' | 'exit';
 
 interface Started {
   sup: ChildProcess;
@@ -278,6 +278,16 @@ for (const [backend, skip] of backends) {
       expect(fs.existsSync(s.info.path!)).toBe(false);
       expect(s.members.filter((m) => !goneMember(m))).toEqual([]);
       expect(liveWithToken(s.token)).toEqual([]);
+    });
+
+    it('killOnClose: false — a normal exit of the creator (the \'exit\' hook) leaves the job running too', { timeout: 30_000 }, async () => {
+      const s = await startSupervisor(backend, 'exit', false);
+      const exited = new Promise((r) => s.sup.once('exit', r));
+      s.sup.stdin!.write('go\n');
+      expect(await exited).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(liveWithToken(s.token).length).toBeGreaterThanOrEqual(backend === 'cgroup2' ? 6 : 5);
+      if (s.info.path) expect(fs.existsSync(s.info.path)).toBe(true);
     });
   });
 }
