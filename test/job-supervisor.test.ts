@@ -364,10 +364,14 @@ describe.skipIf(!linux)('deathSignal (PR_SET_PDEATHSIG): a spawned child dies wi
       const token = newToken();
       const sup = spawn(node, [fixture('job-deathsig.js'), token, how], { stdio: ['ignore', 'pipe', 'inherit'] });
       track(sup.pid!);
-      const pid = await new Promise<number>((resolve, reject) => {
-        sup.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim().split(/\s+/)[1])));
+      const [pid, dir] = await new Promise<[number, string | undefined]>((resolve, reject) => {
+        sup.stdout!.once('data', (d: Buffer) => {
+          const w = String(d).trim().split(/\s+/);
+          resolve([Number(w[1]), w[2]]);
+        });
         sup.once('exit', (c, s) => reject(new Error(`exited early (${c ?? s})`)));
       });
+      if (dir) dirs.push(dir);
       track(pid);
       // 'spawn' fires once the helper runs; the command replaces it a moment later.
       const cmd = (): string => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
