@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
+import { spawnWithHandle, type HandleSpawnOptions } from './death-signal';
 import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
 import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
@@ -229,6 +230,25 @@ export class ProcessHandle {
       return new ProcessHandle(kConstruct, pid, -1, null, child, status ? { pid, status } : { pid });
     }
     return ProcessHandle.#openChecked(pid, child);
+  }
+
+  /**
+   * Spawns a process and opens a handle on it at once: `child_process.spawn(command, args,
+   * options)` and {@link fromChild}. With `options.deathSignal` (Linux), the child gets that
+   * signal when this process exits, however it exits: the exec helper sets `PR_SET_PDEATHSIG`,
+   * checks `getppid()`, then execs the command (`child.pid` is the command's own pid; exit code
+   * 125 if this process died first, 127 if the exec failed). The kernel sends it when the
+   * spawning *thread* exits — the main thread, or the `worker_threads` Worker that spawned it.
+   * It covers the child itself, not its descendants (use a {@link Job} for those).
+   *
+   * @returns `{ child, handle }` (`handle` is `null` when spawning failed synchronously).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE`, `ERR_UNKNOWN_SIGNAL`;
+   *   ProcessError `ENOSYS` (`syscall: 'prctl'`) for `deathSignal` off Linux or without the helper.
+   */
+  static spawn(command: string, args?: readonly string[], options?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null };
+  static spawn(command: string, options?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null };
+  static spawn(command: string, argsOrOptions?: readonly string[] | HandleSpawnOptions, maybeOptions?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null } {
+    return spawnWithHandle(command, argsOrOptions, maybeOptions, (c) => ProcessHandle.fromChild(c));
   }
 
   /** The process id. */

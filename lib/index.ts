@@ -25,5 +25,6 @@ export type { JobBackend, JobOptions, JobWaitOptions, JobChild, JobSpawnOptions,
 export { waitForExit } from './wait';
 export { ProcessHandle } from './handle';
 export type { ExitResult, WaitForExitOptions, HandleKillOptions } from './handle';
+export type { HandleSpawnOptions } from './death-signal';
 export { terminate } from './terminate';
 export type { TerminateOptions, TerminateResult } from './terminate';

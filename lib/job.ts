@@ -18,6 +18,8 @@
  * - `'jobobject'` (Windows): a Job Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`; processes
  *   start inside it; `kill` is `TerminateJobObject`; `wait` follows the active-process count.
  *
+ * Kill-on-close on Linux (the job dies with its creator, even on SIGKILL) is lib/job-watchdog.ts.
+ *
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -29,6 +31,8 @@ import { native, packageRoot, type JobObjectRef } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
 import { killTree, pgidsOf, snapshot, type KillTreeFailure } from './tree';
+import { unwatchJob, watchJob, watchRoot } from './job-watchdog';
+import { checkDeathSignal, deathSignalArgs, requireHelper } from './death-signal';
 import { checkAbortSignal, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
@@ -89,6 +93,15 @@ export interface JobOptions {
    * (`EEXIST`): a Job owns its group.
    */
   name?: string;
+  /**
+   * Kill the job's processes when the process that created the job dies, however it dies
+   * (SIGKILL, the OOM killer, a crash, `process.abort()`), and (cgroup2) remove the group — the
+   * Windows Job Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`. Default `true`. Linux: a watchdog
+   * process per supervisor does it (see docs/api/job.md). `false` makes a job meant to outlive
+   * its creator: nothing kills it at exit either, and a cgroup2 job can be taken up later with
+   * {@link Job.open}. The `'jobobject'` backend always kills on close (`false` is refused).
+   */
+  killOnClose?: boolean;
 }
 
 /** Options of {@link Job.wait}. */
@@ -110,8 +123,17 @@ export interface JobChild {
   handle: ProcessHandle | null;
 }
 
-/** Options of {@link Job.spawn}: `child_process.spawn`'s. */
-export type JobSpawnOptions = SpawnOptions;
+/** Options of {@link Job.spawn}: `child_process.spawn`'s, and `deathSignal`. */
+export interface JobSpawnOptions extends SpawnOptions {
+  /**
+   * Linux (`'cgroup2'`, `'tree'`): the signal the spawned process gets the moment this process —
+   * precisely, the thread that spawned it (the main thread, or a `worker_threads` Worker's) —
+   * exits: `PR_SET_PDEATHSIG`, set by the exec helper before the exec, with `getppid()` checked
+   * after it. Covers the spawned process itself (kill-on-close covers the rest of the job).
+   * Needs the helper; ProcessError `ENOSYS` without it and on other platforms.
+   */
+  deathSignal?: SignalLike;
+}
 
 /**
  * Thrown by {@link Job.spawn} and {@link Job.add} on a job that was killed: like a Zircon job,
@@ -171,8 +193,8 @@ interface Backend {
   readonly kind: JobBackend;
   /** cgroup2: the group's directory. */
   readonly path?: string;
-  /** Starts `file` inside the job. */
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess;
+  /** Starts `file` inside the job (with a parent-death signal when `deathSig` is set). */
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess;
   add(pid: number): void;
   pids(): number[];
   /** Signals every member; `direct` are job-spawned children that may not have joined yet. Returns what could not be signalled. */
@@ -455,11 +477,22 @@ class Cgroup2Backend implements Backend {
     return new Cgroup2Backend(dir);
   }
 
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+  /** An existing group (Job.open). */
+  static open(dir: string): Cgroup2Backend {
+    const abs = path.resolve(dir);
+    if (!fs.existsSync(path.join(abs, 'cgroup.procs')) || !fs.existsSync(path.join(abs, 'cgroup.events'))) {
+      throw argValueError('dir', 'must be a cgroup2 group directory (it has no cgroup.procs / cgroup.events)', dir);
+    }
+    return new Cgroup2Backend(abs);
+  }
+
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
     const o = checkedSpawnOptions(options);
     const helper = findExecHelper();
     let child: ChildProcess;
-    if (helper !== null) {
+    if (deathSig !== undefined) {
+      child = spawnChild(requireHelper(helper), [...deathSignalArgs(deathSig, this.#procs), file, argv0, ...args], o);
+    } else if (helper !== null) {
       child = spawnChild(helper, [this.#procs, file, argv0, ...args], o);
     } else {
       const addon = addonPath();
@@ -640,9 +673,15 @@ class TreeBackend implements Backend {
   readonly #roots = new Map<number, TreeRoot>();
   readonly #handles: ProcessHandle[] = [];
 
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
     // detached: setsid() in the child, so it leads a new session and process group.
-    const child = spawnChild(file, args, { ...options, argv0, detached: true });
+    let child: ChildProcess;
+    if (deathSig !== undefined) {
+      child = spawnChild(requireHelper(findExecHelper()), [...deathSignalArgs(deathSig, null), file, argv0, ...args], { ...checkedSpawnOptions(options), detached: true });
+      setShownCommand(child, file, argv0, args);
+    } else {
+      child = spawnChild(file, args, { ...options, argv0, detached: true });
+    }
     const pid = child.pid;
     if (pid !== undefined) {
       this.#roots.set(pid, { pid, alive: () => child.exitCode === null && child.signalCode === null, group: true });
@@ -888,14 +927,21 @@ function checkBackend(value: unknown): JobBackend | undefined {
  *
  * A killed job refuses new processes ({@link JobKilledError}, `ERR_JOB_KILLED`). Closing a job
  * kills whatever is still in it (like `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`), waits for it to be
- * empty and releases it (the cgroup directory is removed). When the Node process exits with jobs
- * still open, they are killed and removed synchronously on `'exit'` (best effort: not when the
- * process itself is SIGKILLed; Windows kills the Job Object in every case).
+ * empty and releases it (the cgroup directory is removed). Kill-on-close (the default,
+ * {@link JobOptions.killOnClose}): when the process that created the job dies — SIGKILL, a crash,
+ * `process.abort()`, an uncaught exception, a normal exit — the job's processes die too: a Job
+ * Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` on Windows, a watchdog process on Linux
+ * (lib/job-watchdog.ts; cgroup2: `cgroup.kill` and the group removed), and on other systems the
+ * synchronous `'exit'` hook only.
  */
 export class Job implements AsyncDisposable {
   /** The mechanism holding the processes. */
   readonly backend: JobBackend;
+  /** Whether the job's processes are killed when its creator dies ({@link JobOptions.killOnClose}). */
+  readonly killOnClose: boolean;
   readonly #b: Backend;
+  /** Its id with the kill-on-close watchdog (lib/job-watchdog.ts); 0 = not watched. */
+  #watch = 0;
   #state: 'open' | 'killed' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   /** Job-spawned children whose exit Node has not reported yet (they may not have joined the group yet). */
@@ -903,9 +949,20 @@ export class Job implements AsyncDisposable {
   readonly #handles = new Set<ProcessHandle>();
   readonly #exitWaiters = new Set<() => void>();
 
-  private constructor(b: Backend) {
+  private constructor(b: Backend, killOnClose: boolean) {
     this.#b = b;
     this.backend = b.kind;
+    this.killOnClose = killOnClose;
+  }
+
+  /** Registers the job (kill-on-close, the 'exit' hook) once its backend exists. */
+  static #register(b: Backend, killOnClose: boolean): Job {
+    const job = new Job(b, killOnClose);
+    // Windows Job Objects kill on close by themselves; elsewhere the watchdog does it.
+    if (killOnClose && b.kind !== 'jobobject') job.#watch = watchJob(findExecHelper(), b.path);
+    openJobs.add(job);
+    installExitHook();
+    return job;
   }
 
   /**
@@ -925,6 +982,11 @@ export class Job implements AsyncDisposable {
     const o = checkOptions<JobOptions>(options);
     const backend = checkBackend(o.backend);
     if (o.parent !== undefined && typeof o.parent !== 'string') throw argTypeError('options.parent', 'of type string', o.parent);
+    if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
+    const killOnClose = o.killOnClose ?? true;
+    if (!killOnClose && (backend ?? (process.platform === 'win32' ? 'jobobject' : undefined)) === 'jobobject') {
+      throw argValueError('options.killOnClose', "cannot be false with the 'jobobject' backend (a Job Object dies with its last handle)", o.killOnClose);
+    }
     if (o.name !== undefined) {
       if (typeof o.name !== 'string') throw argTypeError('options.name', 'of type string', o.name);
       if (!NAME_RE.test(o.name) || o.name === '.' || o.name === '..' || o.name.startsWith('cgroup.')) {
@@ -949,10 +1011,27 @@ export class Job implements AsyncDisposable {
       if (process.platform === 'win32') throw new JobBackendUnavailableError('tree', 'process groups do not exist on Windows');
       b = new TreeBackend();
     }
-    const job = new Job(b);
-    openJobs.add(job);
-    installExitHook();
-    return job;
+    return Job.#register(b, killOnClose);
+  }
+
+  /**
+   * Takes up an existing cgroup2 group as a job — typically one made by
+   * `Job.create({ killOnClose: false })` in a process that has exited since: `kill`, `wait`,
+   * `pids`, `spawn`, `add` and `close` (which removes the directory) work on it as on a job this
+   * process created. Linux only.
+   *
+   * @param dir The group's directory (its {@link Job.path}).
+   * @param options `killOnClose` (default `false`: opening a job does not tie it to this process).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` (not a string, not a cgroup2
+   *   group directory); {@link JobBackendUnavailableError} off Linux.
+   */
+  static open(dir: string, options?: Pick<JobOptions, 'killOnClose'>): Job {
+    if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) throw argTypeError('dir', 'a non-empty string', dir);
+    const o = checkOptions<JobOptions>(options);
+    if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
+    if (process.platform !== 'linux') throw new JobBackendUnavailableError('cgroup2', 'cgroup2 exists only on Linux');
+    const b = Cgroup2Backend.open(dir);
+    return Job.#register(b, o.killOnClose ?? false);
   }
 
   /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-…`); otherwise `undefined`. */
@@ -1011,7 +1090,9 @@ export class Job implements AsyncDisposable {
       if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
       options = argsOrOptions;
     }
-    const o = checkOptions<SpawnOptions>(options) as SpawnOptions;
+    const o = { ...checkOptions<JobSpawnOptions>(options) } as JobSpawnOptions;
+    const deathSig = checkDeathSignal(o.deathSignal);
+    delete o.deathSignal;
     this.#checkOpen();
     let file = command;
     let argv0 = typeof o.argv0 === 'string' ? o.argv0 : command;
@@ -1021,7 +1102,7 @@ export class Job implements AsyncDisposable {
       args = ['-c', [command, ...args].join(' ')];
       argv0 = file;
     }
-    const child = this.#b.spawn(file, argv0, args, o);
+    const child = this.#b.spawn(file, argv0, args, o, deathSig);
     let handle: ProcessHandle | null = null;
     if (child.pid !== undefined) {
       this.#running.add(child);
@@ -1031,6 +1112,8 @@ export class Job implements AsyncDisposable {
       });
       handle = ProcessHandle.fromChild(child);
       this.#handles.add(handle);
+      // 'tree': the watchdog learns the root (with its start time) while it is our unreaped child.
+      if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, child.pid, true);
     }
     return { child, handle };
   }
@@ -1058,6 +1141,7 @@ export class Job implements AsyncDisposable {
     // A thread id would bring its whole process (cgroup.procs moves the thread group).
     else refuseThreadId(pid);
     this.#b.add(pid);
+    if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
   }
 
   /**
@@ -1180,6 +1264,8 @@ export class Job implements AsyncDisposable {
         } finally {
           this.#state = 'closed';
           openJobs.delete(this);
+          unwatchJob(this.#watch);
+          this.#watch = 0;
           for (const h of this.#handles) {
             try {
               h.close();
@@ -1201,6 +1287,7 @@ export class Job implements AsyncDisposable {
 
   /** @internal process 'exit': synchronous best-effort kill + release. */
   [kExitHook](): void {
-    this.#b.exitHook();
+    // A job meant to outlive its creator is left alone.
+    if (this.killOnClose) this.#b.exitHook();
   }
 }
