@@ -33,17 +33,19 @@
  *
  * | case | tree-kill 1.2.2 | procsig/tree-kill | why |
  * |---|---|---|---|
- * | how the tree is found | `ps --ppid` (Linux) / `pgrep -P` (macOS) per process; Windows `taskkill /T /F` through a shell (CVE-2019-15599) | read natively, killed freeze-then-kill: orphans that kept the group, children forked during the kill and setsid'd grandchildren die too | nothing escapes, no shell |
- * | callback timing | as soon as every signal is sent (after one `ps` per member) | when every member is dead, or 500 ms after delivery, whichever is first | see above |
- * | pid <= 0 (`0`, `-1`, `'-5'`) | passed to `process.kill`: signals the caller's group (0), every process (-1) or a group | RangeError `ERR_OUT_OF_RANGE`, nothing signalled | never a group, never every process |
- * | pid > 2^31-1 | TypeError `ERR_INVALID_ARG_TYPE` from `process.kill` | RangeError `ERR_OUT_OF_RANGE` | procsig's one pid check |
- * | an argument error without a callback | thrown later, from a `ps` callback: an uncaught exception | thrown by the call itself, where it can be caught | catchable |
- * | more signal spellings (`'TERM'`, `'sigterm'`, `'SIGRTMIN+1'`, `':term'`) | ERR_UNKNOWN_SIGNAL | accepted, as `toSignal` reads them | they name a signal |
- * | an OS error (`EPERM`) for one member | stops at that member: later members are not signalled | every member is signalled; the first failure goes to the callback | the rest still die |
- * | Windows | `taskkill /T /F`: every signal terminates | `TerminateProcess` of the tree, every signal terminates | same effect, no shell |
+ * | how the tree is found and killed | one `ps --ppid` (Linux) / `pgrep -P` (macOS) per process, then `process.kill` of each; Windows: `taskkill /T /F` through a shell | read natively, killed freeze-then-kill: orphans that kept the group, children forked during the kill and setsid'd grandchildren die too | nothing escapes; no shell (CVE-2019-15599) |
+ * | when the callback fires | as soon as every signal is sent (after one `ps` per member: 1–2 s for 200 processes) | when every member is dead, or 500 ms after delivery, whichever is first | the tree is gone when it can be; never a hang |
+ * | a caller that exits right after the call | the members not yet signalled are left running | the whole tree is signalled (and resumed) before the call returns | — |
+ * | pid <= 0 (`0`, `-1`, `'-5'`) | passed to `process.kill`: the caller's group (0), every process (-1), a whole group | `RangeError` `ERR_OUT_OF_RANGE`, nothing signalled | never a group, never every process |
+ * | pid > 2^31-1 | `TypeError` `ERR_INVALID_ARG_TYPE` (from `process.kill`) | `RangeError` `ERR_OUT_OF_RANGE` | procsig's one pid check |
+ * | an argument error with no callback | thrown later, from a `ps` callback: an uncaught exception | thrown by the call, where it can be caught | catchable |
+ * | more signal names: `'TERM'`, `'sigterm'`, `'SIGRTMIN+1'`, `':term'` | `ERR_UNKNOWN_SIGNAL` | accepted, as `toSignal` reads them | they name a signal |
+ * | `EPERM` on one member | stops there: the members after it are not signalled | every member is signalled; the first failure goes to the callback | the rest still die |
+ * | Windows | `taskkill /T /F` whatever the signal | every signal terminates the tree (`TerminateProcess`) | the same effect, without a shell |
  *
  * Orphans whose middle parent exited are found through the root's process group, so only when
- * the root leads one: spawn it with `detached: true` (or put it in a `Job`) to have them killed.
+ * the root leads one: spawn it with `detached: true` (or start it with `Job.spawn` and kill the
+ * `Job`, which also catches what left the group) to have them killed.
  *
  * @packageDocumentation
  */
