@@ -316,7 +316,10 @@ export function processTree(pid: number): ProcessTreeNode | null {
 interface Walk {
   readonly root: number;
   readonly self: number;
-  /** The root's group to take as a whole (0: none). Dropped when it cannot be frozen. */
+  /**
+   * The group whose members the scans list (unread, on Linux) and track in `grouped`: the
+   * root's, when it is taken as a whole (0: none). Dropped when it cannot be frozen.
+   */
   group: number;
   /** Every member ever found: pid -> raw start time (dead ones stay, for Windows' stale links). */
   readonly known: Map<number, number>;
