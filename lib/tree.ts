@@ -524,9 +524,9 @@ function parseOptions(options: unknown): ParsedOptions {
 
 /**
  * One killTree call: its arguments, the walk, and what each phase did. The phases, in order:
- * {@link scanPhase}, {@link freezePhase}, {@link deliverPhase} (with {@link checkGroupReach}),
- * {@link resumePhase} — all synchronous, run by {@link runKill} — then the optional, asynchronous
- * {@link waitPhase}.
+ * {@link scanPhase}, {@link freezePhase}, {@link deliverPhase}, {@link resumePhase} and
+ * {@link checkGroupReach} — all synchronous, run by {@link runKill} — then the optional,
+ * asynchronous {@link waitPhase}.
  * @internal
  */
 export interface TreeKill extends Walk {
@@ -797,7 +797,6 @@ function deliverPhase(k: TreeKill): void {
     }
     if (viaGroup) signalGroup(k);
   }
-  if (k.groupSignalled) checkGroupReach(k);
 }
 
 /**
@@ -833,6 +832,8 @@ export function runKill(root: number, sig: number, includeRoot: boolean, takeGro
   }
   deliverPhase(k);
   if (k.freeze) resumePhase(k);
+  // After the resume, so that it does not delay the SIGCONT (~0.1 ms for 200 members).
+  if (k.groupSignalled) checkGroupReach(k);
   return k;
 }
 
