@@ -18,7 +18,7 @@ export { kill, killEach, killpg, broadcast, probe, isAlive, lastKillError } from
 export type { KillResult, ProbeResult } from './kill';
 export { waitpid, waitpidAsync } from './wait';
 export type { WaitStatus, WaitpidOptions } from './wait';
-export { snapshot, descendants, processTree, killTree } from './tree';
+export { snapshot, descendants, processTree, killTree, killTreeSync } from './tree';
 export type { ProcessInfo, ProcessTreeNode, KillTreeOptions, KillTreeResult, KillTreeFailure } from './tree';
 export { Job, JobKilledError, JobClosedError, JobBackendUnavailableError } from './job';
 export type { JobBackend, JobOptions, JobWaitOptions, JobChild, JobSpawnOptions, JobKillResult } from './job';

@@ -13,7 +13,7 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, errnoNumber, ProcessError } from './errors';
+import { argTypeError, argValueError, errnoNumber, ProcessError } from './errors';
 import { native, type TreeColumns } from './native';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
 import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
@@ -316,7 +316,10 @@ export function processTree(pid: number): ProcessTreeNode | null {
 interface Walk {
   readonly root: number;
   readonly self: number;
-  /** The root's group to take as a whole (0: none). Dropped when it cannot be frozen. */
+  /**
+   * The group whose members the scans list (unread, on Linux) and track in `grouped`: the
+   * root's, when it is taken as a whole (0: none). Dropped when it cannot be frozen.
+   */
   group: number;
   /** Every member ever found: pid -> raw start time (dead ones stay, for Windows' stale links). */
   readonly known: Map<number, number>;
@@ -461,15 +464,27 @@ const STATE_STOPPED = 0x54; // 'T'
 const STATE_TRACED = 0x74; // 't'
 const SETTLE_LIMIT_MS = 1000;
 
+/** One cell for {@link pause}: Atomics.wait on it sleeps without a busy loop or an event-loop turn. */
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the calling thread for `ms` milliseconds (Atomics.wait: allowed on Node's main thread). */
+function pause(ms: number): void {
+  Atomics.wait(pauseCell, 0, 0, ms);
+}
+
 /**
- * Waits until every (pid, raw start) has actually stopped, or died. kill(2) only queues SIGSTOP:
- * a parent in the middle of fork(2) finishes it first, and its child list is final only once it
- * is stopped. Usually immediate; a process in uninterruptible sleep ('D') cannot stop until it
- * leaves it, so this gives up after {@link SETTLE_LIMIT_MS} and lets the next scan do its best.
- * (Members of a frozen group need none of this: the kernel hands a group-wide signal that lands
- * during a fork to the new child as well.)
+ * Waits, blocking, until every (pid, raw start) has actually stopped, or died. kill(2) only
+ * queues SIGSTOP: a parent in the middle of fork(2) finishes it first, and its child list is final
+ * only once it is stopped. Usually immediate; a process in uninterruptible sleep ('D') cannot stop
+ * until it leaves it, so this gives up after {@link SETTLE_LIMIT_MS} and lets the next scan do its
+ * best. (Members of a frozen group need none of this: the kernel hands a group-wide signal that
+ * lands during a fork to the new child as well.)
+ *
+ * Synchronous on purpose: killTree's freeze → signal → resume runs within one call, so no caller
+ * can exit (process.exit(), a signal handler, an 'exit' handler) with the tree left stopped.
  */
-async function settleStopped(pids: Int32Array, starts: Float64Array): Promise<void> {
+function settleStopped(pids: Int32Array, starts: Float64Array): void {
+  if (pids.length === 0) return;
   const out = new Uint8Array(pids.length);
   const end = performance.now() + SETTLE_LIMIT_MS;
   for (let round = 0; ; round++) {
@@ -480,8 +495,9 @@ async function settleStopped(pids: Int32Array, starts: Float64Array): Promise<vo
       pending = c !== 0 && c !== STATE_STOPPED && c !== STATE_TRACED && c !== STATE_ZOMBIE && c !== STATE_DEAD;
     }
     if (!pending || performance.now() > end) return;
-    // Spin briefly (a stop takes microseconds on an idle CPU), then yield to the scheduler.
-    if (round >= 20) await sleep(1, undefined);
+    // Spin briefly (a stop takes microseconds on an idle CPU), then give the CPU away: the
+    // members need it to stop.
+    if (round >= 20) pause(1);
   }
 }
 
@@ -507,6 +523,357 @@ function parseOptions(options: unknown): ParsedOptions {
 }
 
 /**
+ * One killTree call: its arguments, the walk, and what each phase did. The phases, in order:
+ * {@link scanPhase}, {@link freezePhase}, {@link deliverPhase}, {@link resumePhase} and
+ * {@link checkGroupReach} — all synchronous, run by {@link runKill} — then the optional,
+ * asynchronous {@link waitPhase}.
+ * @internal
+ */
+export interface TreeKill extends Walk {
+  readonly t0: number;
+  readonly sig: number;
+  readonly shown: string | number;
+  readonly includeRoot: boolean;
+  /** Freeze-then-kill: POSIX and a real signal (signal 0 only probes). */
+  readonly freeze: boolean;
+  /**
+   * Linux reads the list before freezing anything: a scan just after the group's SIGSTOP
+   * competes for the CPU with every member as it stops. Only what appeared since is read after
+   * the freeze. Elsewhere the group is frozen first and the whole list re-read until stable.
+   */
+  readonly readFirst: boolean;
+  /** The root's group if it may be taken as a whole (0: none). Never 1: see {@link groupCandidate}. */
+  readonly candidate: number;
+  /** The group taken as a whole — frozen (or probed) by killpg — or 0. */
+  pgrp: number;
+  /** Every pid the last Linux read listed, for the next {@link readDelta}. */
+  listed: Int32Array | undefined;
+  scans: number;
+  /** The members the last scan added (the unfrozen path signals them scan by scan). */
+  added: number[];
+  readonly failed: KillTreeFailure[];
+  /** Members whose own kill(2) succeeded. */
+  readonly ok: Set<number>;
+  /** Members this call stopped one by one (group members were stopped by the group's killpg). */
+  readonly stopped: Set<number>;
+  /** Grouped members the group's signal could not reach (EPERM). */
+  readonly denied: Set<number>;
+  groupSignalled: boolean;
+}
+
+/**
+ * The root's group, when it may be taken as a whole: the root leads it (or its leader has gone and
+ * the group lives on under the root's id), it is not the caller's own group, and it is not group 1.
+ * Returns 0 otherwise.
+ */
+function groupCandidate(root: number, self: number): number {
+  // glibc's killpg(1, sig) is kill(-1, sig): every process the caller may signal. Group 1 (init's,
+  // in a container the entrypoint's) is never frozen or signalled as a group; its members in the
+  // tree are still signalled one by one.
+  if (root === 1) return 0;
+  // getpgid(2) of both in one call (-1: no such process), rather than two /proc reads.
+  const [mine, roots] = pgidsOf([self, root]);
+  // A leader that has exited (and been reaped) leaves its group behind while members remain;
+  // the kernel never hands out a pid that is still in use as a group id, so a group with the
+  // root's id is the root's group.
+  return mine !== -1 && (roots === -1 || roots === root) && root !== mine ? root : 0;
+}
+
+/** Sets up one call (arguments already validated). */
+function newTreeKill(root: number, sig: number, includeRoot: boolean, takeGroup: boolean): TreeKill {
+  const t0 = performance.now();
+  const self = process.pid;
+  const freeze = HAS_JOB_CONTROL && sig !== 0;
+  return {
+    t0,
+    root,
+    self,
+    sig,
+    shown: displaySignal(sig),
+    includeRoot,
+    freeze,
+    readFirst: freeze && IS_LINUX,
+    candidate: HAS_JOB_CONTROL && takeGroup ? groupCandidate(root, self) : 0,
+    pgrp: 0,
+    group: 0,
+    known: new Map(),
+    order: [],
+    starts: [],
+    grouped: new Set(),
+    listed: undefined,
+    scans: 0,
+    added: [],
+    failed: [],
+    ok: new Set(),
+    stopped: new Set(),
+    denied: new Set(),
+    groupSignalled: false,
+  };
+}
+
+/**
+ * killpg of the candidate group with SIGSTOP (or 0 when not freezing): the whole group — orphans
+ * included — stops in one syscall, and no member can fork behind the walk's back (a fork in
+ * progress hands the group's stop to the new child as well). Returns the group, or 0 when there
+ * is none (ESRCH) or none of it may be signalled (EPERM: its members are then tried one by one,
+ * which reports them).
+ */
+function freezeGroup(k: TreeKill): number {
+  return k.candidate !== 0 && native.killpg(k.candidate, k.freeze ? SIG.STOP : 0) === 0 ? k.candidate : 0;
+}
+
+/** Whether `p` is never signalled: the caller, or the root when it is spared. */
+function spared(k: TreeKill, p: number): boolean {
+  return p === k.self || (p === k.root && !k.includeRoot);
+}
+
+/** Members not covered by the group's signal. */
+function loose(k: TreeKill, pids: readonly number[]): number[] {
+  return pids.filter((p) => !k.grouped.has(p));
+}
+
+/**
+ * Grouped members now in another group (setsid/setpgid): no longer covered by the group's
+ * killpg. They leave `grouped` and are returned.
+ */
+function departed(k: TreeKill): number[] {
+  if (k.pgrp === 0 || k.grouped.size === 0) return [];
+  const pids = Int32Array.from(k.grouped);
+  const pgids = pgidsOf(pids);
+  const out: number[] = [];
+  for (let i = 0; i < pids.length; i++) {
+    if (pgids[i] !== k.pgrp && pgids[i] !== -1) {
+      k.grouped.delete(pids[i]);
+      out.push(pids[i]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Phase 1, scan: the first read of the list, and the members in it. Linux reads before freezing
+ * (the group's members only listed, via getpgid); elsewhere the group is frozen first.
+ * @throws ProcessError ESRCH when neither the root nor any member of its group exists.
+ */
+function scanPhase(k: TreeKill): void {
+  if (!k.readFirst) k.pgrp = freezeGroup(k);
+  // The group's members are only listed (Linux: getpgid, no /proc read): the signal reaches them
+  // through the group.
+  k.group = k.readFirst ? k.candidate : k.freeze ? k.pgrp : 0;
+  const t = readTable(false, k.group);
+  k.listed = t.cols.listed;
+  k.scans = 1;
+  const first = freshMembers(t, k);
+  if (first.length === 0) throw new ProcessError(ESRCH, 'kill', { pid: k.root, signal: k.shown });
+  k.added = Array.from(addMembers(t, k, first));
+}
+
+/**
+ * Stops `pids` one by one, in order (top-down: a parent before its children, so it cannot add
+ * more behind the walk), and waits until they have stopped: a process-directed stop does not
+ * reach a child being forked, so a parent's child list is final only once it has stopped. A
+ * member that cannot be stopped (EPERM) is not waited for: the signal will fail the same way and
+ * report it. Returns whether any needed stopping.
+ */
+function stopEach(k: TreeKill, pids: readonly number[]): boolean {
+  const P = Int32Array.from(pids).filter((p) => p !== k.self && !k.stopped.has(p));
+  if (P.length === 0) return false;
+  const errs = new Int32Array(P.length);
+  native.killMany(P, SIG.STOP, errs);
+  const halted: number[] = [];
+  for (let i = 0; i < P.length; i++) {
+    if (errs[i] !== 0) continue;
+    k.stopped.add(P[i]);
+    halted.push(P[i]);
+  }
+  settleStopped(Int32Array.from(halted), Float64Array.from(halted, (p) => k.known.get(p) ?? NaN));
+  return true;
+}
+
+/**
+ * Phase 2, freeze (POSIX): the group (Linux: now, after the scan) and then every member outside
+ * it, top-down, get SIGSTOP; then the walk looks for what appeared meanwhile (Linux: every process
+ * /proc lists that no earlier read did — children forked before their parent froze, including
+ * during the first scan; elsewhere the whole list, needed only when something was stopped, since
+ * the group froze before the first scan), until nothing new appears.
+ */
+function freezePhase(k: TreeKill): void {
+  let pending: number[];
+  if (k.readFirst) {
+    k.pgrp = freezeGroup(k);
+    if (k.pgrp === 0) {
+      k.group = 0;
+      k.grouped.clear();
+    }
+    // Members that left the group between the scan and the freeze are running: stop them too.
+    pending = loose(k, k.added).concat(departed(k));
+  } else {
+    pending = loose(k, k.added);
+  }
+  for (;;) {
+    const stoppedSome = stopEach(k, pending);
+    if (!k.readFirst && !stoppedSome) return;
+    let nt: ProcessTable;
+    if (k.readFirst && k.listed !== undefined) {
+      nt = readDelta(k.listed);
+      k.listed = nt.cols.listed;
+    } else {
+      nt = readTable(false, k.pgrp);
+    }
+    k.scans++;
+    const fresh = Array.from(addMembers(nt, k, freshMembers(nt, k)));
+    pending = loose(k, fresh);
+    if (k.readFirst && fresh.length === 0) return;
+  }
+}
+
+/** kill(2) of each of `pids` but the spared, recording successes and failures (never ESRCH). */
+function signalEach(k: TreeKill, pids: readonly number[]): void {
+  const targets = Int32Array.from(pids).filter((p) => !spared(k, p));
+  if (targets.length === 0) return;
+  const errs = new Int32Array(targets.length);
+  native.killMany(targets, k.sig, errs);
+  let win32: number | undefined;
+  for (let i = 0; i < targets.length; i++) {
+    const e = errs[i];
+    if (e === 0) k.ok.add(targets[i]);
+    // ESRCH: it exited during the walk — expected, and exactly what a kill wants.
+    else if (e !== ESRCH) {
+      win32 ??= native.lastWin32Error();
+      k.failed.push({ pid: targets[i], group: false, error: new ProcessError(e, 'kill', { pid: targets[i], signal: k.shown, win32 }) });
+    }
+  }
+}
+
+/** killpg of the group with the signal; a failure other than ESRCH goes to `failed`. */
+function signalGroup(k: TreeKill): void {
+  const e = native.killpg(k.pgrp, k.sig);
+  if (e !== 0 && e !== ESRCH) k.failed.push({ pid: k.pgrp, group: true, error: new ProcessError(e, 'killpg', { pid: k.pgrp, signal: k.shown }) });
+  k.groupSignalled = e === 0;
+}
+
+/**
+ * killpg succeeds when it reached at least one member, so a member it could not signal (another
+ * uid: EPERM) goes unreported by it. kill(pid, 0) asks the same permission question of each
+ * grouped member; those refused go to `failed` (syscall 'kill') and are not counted as signalled.
+ */
+function checkGroupReach(k: TreeKill): void {
+  const pids = Int32Array.from(k.grouped).filter((p) => p !== k.self);
+  if (pids.length === 0) return;
+  const errs = new Int32Array(pids.length);
+  native.killMany(pids, 0, errs);
+  for (let i = 0; i < pids.length; i++) {
+    if (errs[i] === 0 || errs[i] === ESRCH) continue;
+    k.denied.add(pids[i]);
+    k.failed.push({ pid: pids[i], group: false, error: new ProcessError(errs[i], 'kill', { pid: pids[i], signal: k.shown }) });
+  }
+}
+
+/**
+ * Phase 3, deliver. Frozen: the group first, in one syscall (it wakes every member at once;
+ * signalling each frozen member by pid first would hand the CPU to each in turn), then everything
+ * else by pid. Not frozen (signal 0, Windows): members by pid as each scan finds them (Windows
+ * re-scans for children started before their parent died), then the group.
+ */
+function deliverPhase(k: TreeKill): void {
+  const viaGroup = k.pgrp !== 0 && k.includeRoot;
+  if (k.freeze) {
+    if (viaGroup) signalGroup(k);
+    // A member whose setsid(2) was in flight as the group froze is frozen but missed the
+    // group's signal. (A member the group's SIGKILL has already killed and its parent reaped
+    // reports -1; pids are handed out in a cycle, so its pid is not anyone else's yet.)
+    const late = viaGroup ? departed(k) : [];
+    for (const p of late) k.stopped.add(p);
+    signalEach(k, viaGroup ? loose(k, k.order) : k.order);
+  } else {
+    for (;;) {
+      signalEach(k, viaGroup ? loose(k, k.added) : k.added);
+      if (k.sig === 0) break;
+      const t = readTable(false);
+      k.scans++;
+      const fresh = freshMembers(t, k);
+      if (fresh.length === 0) break;
+      k.added = Array.from(addMembers(t, k, fresh));
+    }
+    if (viaGroup) signalGroup(k);
+  }
+}
+
+/**
+ * Phase 4, resume: SIGCONT to what this call froze, unless the signal was SIGKILL (nothing left to
+ * resume — except a spared root, frozen with the rest) or a stop signal (SIGCONT would discard
+ * it). Only what this call stopped is resumed: a member it could not stop (EPERM) may have been
+ * stopped by someone else, and the kernel lets SIGCONT through across uids in a session.
+ */
+function resumePhase(k: TreeKill): void {
+  const resumeAll = k.sig !== SIG.KILL && signalInfo(k.sig).action !== 'stop';
+  const inGroup = (p: number): boolean => k.pgrp !== 0 && k.grouped.has(p);
+  const resume = k.order.filter((p) => p !== k.self && (k.stopped.has(p) || inGroup(p)) && (resumeAll ? !inGroup(p) : spared(k, p)));
+  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+  if (k.pgrp !== 0 && resumeAll) native.killpg(k.pgrp, SIG.CONT);
+}
+
+/**
+ * @internal Everything killTree does before its wait, synchronously: scan, freeze, deliver,
+ * resume. Nothing in it yields to the event loop, so a caller that exits right after calling
+ * (process.exit(), a signal or 'exit' handler) never leaves the tree stopped. Arguments must be
+ * validated. Throws ESRCH (nothing to kill) or a list-reading ProcessError.
+ */
+export function runKill(root: number, sig: number, includeRoot: boolean, takeGroup: boolean): TreeKill {
+  const k = newTreeKill(root, sig, includeRoot, takeGroup);
+  try {
+    scanPhase(k);
+    if (k.freeze) freezePhase(k);
+  } catch (err) {
+    // Nothing to kill after all (the group emptied), or a list that cannot be read mid-freeze:
+    // resume what was stopped before reporting it.
+    if (k.freeze) resumeFrozen(k);
+    throw err;
+  }
+  deliverPhase(k);
+  if (k.freeze) resumePhase(k);
+  // After the resume, so that it does not delay the SIGCONT (~0.1 ms for 200 members).
+  if (k.groupSignalled) checkGroupReach(k);
+  return k;
+}
+
+/** SIGCONT to everything frozen so far (the freeze is abandoned). */
+function resumeFrozen(k: TreeKill): void {
+  const resume = Array.from(k.stopped).filter((p) => p !== k.self);
+  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+  if (k.pgrp !== 0) native.killpg(k.pgrp, SIG.CONT);
+}
+
+/**
+ * @internal Phase 5, wait: until every member that was to be signalled is dead (zombies count),
+ * for at most `timeout` ms (Infinity: no limit). Resolves with the survivors.
+ */
+export function waitPhase(k: TreeKill, timeout: number, abort?: AbortSignal): Promise<number[]> {
+  const pids: number[] = [];
+  const starts: number[] = [];
+  for (let i = 0; i < k.order.length; i++) {
+    if (spared(k, k.order[i])) continue;
+    pids.push(k.order[i]);
+    starts.push(k.starts[i]);
+  }
+  return waitGone(pids, starts, timeout, abort);
+}
+
+function resultOf(k: TreeKill, dead: boolean | null, survivors: number[]): KillTreeResult {
+  return {
+    pid: k.root,
+    signal: k.shown,
+    signalled: k.order.filter((p) => k.ok.has(p) || (k.groupSignalled && k.grouped.has(p) && !k.denied.has(p))),
+    group: k.groupSignalled ? k.pgrp : null,
+    failed: k.failed,
+    scans: k.scans,
+    dead,
+    survivors,
+    elapsedMs: performance.now() - k.t0,
+  };
+}
+
+/**
  * Kills a whole process tree: `pid` and every descendant, found natively and linked by the
  * start-time rule, plus — when `pid` leads its own process group (pgid == pid) that is not the
  * caller's — every process still in that group (orphans whose middle parent exited but that
@@ -523,19 +890,25 @@ function parseOptions(options: unknown): ParsedOptions {
  * escapes a parent that keeps forking, a middle parent that exits mid-walk, or a child that
  * called setsid(2) (it is still a child). Signal 0 only probes: no freezing.
  *
+ * **Not interruptible**: everything up to the SIGCONT runs synchronously, inside the call, before
+ * the promise is returned (the wait for a stop blocks for at most 1 s, for a member stuck in
+ * uninterruptible sleep). Only the optional wait for death is asynchronous. So a caller that does
+ * not await — `killTree(pid); process.exit()`, a kill from a signal handler or an `'exit'`
+ * handler — never leaves the tree stopped. {@link killTreeSync} is the same without a promise.
+ *
  * **Windows**: no SIGSTOP. Members are terminated (`TerminateProcess`, exit code 1, for
  * SIGKILL/SIGTERM/SIGINT; other signals fail with ENOSYS) top-down as each scan finds them, until
  * a scan finds no new one. Windows keeps a dead parent's pid as the child's parent id, so
  * orphans are still reached — but only when they started after that parent (pid reuse).
  *
  * **Never signalled**: the caller itself (nor does the walk descend through it, unless it is
- * the root) and the caller's own process group (no killpg of it; members inside it are still
- * signalled one by one).
+ * the root), the caller's own process group and process group 1 (no killpg of either — glibc's
+ * killpg(1) is kill(-1), every process; members inside them are still signalled one by one).
  *
  * **The limit**: a process that both left the group (setsid/setpgid) *and* was orphaned before
  * the call (its parent exited, so it was reparented to init or a subreaper) has no link left to
  * the tree — it is out of reach without a {@link https://man7.org/linux/man-pages/man7/cgroups.7.html cgroup}
- * or Job Object (`Job`, a later issue).
+ * or Job Object (`Job`).
  *
  * @param pid the root (1 .. 2^31-1).
  * @param signal a name or number (default `'SIGTERM'`), as {@link toSignal} accepts.
@@ -543,8 +916,8 @@ function parseOptions(options: unknown): ParsedOptions {
  *   a number: at most that many ms), `includeRoot` (default true), `group` (default true),
  *   `signal` (an AbortSignal for the wait).
  * @returns what was signalled (top-down), the group, per-pid failures (ESRCH is never a failure:
- *   a member that exits during the walk is expected), scans, and — when waiting — `dead` and
- *   `survivors`.
+ *   a member that exits during the walk is expected; a group member the group's signal could
+ *   not reach appears with EPERM), scans, and — when waiting — `dead` and `survivors`.
  * @throws (rejects) TypeError/RangeError for bad arguments before anything is sent;
  *   ProcessError `ESRCH` (`syscall: 'kill'`) when neither the root nor any member of its group
  *   exists; ProcessError when the process list cannot be read; the AbortSignal's reason.
@@ -555,202 +928,50 @@ function parseOptions(options: unknown): ParsedOptions {
  * ```
  */
 export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', options?: KillTreeOptions): Promise<KillTreeResult> {
-  const t0 = performance.now();
   const root = checkPid(pid);
   const sig = toSignal(signal);
   const opts = parseOptions(options);
   if (opts.signal?.aborted) throw opts.signal.reason;
-  const shown = displaySignal(sig);
-  const self = process.pid;
-  const freeze = HAS_JOB_CONTROL && sig !== 0;
+  // No await before this returns: see "Not interruptible" above.
+  const k = runKill(root, sig, opts.includeRoot, opts.group);
+  if (opts.wait === null) return resultOf(k, null, []);
+  const survivors = await waitPhase(k, opts.wait, opts.signal);
+  return resultOf(k, survivors.length === 0, survivors);
+}
 
-  // Linux reads the list before freezing anything: a scan just after the group's SIGSTOP competes
-  // for the CPU with every member as it stops. Only what appeared since is read after the
-  // freeze. Elsewhere the group is frozen first and the whole list re-read until stable.
-  const readFirst = freeze && IS_LINUX;
-
-  // The root's group, taken as a whole when the root leads it and it is not ours. Frozen in one
-  // syscall, so every member — orphans included — stops, and no member of it can fork behind
-  // the walk's back (a fork in progress hands the group's stop to the new child as well).
-  let candidate = 0;
-  if (HAS_JOB_CONTROL && opts.group) {
-    // getpgid(2) of both in one call (-1: no such process), rather than two /proc reads.
-    const [mine, roots] = pgidsOf([self, root]);
-    // A leader that has exited (and been reaped) leaves its group behind while members remain;
-    // the kernel never hands out a pid that is still in use as a group id, so a group with the
-    // root's id is the root's group.
-    if (mine !== -1 && (roots === -1 || roots === root) && root !== mine) candidate = root;
+/**
+ * {@link killTree} without a promise: scans, freezes, signals and resumes the tree within the
+ * call and returns what it did. For code that cannot await — a `process.on('exit')` handler, a
+ * signal handler about to exit, a synchronous shutdown path. It does not wait for the members to
+ * die (`dead` is always `null`); follow it with `killTree(pid, 'SIGKILL', { wait })` or
+ * `waitForExit` if that matters.
+ *
+ * It blocks the thread while it works: a few ms for a ~200-process tree (see
+ * docs/benchmarks.md), and at most 1 s more per re-scan when a member cannot stop because it is
+ * in uninterruptible sleep (state D).
+ *
+ * @param pid the root (1 .. 2^31-1).
+ * @param signal a name or number (default `'SIGTERM'`), as {@link toSignal} accepts.
+ * @param options `includeRoot` (default true) and `group` (default true), as for
+ *   {@link killTree}; `wait` (but `false`) and `signal` are refused (TypeError
+ *   `ERR_INVALID_ARG_VALUE`).
+ * @returns the same {@link KillTreeResult} as killTree without `wait`.
+ * @throws TypeError/RangeError for bad arguments before anything is sent; ProcessError `ESRCH`
+ *   when neither the root nor any member of its group exists; ProcessError when the process
+ *   list cannot be read.
+ * @example
+ * ```ts
+ * process.on('exit', () => killTreeSync(server.pid!, 'SIGKILL'));
+ * ```
+ */
+export function killTreeSync(pid: number, signal: SignalLike = 'SIGTERM', options?: Pick<KillTreeOptions, 'includeRoot' | 'group'>): KillTreeResult {
+  const root = checkPid(pid);
+  const sig = toSignal(signal);
+  const o = checkOptions<KillTreeOptions>(options);
+  for (const key of ['wait', 'signal'] as const) {
+    if (o[key] !== undefined && o[key] !== false) throw argValueError(`options.${key}`, 'is not supported by killTreeSync, which never waits: use killTree', o[key], TypeError);
   }
-  // ESRCH: there is no such group. EPERM: none of it may be signalled; its members are then
-  // tried one by one, which reports them.
-  const freezeGroup = (): number => (candidate !== 0 && native.killpg(candidate, freeze ? SIG.STOP : 0) === 0 ? candidate : 0);
-  let group = readFirst ? 0 : freezeGroup();
-
-  // The group's members are only listed (Linux: getpgid, no /proc read): the signal reaches them
-  // through the group.
-  const scanGroup = readFirst ? candidate : freeze ? group : 0;
-  let t = readTable(false, scanGroup);
-  let listed = t.cols.listed;
-  let scans = 1;
-  const w: Walk = { root, self, group: scanGroup, known: new Map(), order: [], starts: [], grouped: new Set() };
-  const first = freshMembers(t, w);
-  if (first.length === 0) throw new ProcessError(ESRCH, 'kill', { pid: root, signal: shown });
-  let added = Array.from(addMembers(t, w, first));
-
-  const failed: KillTreeFailure[] = [];
-  const ok = new Set<number>();
-  /** Members this call stopped one by one (group members were stopped by the group's killpg). */
-  const stopped = new Set<number>();
-  const spare = (p: number): boolean => p === self || (p === root && !opts.includeRoot);
-  const deliver = (pids: readonly number[]): void => {
-    const targets = Int32Array.from(pids).filter((p) => !spare(p));
-    if (targets.length === 0) return;
-    const errs = new Int32Array(targets.length);
-    native.killMany(targets, sig, errs);
-    let win32: number | undefined;
-    for (let k = 0; k < targets.length; k++) {
-      const e = errs[k];
-      if (e === 0) ok.add(targets[k]);
-      // ESRCH: it exited during the walk — expected, and exactly what a kill wants.
-      else if (e !== ESRCH) {
-        win32 ??= native.lastWin32Error();
-        failed.push({ pid: targets[k], group: false, error: new ProcessError(e, 'kill', { pid: targets[k], signal: shown, win32 }) });
-      }
-    }
-  };
-  /**
-   * Stops `pids` one by one, in order (top-down: a parent before its children, so it cannot add
-   * more behind the walk), and waits until they have stopped: a process-directed stop does not
-   * reach a child being forked, so a parent's child list is final only once it has stopped.
-   * Returns whether any needed stopping.
-   */
-  const stopEach = async (pids: readonly number[]): Promise<boolean> => {
-    const P = Int32Array.from(pids).filter((p) => p !== self && !stopped.has(p));
-    if (P.length === 0) return false;
-    const errs = new Int32Array(P.length);
-    native.killMany(P, SIG.STOP, errs);
-    for (let k = 0; k < P.length; k++) if (errs[k] === 0) stopped.add(P[k]);
-    await settleStopped(P, Float64Array.from(P, (p) => w.known.get(p) ?? NaN));
-    return true;
-  };
-  /** Grouped members now in another group (setsid/setpgid): no longer covered by the killpg. */
-  const departed = (): number[] => {
-    if (group === 0 || w.grouped.size === 0) return [];
-    const pids = Int32Array.from(w.grouped);
-    const pgids = pgidsOf(pids);
-    const out: number[] = [];
-    for (let k = 0; k < pids.length; k++) {
-      if (pgids[k] !== group && pgids[k] !== -1) {
-        w.grouped.delete(pids[k]);
-        out.push(pids[k]);
-      }
-    }
-    return out;
-  };
-  const loose = (pids: readonly number[]): number[] => pids.filter((p) => !w.grouped.has(p));
-  const signalGroup = (): boolean => {
-    const e = native.killpg(group, sig);
-    if (e !== 0 && e !== ESRCH) failed.push({ pid: group, group: true, error: new ProcessError(e, 'killpg', { pid: group, signal: shown }) });
-    return e === 0;
-  };
-
-  if (freeze) {
-    let pending: number[];
-    if (readFirst) {
-      group = freezeGroup();
-      if (group === 0) {
-        w.group = 0;
-        w.grouped.clear();
-      }
-      // Members that left the group between the scan and the freeze are running: stop them too.
-      pending = loose(added).concat(departed());
-    } else {
-      pending = loose(added);
-    }
-    // Members outside the frozen group are stopped, top-down; then the walk looks for what
-    // appeared meanwhile (Linux, reading first: every process /proc lists that the first scan
-    // did not — children forked before their parent froze, including during the first scan;
-    // elsewhere: the whole list, needed only when something was stopped, since the group froze
-    // before the first scan). Until nothing new appears.
-    for (;;) {
-      const stoppedSome = await stopEach(pending);
-      if (!readFirst && !stoppedSome) break;
-      let nt: ProcessTable;
-      if (readFirst && listed !== undefined) {
-        nt = readDelta(listed);
-        listed = nt.cols.listed;
-      } else {
-        nt = readTable(false, group);
-      }
-      scans++;
-      const fresh = Array.from(addMembers(nt, w, freshMembers(nt, w)));
-      pending = loose(fresh);
-      if (readFirst && fresh.length === 0) break;
-    }
-  }
-
-  const viaGroup = group !== 0 && opts.includeRoot;
-  let groupSignalled = false;
-  if (freeze) {
-    // The group first, in one syscall (it wakes every member at once; signalling each frozen
-    // member by pid first would hand the CPU to each in turn), then everything else by pid.
-    if (viaGroup) groupSignalled = signalGroup();
-    // A member whose setsid(2) was in flight as the group froze is frozen but missed the
-    // group's signal. (A member the group's SIGKILL has already killed and its parent reaped
-    // reports -1; pids are handed out in a cycle, so its pid is not anyone else's yet.)
-    const late = viaGroup ? departed() : [];
-    for (const p of late) stopped.add(p);
-    deliver(viaGroup ? loose(w.order) : w.order);
-  } else {
-    for (;;) {
-      deliver(viaGroup ? loose(added) : added);
-      // Signal 0 probes once; Windows re-scans for children started before their parent died.
-      if (sig === 0) break;
-      t = readTable(false);
-      scans++;
-      const fresh = freshMembers(t, w);
-      if (fresh.length === 0) break;
-      added = Array.from(addMembers(t, w, fresh));
-    }
-  }
-
-  if (!freeze && viaGroup) groupSignalled = signalGroup();
-
-  if (freeze) {
-    const resumeAll = sig !== SIG.KILL && signalInfo(sig).action !== 'stop';
-    // SIGCONT discards pending stop signals, so it is skipped after a stop signal; after SIGKILL
-    // nothing is left to resume — except a spared root, which was frozen with the rest.
-    // Only what this call stopped is resumed: a member it could not stop (EPERM) may have been
-    // stopped by someone else, and the kernel lets SIGCONT through across uids in a session.
-    const frozeIt = (p: number): boolean => stopped.has(p) || (group !== 0 && w.grouped.has(p));
-    const resume = w.order.filter((p) => p !== self && frozeIt(p) && (resumeAll ? !(group !== 0 && w.grouped.has(p)) : spare(p)));
-    if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
-    if (group !== 0 && resumeAll) native.killpg(group, SIG.CONT);
-  }
-
-  const signalled = w.order.filter((p) => ok.has(p) || (groupSignalled && w.grouped.has(p)));
-  let dead: boolean | null = null;
-  let survivors: number[] = [];
-  if (opts.wait !== null) {
-    const pids: number[] = [];
-    const starts: number[] = [];
-    for (let k = 0; k < w.order.length; k++) {
-      if (spare(w.order[k])) continue;
-      pids.push(w.order[k]);
-      starts.push(w.starts[k]);
-    }
-    survivors = await waitGone(pids, starts, opts.wait, opts.signal);
-    dead = survivors.length === 0;
-  }
-  return {
-    pid: root,
-    signal: shown,
-    signalled,
-    group: groupSignalled ? group : null,
-    failed,
-    scans,
-    dead,
-    survivors,
-    elapsedMs: performance.now() - t0,
-  };
+  const includeRoot = checkBoolean(o.includeRoot, 'options.includeRoot') ?? true;
+  const group = checkBoolean(o.group, 'options.group') ?? true;
+  return resultOf(runKill(root, sig, includeRoot, group), null, []);
 }
