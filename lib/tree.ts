@@ -16,6 +16,7 @@
 import { argTypeError, argValueError, errnoNumber, ProcessError } from './errors';
 import { native, type TreeColumns } from './native';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
+import { refuseThreadId } from './kill';
 import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
 
 const ESRCH = errnoNumber('ESRCH') ?? 3;
@@ -256,7 +257,8 @@ function descendantRows(t: ProcessTable, r: number): number[] {
  * creation-time checks (Windows never reparents, so a child whose parent exited is still linked
  * to that parent's pid and still found). A child is linked only if it started after its parent.
  *
- * @throws TypeError/RangeError for a bad pid; ProcessError when the process list cannot be read.
+ * @throws TypeError/RangeError for a bad pid; ProcessError when the process list cannot be read;
+ *   ProcessError `EINVAL` for a Linux thread id that is not a process id.
  * @example
  * ```ts
  * const child = spawn('sh', ['-c', 'sleep 100 & sleep 100']);
@@ -265,6 +267,8 @@ function descendantRows(t: ProcessTable, r: number): number[] {
  */
 export function descendants(pid: number): number[] {
   const p = checkPid(pid);
+  // A Linux thread id is no process: its task's children are only the ones that thread forked.
+  refuseThreadId(p);
   const fast = native.treeChildren(p);
   if (fast !== null) return Array.from(fast);
   return scanDescendants(p);
@@ -290,13 +294,17 @@ export function scanDescendants(pid: number): number[] {
  * first), or `null` when no such process is visible. Same sources and start-time rule as
  * {@link descendants}; one snapshot, so the tree is consistent with itself.
  *
- * @throws TypeError/RangeError for a bad pid; ProcessError when the process list cannot be read.
+ * @throws TypeError/RangeError for a bad pid; ProcessError when the process list cannot be read;
+ *   ProcessError `EINVAL` for a Linux thread id that is not a process id.
  */
 export function processTree(pid: number): ProcessTreeNode | null {
   const p = checkPid(pid);
   const t = readTable(true);
   const r = t.row(p);
-  if (r === -1) return null;
+  if (r === -1) {
+    refuseThreadId(p);
+    return null;
+  }
   const seen = new Uint8Array(t.size);
   const build = (i: number): ProcessTreeNode => {
     seen[i] = 1;
@@ -664,7 +672,11 @@ function scanPhase(k: TreeKill): void {
   k.listed = t.cols.listed;
   k.scans = 1;
   const first = freshMembers(t, k);
-  if (first.length === 0) throw new ProcessError(ESRCH, 'kill', { pid: k.root, signal: k.shown });
+  if (first.length === 0) {
+    // A Linux thread id is not listed in /proc: say so rather than "no such process".
+    refuseThreadId(k.root);
+    throw new ProcessError(ESRCH, 'kill', { pid: k.root, signal: k.shown });
+  }
   k.added = Array.from(addMembers(t, k, first));
 }
 

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Job, kill, killEach, killpg, ProcessHandle, probe, isAlive, terminate } from '../lib';
+import { descendants, Job, kill, killEach, killpg, killTree, killTreeSync, ProcessHandle, probe, processTree, isAlive, terminate } from '../lib';
 import { HandleCap, native } from '../lib/native';
 import { canaryReport, cleanup, fixture, isRoot, spawnFixture, track, type Spawned } from './helpers';
 
@@ -215,6 +215,14 @@ describe.runIf(linux)('thread ids', () => {
     expect(() => probe(t)).toThrow(expect.objectContaining({ name: 'ProcessError', code: 'EINVAL', pid: t }));
     expect(() => isAlive(t)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(probe(process.pid)).toBe('alive');
+  });
+
+  it('the tree functions refuse a tid: descendants, processTree, killTree, killTreeSync (EINVAL; signal 0, nothing sent)', async () => {
+    const t = tid();
+    expect(() => descendants(t)).toThrow(expect.objectContaining({ code: 'EINVAL', pid: t }));
+    expect(() => processTree(t)).toThrow(expect.objectContaining({ code: 'EINVAL', pid: t }));
+    await expect(killTree(t, 0)).rejects.toMatchObject({ code: 'EINVAL', pid: t });
+    expect(() => killTreeSync(t, 0)).toThrow(expect.objectContaining({ code: 'EINVAL', pid: t }));
   });
 
   it('ProcessHandle.open(tid) is refused with and without pidfds (EINVAL)', async () => {
