@@ -12,6 +12,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { waitForExit, terminate } = require('../dist');
+const { compileC } = require('./common');
 
 const ROUNDS = Number(process.env.BENCH_WAIT_ROUNDS || 15);
 const POLL_CAP_MS = 3000; // a poll that has not noticed after this long is reported as "missed"
@@ -181,6 +182,47 @@ async function latency(killer) {
   return summary;
 }
 
+/**
+ * The floor, measured in the same run: bench/c/pidfdlat.c blocks a thread in epoll_wait on a
+ * sleep child's pidfd while another thread sends SIGKILL, so its figure is the kernel's exit path
+ * plus one cross-CPU wake-up. procsig's median for the same kind of target (a child, killed from
+ * another process) is compared with it, alternating batches so both see the same machine load.
+ * Linux only. Target: procsig within 2× of the C program.
+ */
+async function versusC(killer) {
+  if (process.platform !== 'linux') return null;
+  let bin;
+  try {
+    bin = compileC('pidfdlat');
+  } catch (e) {
+    console.log(`\nC reference skipped (no C compiler: ${e.message.split('\n')[0]})`);
+    return null;
+  }
+  const c = [];
+  const js = [];
+  for (let batch = 0; batch < 3; batch++) {
+    const out = require('node:child_process').execFileSync(bin, [String(ROUNDS)], { encoding: 'utf8' });
+    for (const line of out.trim().split('\n')) c.push(Number(line) / 1e6);
+    for (let i = 0; i < ROUNDS; i++) {
+      const pid = await target('child');
+      await delay(20);
+      let tEnd = 0n;
+      const p = waitForExit(pid, { timeout: POLL_CAP_MS }).then(() => (tEnd = now()));
+      await delay(20);
+      const tKill = await killer.kill(pid);
+      await p;
+      js.push(Number(tEnd - tKill) / 1e6);
+      while (cleanups.length) cleanups.pop()();
+    }
+  }
+  const mc = median(c);
+  const mj = median(js);
+  console.log(
+    `\nexit detection vs C (kill → pidfd readable in epoll_wait, same run, median of ${c.length} each): C ${ms(mc)}, procsig waitForExit ${ms(mj)} = ${(mj / mc).toFixed(2)}× (target ≤ 2×, ≤ 1 ms)`,
+  );
+  return { c: mc, procsig: mj };
+}
+
 async function terminateBench() {
   const xs = [];
   for (let i = 0; i < 5; i++) {
@@ -236,6 +278,11 @@ async function main() {
   const killer = startKiller();
   await killer.ready;
   try {
+    if (process.env.BENCH_WAIT_ONLY === 'floor') {
+      await versusC(killer);
+      return;
+    }
+    await versusC(killer);
     await latency(killer);
     await terminateBench();
     await thousandWaiters();
