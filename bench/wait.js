@@ -1,6 +1,6 @@
 'use strict';
 // Exit detection: how long after a SIGKILL (sent by *another* process) each method notices the
-// exit — procsig.waitForExit (pidfd + uv_poll) vs a 100 ms kill(pid, 0) poll vs fkill's
+// exit — procsig.waitForExit (pidfd + the epoll watcher thread) vs a 100 ms kill(pid, 0) poll vs fkill's
 // waitForExit polling — for a child, a grandchild, an orphan and a never-reaped zombie; then
 // terminate() of a SIGTERM-ignoring process with a 100 ms timeout, and memory/fds around 1,000
 // concurrent waiters. Run alone: `node bench/wait.js` (after `npm run build:ts`).

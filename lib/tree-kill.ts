@@ -39,15 +39,17 @@ type TreeKillCallback = (error?: Error) => void;
  * `callback` once every member is dead. Same call shapes and error handling as `tree-kill`.
  *
  * @param pid a pid, or anything `parseInt` turns into one (`'1234'`).
- * @param signal a signal name (`'SIGKILL'`, `'KILL'`, ...) or number; may be omitted.
+ * @param signal a signal name (`'SIGKILL'`, `'KILL'`, ...) or number; may be omitted. Any
+ *   `string` type-checks, as with `tree-kill` (a drop-in replacement); an unknown name fails at
+ *   run time (`ERR_UNKNOWN_SIGNAL`).
  * @param callback `(err?) => void`; gets `Error('pid must be a number')`, an argument error, or
  *   the first `ProcessError` (e.g. `EPERM`) a member gave; nothing on success.
  * @throws the same errors, synchronously, when there is no callback (an OS error during the kill
  *   with no callback is re-thrown asynchronously, as tree-kill does).
  */
 function treeKill(pid: number | string, callback?: TreeKillCallback): void;
-function treeKill(pid: number | string, signal?: SignalLike, callback?: TreeKillCallback): void;
-function treeKill(pid: number | string, signal?: SignalLike | TreeKillCallback, callback?: TreeKillCallback): void {
+function treeKill(pid: number | string, signal?: SignalLike | string, callback?: TreeKillCallback): void;
+function treeKill(pid: number | string, signal?: SignalLike | string | TreeKillCallback, callback?: TreeKillCallback): void {
   if (typeof signal === 'function' && callback === undefined) {
     callback = signal;
     signal = undefined;
@@ -69,7 +71,7 @@ function treeKill(pid: number | string, signal?: SignalLike | TreeKillCallback, 
       e.code = 'ERR_OUT_OF_RANGE';
       throw e;
     }
-    sig = toSignal((signal as SignalLike | undefined) ?? 'SIGTERM');
+    sig = toSignal((signal as SignalLike | string | undefined) ?? 'SIGTERM');
     // tree-kill ran `taskkill /T /F` on Windows whatever the signal: terminate.
     if (process.platform === 'win32') sig = toSignal('SIGKILL');
     const action = sig === 0 ? 'ignore' : signalInfo(sig).action;

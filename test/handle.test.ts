@@ -159,7 +159,7 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(() => ProcessHandle.open('1' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => ProcessHandle.fromChild({} as ChildProcess)).toThrow(TypeError);
     const h = keep(ProcessHandle.open(pid));
-    expect(() => h.kill('SIGFOO')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => h.kill('SIGFOO' as never)).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
     expect(() => h.kill('SIGTERM', { wait: 'yes' as unknown as boolean })).toThrow(TypeError);
     await expect(h.wait({ timeout: -1 })).rejects.toThrow(RangeError);
     await expect(h.wait({ signal: 'x' as unknown as AbortSignal })).rejects.toThrow(TypeError);
