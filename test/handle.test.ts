@@ -194,8 +194,9 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(counts).toEqual([3, 3]);
     if (!selfExit) await w.terminate();
     else await new Promise((r) => w.once('exit', r));
-    // The worker's own loop fds (epoll, eventfd, ...) close with it too.
-    await vi.waitFor(() => expect(fdCount()).toBe(fds), { timeout: 5000 });
+    // The worker's own loop fds (epoll, eventfd, its watcher thread's epoll and eventfd) close
+    // with it too. At most the baseline: another test's handle collected meanwhile may close one.
+    await vi.waitFor(() => expect(fdCount()).toBeLessThanOrEqual(fds), { timeout: 5000 });
     expect(isDead(pid)).toBe(false);
   }, 20000);
 });
