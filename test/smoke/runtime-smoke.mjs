@@ -71,18 +71,20 @@ function sh(script, options = {}) {
 }
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, ms = 5000) {
+async function until(what, fn, ms = 5000, detail = () => '') {
   const end = Date.now() + ms;
   for (;;) {
     if (fn()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${detail()}`);
     await delay(10);
   }
 }
-const gone = (pid) => {
-  const s = startTime(pid) === undefined ? 'gone' : p.probe(pid);
-  return s === 'gone' || s === 'zombie';
-};
+/** The state of a tracked pid; 'gone' too when its pid now belongs to another process. */
+const state = (pid) => (started.has(pid) && startTime(pid) !== started.get(pid) ? 'gone' : p.probe(pid));
+const gone = (pid) => ['gone', 'zombie'].includes(state(pid));
+const states = (...pids) => pids.map((pid) => `${pid}: ${state(pid)}`).join(', ');
+/** A pid no process has: above any pid_max (kill(2) answers ESRCH). */
+const NO_PID = 2147483646;
 
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -124,19 +126,16 @@ check('counted kill, lastKillError, killEach, group form', async () => {
   const a = spawn('sleep', ['600'], { stdio: 'ignore' });
   const b = spawn('sleep', ['600'], { stdio: 'ignore' });
   track(a.pid, b.pid);
-  const done = spawn('true');
-  await new Promise((r) => done.once('exit', r));
-  await until('the reaped child to be gone', () => startTime(done.pid) === undefined);
-  eq(p.kill(0, a.pid, b.pid, done.pid), 2, 'kill(0, alive, alive, dead)');
+  eq(p.kill(0, a.pid, b.pid, NO_PID), 2, 'kill(0, alive, alive, dead)');
   eq(p.lastKillError()?.code, 'ESRCH', 'lastKillError().code');
   eq(p.lastKillError()?.syscall, 'kill', 'lastKillError().syscall');
-  eq(p.killEach(0, [a.pid, done.pid]).map((r) => r.ok), [true, false], 'killEach');
+  eq(p.killEach(0, [a.pid, NO_PID]).map((r) => r.ok), [true, false], 'killEach');
   eq(p.kill('TERM', a.pid), 1, "kill('TERM', a)");
   eq(p.lastKillError(), undefined, 'lastKillError after a full success');
   const g = spawn('sleep', ['600'], { stdio: 'ignore', detached: true });
   track(g.pid);
   eq(p.kill('-KILL', g.pid), 1, "kill('-KILL', group)");
-  await until('both to die', () => gone(a.pid) && gone(g.pid));
+  await until('both to die', () => gone(a.pid) && gone(g.pid), 5000, () => states(a.pid, g.pid));
   b.kill('SIGKILL');
   throwsCode(() => p.kill(9, -1), 'ERR_INVALID_ARG_VALUE', 'kill(9, -1)');
 });
@@ -148,7 +147,7 @@ check('probe of a zombie', async () => {
   await until('the zombie', () => p.probe(z) === 'zombie');
   eq(p.isAlive(z), false, 'isAlive(zombie)');
   eq(p.kill(0, z), 1, 'kill(0, zombie) counts it');
-  eq(p.probe(2147483646), 'gone', 'probe(unused pid)');
+  eq(p.probe(NO_PID), 'gone', 'probe(unused pid)');
 });
 
 check('handle: kill and wait → 137; exited; tryWait', async () => {
@@ -176,8 +175,7 @@ check('waitForExit of a non-child (and a timeout)', async () => {
   let code;
   await p.waitForExit(n2[0], { timeout: 50 }).catch((e) => (code = e.code));
   eq(code, 'ETIMEDOUT', 'timeout code');
-  const gone1 = await p.waitForExit(2147483646);
-  eq(gone1, { pid: 2147483646 }, 'a pid with no process');
+  eq(await p.waitForExit(NO_PID), { pid: NO_PID }, 'a pid with no process');
 });
 
 check('terminate escalates a SIGTERM-ignoring process', async () => {
@@ -205,7 +203,7 @@ check('snapshot, processTree, killTree with a setsid grandchild', async () => {
   const r = await p.killTree(root, 'SIGKILL');
   assert(r.signalled.includes(root) && r.signalled.includes(gc), `signalled ${JSON.stringify(r.signalled)}`);
   eq(r.failed, [], 'failed');
-  await until('the tree to die', () => gone(root) && gone(gc));
+  await until('the tree to die', () => gone(root) && gone(gc), 5000, () => states(root, gc));
   const tk = require('procsig/tree-kill');
   assert(typeof tk === 'function' || typeof tk.default === 'function', 'procsig/tree-kill exports a function');
 });
