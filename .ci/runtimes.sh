@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN_VERSION=1.4.4
 DENO_VERSION=2.9.6
-cache="${PROCSIG_CI_CACHE:-$HOME/.cache/procsig-ci}"
+# World-readable: tests run fixtures as another uid with process.execPath (not under /root).
+cache="${PROCSIG_CI_CACHE:-/var/tmp/procsig-ci}"
 tools="$cache/runtimes-bun-$BUN_VERSION-deno-$DENO_VERSION"
 
 echo "-- the addon imports no libuv symbol"
