@@ -148,10 +148,10 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
  *   this process the status is peeked with `waitid(P_PIDFD, …, WNOWAIT)`, so `child_process`
  *   still reaps it and its `'exit'` event fires with the right code. For a non-child, Linux
  *   ≥ 6.15 reports the real status through `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` once its parent
- *   has reaped it, provided the pidfd was opened before the exit (pass a {@link ProcessHandle} opened early, or call this before the
- *   exit); a non-child that is still a zombie, or an older kernel, gives no `status`. Without
- *   pidfds (seccomp, kernel < 5.3): pid + start time with backoff polling (1 ms doubling to
- *   100 ms).
+ *   has reaped it, provided the pidfd was opened before the exit (pass a {@link ProcessHandle}
+ *   opened early, or call this before the exit); a non-child that is still a zombie, or an
+ *   older kernel, gives no `status`. Without pidfds (seccomp, kernel < 5.3): pid + start time
+ *   with backoff polling (1 ms doubling to 100 ms).
  * - **macOS**: kqueue `EVFILT_PROC`/`NOTE_EXIT`; a child's status by `waitid(WNOWAIT)` once it
  *   is a zombie, a non-child's is unknown.
  * - **Windows**: `RegisterWaitForSingleObject` on a process HANDLE; the status is
