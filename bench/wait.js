@@ -1,6 +1,6 @@
 'use strict';
 // Exit detection: how long after a SIGKILL (sent by *another* process) each method notices the
-// exit — procsig.waitForExit (pidfd + uv_poll) vs a 100 ms kill(pid, 0) poll vs fkill's
+// exit — procsig.waitForExit (pidfd + the epoll watcher thread) vs a 100 ms kill(pid, 0) poll vs fkill's
 // waitForExit polling — for a child, a grandchild, an orphan and a never-reaped zombie; then
 // terminate() of a SIGTERM-ignoring process with a 100 ms timeout, and memory/fds around 1,000
 // concurrent waiters. Run alone: `node bench/wait.js` (after `npm run build:ts`).
@@ -12,6 +12,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { waitForExit, terminate } = require('../dist');
+const { compileC } = require('./common');
 
 const ROUNDS = Number(process.env.BENCH_WAIT_ROUNDS || 15);
 const POLL_CAP_MS = 3000; // a poll that has not noticed after this long is reported as "missed"
@@ -28,7 +29,10 @@ function startKiller() {
         const pid = Number(buf.slice(0, i)); buf = buf.slice(i + 1);
         const t = process.hrtime.bigint();
         try { process.kill(pid, 'SIGKILL'); } catch {}
-        process.stdout.write(t + '\\n');
+        // Reply later: a reply arriving with the exit would keep the waiter's JS thread busy
+        // (reading this pipe) at the very moment it should notice the exit. The C reference's
+        // killer sends nothing back either.
+        setTimeout(() => process.stdout.write(t + '\\n'), 30);
       }
     });
     process.stdout.write('ready\\n');`], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -181,6 +185,68 @@ async function latency(killer) {
   return summary;
 }
 
+/**
+ * The floor, measured in the same run: bench/c/pidfdlat.c blocks a thread in epoll_wait on a
+ * sleep child's pidfd while another thread sends SIGKILL, so its figure is the kernel's exit path
+ * plus one cross-CPU wake-up. procsig's median for the same kind of target (a child, killed from
+ * another process) is compared with it, alternating batches so both see the same machine load.
+ * Linux only. Target: procsig within 2× of the C program.
+ */
+async function versusC(killer) {
+  if (process.platform !== 'linux') return null;
+  let bin;
+  try {
+    bin = compileC('pidfdlat');
+  } catch (e) {
+    console.log(`\nC reference skipped (no C compiler: ${e.message.split('\n')[0]})`);
+    return null;
+  }
+  const { native } = require('../dist/native');
+  const c = [];
+  const js = [];
+  const raw = [];
+  for (let batch = 0; batch < 3; batch++) {
+    const out = require('node:child_process').execFileSync(bin, [String(ROUNDS)], { encoding: 'utf8' });
+    for (const line of out.trim().split('\n')) c.push(Number(line) / 1e6);
+    for (let i = 0; i < ROUNDS; i++) {
+      const pid = await target('child');
+      await delay(20);
+      let tEnd = 0n;
+      const p = waitForExit(pid, { timeout: POLL_CAP_MS }).then(() => (tEnd = now()));
+      await delay(20);
+      const tKill = await killer.kill(pid);
+      await p;
+      js.push(Number(tEnd - tKill) / 1e6);
+      while (cleanups.length) cleanups.pop()();
+    }
+    // The native watcher alone: its callback, without the status check and the promise chain.
+    for (let i = 0; i < ROUNDS; i++) {
+      const pid = await target('child');
+      await delay(20);
+      const [err, fd] = native.handleOpen(pid);
+      if (err !== 0) break;
+      let tEnd = 0n;
+      const p = new Promise((resolve) => native.watchExit(fd, pid, () => resolve((tEnd = now()))));
+      await delay(20);
+      const tKill = await killer.kill(pid);
+      await p;
+      native.handleClose(fd);
+      raw.push(Number(tEnd - tKill) / 1e6);
+      while (cleanups.length) cleanups.pop()();
+    }
+  }
+  const mc = median(c);
+  const mj = median(js);
+  const mr = median(raw);
+  console.log(
+    `\nexit detection vs C (kill → pidfd readable in epoll_wait, same run, median of ${c.length} each): C ${ms(mc)}, procsig waitForExit ${ms(mj)} = ${(mj / mc).toFixed(2)}× (target ≤ 2×, ≤ 1 ms)`,
+  );
+  console.log(
+    `  where it goes: the kernel's exit + one wake-up (the C figure) ${ms(mc)}; + the watcher thread's hand-over to the JS thread (thread-safe function) → native callback at ${ms(mr)}; + the status check and the promise chain → waitForExit resolved at ${ms(mj)}`,
+  );
+  return { c: mc, procsig: mj, callback: mr };
+}
+
 async function terminateBench() {
   const xs = [];
   for (let i = 0; i < 5; i++) {
@@ -236,6 +302,11 @@ async function main() {
   const killer = startKiller();
   await killer.ready;
   try {
+    if (process.env.BENCH_WAIT_ONLY === 'floor') {
+      await versusC(killer);
+      return;
+    }
+    await versusC(killer);
     await latency(killer);
     await terminateBench();
     await thousandWaiters();

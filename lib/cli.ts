@@ -15,7 +15,7 @@
  */
 import type { ProcessError } from './errors';
 import type { KillResult, ProbeResult } from './kill';
-import type { SignalInfo } from './signals';
+import type { SignalInfo, SignalLike } from './signals';
 import type { ProcessInfo, ProcessTreeNode } from './tree';
 import type { WaitStatus } from './wait';
 
@@ -220,14 +220,15 @@ function durationOpt(cmd: Command, p: Parsed, name: string, dflt: number | undef
 }
 
 /** Validates a signal spelling as procsig.toSignal() would; a usage error otherwise. */
-function checkSignal(cmd: Command, s: string): string | number {
+function checkSignal(cmd: Command, s: string): SignalLike {
   const sig: string | number = /^\d+$/.test(s) ? Number(s) : s;
   try {
     lib.signals().toSignal(sig);
   } catch (e) {
     throw new UsageError((e as Error).message, cmd);
   }
-  return sig;
+  // Checked by toSignal above: a name (any case) or a number the platform accepts.
+  return sig as SignalLike;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ function cmdKill(args: readonly string[], io: Io): number {
   // each pid's outcome; a negative pid is a process group (kill(2) semantics).
   let results: KillResult[];
   try {
-    results = k.killEach(sig, pids);
+    results = k.killEach(sig as SignalLike, pids);
   } catch (e) {
     throw new UsageError((e as Error).message, 'kill');
   }
@@ -502,7 +503,7 @@ async function cmdTerminate(args: readonly string[], io: Io): Promise<number> {
   if (p.opts.has('help')) return help(io, 'terminate');
   if (p.opts.has('tree') && p.opts.has('group')) throw new UsageError('--tree and --group exclude each other', 'terminate');
   const killSignal = p.opts.has('signal') ? checkSignal('terminate', p.opts.get('signal') as string) : 'SIGTERM';
-  let escalate: string | number | false = 'SIGKILL';
+  let escalate: SignalLike | false = 'SIGKILL';
   if (p.opts.has('no-escalate')) {
     if (p.opts.has('escalate')) throw new UsageError('--escalate and --no-escalate exclude each other', 'terminate');
     escalate = false;

@@ -127,7 +127,7 @@ interface Shared {
  * never signals whoever inherits the pid after that process is gone.
  *
  * - **Linux** (≥ 5.3): a pidfd (`pidfd_open(2)`); signals go through `pidfd_send_signal(2)`,
- *   exit is watched by polling the pidfd in libuv (no thread), a child's status is peeked with
+ *   exit is watched by the env's one epoll watcher thread (none per waiter), a child's status is peeked with
  *   `waitid(P_PIDFD, …, WNOWAIT)` (never reaped, so `child_process` still gets `'exit'`), a
  *   non-child's status is read with `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` (≥ 6.15) once it has
  *   been reaped (where seccomp refuses `waitid(P_PIDFD)`, a child's status is peeked with
@@ -426,7 +426,7 @@ export class ProcessHandle {
 
   /**
    * Resolves once the process has exited (a zombie counts), with its status when it can be
-   * known; never reaps. Event-driven: a pidfd polled by libuv (Linux), kqueue (macOS), a wait
+   * known; never reaps. Event-driven: a pidfd in epoll (Linux), kqueue (macOS), a wait
    * handle (Windows); backoff polling (1 ms doubling to 100 ms) only without those.
    *
    * @throws (rejects) `TimeoutError` after `timeout` ms; the AbortSignal's reason; TypeError /
@@ -518,7 +518,7 @@ export class ProcessHandle {
     });
   }
 
-  /** One exit watch per handle, shared by every waiter (libuv allows one poll handle per fd). */
+  /** One exit watch per handle, shared by every waiter (an fd is registered once per env). */
   #acquire(): Shared {
     this.#refs++;
     if (this.#shared && !this.#shared.settled) return this.#shared;

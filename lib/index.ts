@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { signals, toSignal, signalName, signalInfo, listSignals } from './signals';
-export type { SignalLike, SignalInfo, SignalAction } from './signals';
+export type { SignalLike, SignalName, SignalBaseName, GroupSignalName, SignalInfo, SignalAction } from './signals';
 export {
   ProcessError,
   AlreadyExitedError,

@@ -5,7 +5,7 @@
  */
 import { argTypeError, argValueError, errnoNumber, ProcessError } from './errors';
 import { native } from './native';
-import { displaySignal, toSignal, type SignalLike } from './signals';
+import { displaySignal, toSignal, type GroupSignalName, type SignalLike } from './signals';
 import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate';
 
 let ESRCH = 0;
@@ -18,7 +18,7 @@ const IS_LINUX = process.platform === 'linux';
  * for a process kill, or its bitwise complement (`~sig`, always negative) when the signal was
  * negative or a '-NAME' string, i.e. when the pids name process groups.
  */
-function parseKillSignal(signal: SignalLike): number {
+function parseKillSignal(signal: SignalLike | GroupSignalName): number {
   if (typeof signal === 'number') return signal < 0 ? ~toSignal(-signal) : toSignal(signal);
   if (typeof signal === 'string' && signal.length > 1 && signal.charCodeAt(0) === 45 /* '-' */) {
     return ~toSignal(signal.slice(1));
@@ -82,7 +82,7 @@ function failureError(f: Failure): ProcessError {
  * if (n < 3) console.log(lastKillError()?.code);  // 'ESRCH'
  * ```
  */
-export function kill(signal: SignalLike, ...pids: number[]): number {
+export function kill(signal: SignalLike | GroupSignalName, ...pids: number[]): number {
   const parsed = parseKillSignal(signal);
   const group = parsed < 0;
   const sig = group ? ~parsed : parsed;
@@ -137,7 +137,7 @@ export type KillResult = { pid: number; ok: true } | { pid: number; ok: false; e
  * error }]`, in the order given. Same signal and pid rules (group 1 refused, a thread id passes
  * through to kill(2)); all validated first.
  */
-export function killEach(signal: SignalLike, pids: readonly number[]): KillResult[] {
+export function killEach(signal: SignalLike | GroupSignalName, pids: readonly number[]): KillResult[] {
   const parsed = parseKillSignal(signal);
   const group = parsed < 0;
   const sig = group ? ~parsed : parsed;

@@ -7,8 +7,45 @@
 import { argTypeError, outOfRangeError } from './errors';
 import { native } from './native';
 
-/** A signal given by name (`'SIGTERM'`, `'TERM'`, `'term'`, `':term'`, `'RTMIN+3'`) or number. */
-export type SignalLike = string | number;
+/**
+ * The upper-case signal names without `SIG`, every platform's: Linux, macOS and Windows, their
+ * aliases (`IOT`, `CLD`, `POLL`, `UNUSED`), `ZERO` (the existence probe) and the real-time
+ * `RTMIN`/`RTMAX` with an offset (`RTMIN+3`, `RTMAX-1`). Whether a name exists *here* is known
+ * only at run time ({@link signals}); `toSignal` throws `ERR_UNKNOWN_SIGNAL` for the others.
+ */
+export type SignalBaseName =
+  | 'HUP' | 'INT' | 'QUIT' | 'ILL' | 'TRAP' | 'ABRT' | 'IOT' | 'BUS' | 'EMT' | 'FPE' | 'KILL'
+  | 'USR1' | 'SEGV' | 'USR2' | 'PIPE' | 'ALRM' | 'TERM' | 'STKFLT' | 'CHLD' | 'CLD' | 'CONT'
+  | 'STOP' | 'TSTP' | 'TTIN' | 'TTOU' | 'URG' | 'XCPU' | 'XFSZ' | 'VTALRM' | 'PROF' | 'WINCH'
+  | 'IO' | 'POLL' | 'PWR' | 'INFO' | 'LOST' | 'SYS' | 'UNUSED' | 'BREAK' | 'ZERO'
+  | 'RTMIN' | 'RTMAX' | `RTMIN+${number}` | `RTMAX-${number}`;
+
+/**
+ * A signal name in the spellings procsig's types accept: canonical (`'SIGTERM'`), short
+ * (`'TERM'`), lower case (`'term'`, `'sigterm'`) and Janet keywords (`':term'`), for every
+ * {@link SignalBaseName} (so `'SIGRTMIN+3'`, `'rtmax-1'`, `':zero'`). At run time names are
+ * case-insensitive; mixed-case spellings (`'SigTerm'`) work but do not type-check.
+ */
+export type SignalName =
+  | `SIG${SignalBaseName}`
+  | SignalBaseName
+  | Lowercase<SignalBaseName>
+  | `sig${Lowercase<SignalBaseName>}`
+  | `:${Lowercase<SignalBaseName>}`;
+
+/**
+ * A signal given by name ({@link SignalName}: `'SIGTERM'`, `'TERM'`, `'term'`, `':term'`,
+ * `'RTMIN+3'`) or number. A typo such as `'SIGTREM'` does not compile. A name from user input
+ * (a `string`) goes through {@link toSignal}, which accepts any string and throws
+ * `ERR_UNKNOWN_SIGNAL` for an unknown one: `kill(toSignal(input), pid)`.
+ */
+export type SignalLike = SignalName | number;
+
+/**
+ * `kill()`'s and `killEach()`'s extra form: a {@link SignalName} after a `-` (`'-KILL'`,
+ * `'-SIGTERM'`) signals the process *groups* the pids name, like a negative number does.
+ */
+export type GroupSignalName = `-${SignalName}`;
 
 /** What a signal does to a process that has not caught it (signal(7)'s "Action" column). */
 export type SignalAction = 'terminate' | 'core' | 'ignore' | 'stop' | 'continue';
@@ -156,7 +193,7 @@ function parseName(value: string): number {
  * @throws RangeError `ERR_OUT_OF_RANGE` — a number that is not an integer in range, or a
  *   real-time offset past SIGRTMIN..SIGRTMAX.
  */
-export function toSignal(sig: SignalLike): number {
+export function toSignal(sig: SignalLike | string): number {
   if (typeof sig === 'number') {
     // `sig | 0` turns -0 into 0.
     if (Number.isInteger(sig) && sig >= 0 && sig <= maxSignal) return sig | 0;
@@ -187,7 +224,7 @@ export function signalName(n: number): string | undefined {
  * @throws like {@link toSignal}; also RangeError `ERR_OUT_OF_RANGE` for 0 (not a signal) or a
  *   number the platform accepts but has no name for.
  */
-export function signalInfo(sig: SignalLike): SignalInfo {
+export function signalInfo(sig: SignalLike | string): SignalInfo {
   const n = toSignal(sig);
   const info = infos().get(n);
   if (!info) throw outOfRangeError('signal', 'a named signal (0 is the existence probe, not a signal)', sig);

@@ -107,7 +107,8 @@ function readSignal(signal: unknown, pid: number): number | ArgumentProblem {
  *
  * @param pid a pid, or anything `parseInt` turns into one (`'1234'`).
  * @param signal a signal name (`'SIGKILL'`, `'KILL'`, ...) or number; may be omitted; `''`,
- *   `null` and other falsy non-integers mean SIGTERM, as for `process.kill`.
+ *   `null` and other falsy non-integers mean SIGTERM, as for `process.kill`. Any `string`
+ *   type-checks, as with `tree-kill`; an unknown name fails at run time (`ERR_UNKNOWN_SIGNAL`).
  * @param callback `(err?) => void`; gets `Error('pid must be a number')` (synchronously), an
  *   argument error (`ERR_OUT_OF_RANGE` for a pid <= 0, `ERR_UNKNOWN_SIGNAL`, `EINVAL` for a
  *   signal number the OS refuses), or the first `ProcessError` (e.g. `EPERM`) a member gave;
@@ -116,8 +117,8 @@ function readSignal(signal: unknown, pid: number): number | ArgumentProblem {
  *   kill with no callback is re-thrown asynchronously, as tree-kill does).
  */
 function treeKill(pid: number | string, callback?: TreeKillCallback): void;
-function treeKill(pid: number | string, signal?: SignalLike, callback?: TreeKillCallback): void;
-function treeKill(pid: number | string, signal?: SignalLike | TreeKillCallback, callback?: TreeKillCallback): void {
+function treeKill(pid: number | string, signal?: SignalLike | string, callback?: TreeKillCallback): void;
+function treeKill(pid: number | string, signal?: SignalLike | string | TreeKillCallback, callback?: TreeKillCallback): void {
   if (typeof signal === 'function' && callback === undefined) {
     callback = signal;
     signal = undefined;

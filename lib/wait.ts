@@ -143,15 +143,15 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
  * Resolves once the process exits — any process, child or not — with `{ pid, status? }`.
  * Event-driven, never reaping, and a zombie counts as exited:
  *
- * - **Linux ≥ 5.3**: a pidfd polled by libuv (`uv_poll`, no thread per waiter; wakes ~55 µs
- *   after the exit). For a child of this process the status is peeked with
- *   `waitid(P_PIDFD, …, WNOWAIT)`, so `child_process` still reaps it and its `'exit'` event
- *   fires with the right code. For a non-child, Linux ≥ 6.15 reports the real status through
- *   `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` once its parent has reaped it, provided the pidfd was
- *   opened before the exit (pass a {@link ProcessHandle} opened early, or call this before the
- *   exit); a non-child that is still a zombie, or an older kernel, gives no `status`. Without
- *   pidfds (seccomp, kernel < 5.3): pid + start time with backoff polling (1 ms doubling to
- *   100 ms).
+ * - **Linux ≥ 5.3**: a pidfd in the env's one epoll watcher thread (no thread per waiter, no
+ *   libuv; resolves in about 2× a C program's kill → pidfd-readable latency). For a child of
+ *   this process the status is peeked with `waitid(P_PIDFD, …, WNOWAIT)`, so `child_process`
+ *   still reaps it and its `'exit'` event fires with the right code. For a non-child, Linux
+ *   ≥ 6.15 reports the real status through `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` once its parent
+ *   has reaped it, provided the pidfd was opened before the exit (pass a {@link ProcessHandle}
+ *   opened early, or call this before the exit); a non-child that is still a zombie, or an
+ *   older kernel, gives no `status`. Without pidfds (seccomp, kernel < 5.3): pid + start time
+ *   with backoff polling (1 ms doubling to 100 ms).
  * - **macOS**: kqueue `EVFILT_PROC`/`NOTE_EXIT`; a child's status by `waitid(WNOWAIT)` once it
  *   is a zombie, a non-child's is unknown.
  * - **Windows**: `RegisterWaitForSingleObject` on a process HANDLE; the status is

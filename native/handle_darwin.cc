@@ -1,5 +1,5 @@
 // macOS process handles: pid + start time (proc_pidinfo), and exit watchers on a kqueue with an
-// EVFILT_PROC/NOTE_EXIT filter, one kqueue per watcher, polled by libuv (handle_uvpoll.h).
+// EVFILT_PROC/NOTE_EXIT filter, one kqueue per watcher, watched by the env's watcher thread (exit_watch.h).
 // macOS has no pidfd: handleOpen returns no kernel handle and the TS layer re-checks the start
 // time before each signal. (Must compile; it is built and run on macOS CI, not here.)
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "handle_uvpoll.h"
+#include "exit_watch.h"
 #include "native.h"
 
 namespace procsig {
@@ -108,7 +108,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
       close(kq);
     } else {
       // The kqueue fd turns readable when NOTE_EXIT fires; the watcher owns and closes it.
-      err = uvwatch::Start(env, kq, kq, info[2], &id);
+      err = exitwatch::Start(env, kq, kq, info[2], &id);
     }
   }
   Napi::Array out = Napi::Array::New(env, 2);
@@ -119,13 +119,13 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), uvwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
+  return Napi::Number::New(info.Env(), exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
 }
 
 Napi::Value WatchCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t watchers = 0, fds = 0;
-  uvwatch::Counts(env, &watchers, &fds);
+  exitwatch::Counts(env, &watchers, &fds);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, watchers));
   out.Set(1u, Napi::Number::New(env, fds));

@@ -1,6 +1,6 @@
 // Linux process handles: pidfds (pidfd_open, pidfd_send_signal, waitid(P_PIDFD),
 // PIDFD_GET_INFO/PIDFD_INFO_EXIT), /proc start times for the pid + start-time fallback, and exit
-// watchers on a pidfd polled by libuv (handle_uvpoll.h).
+// watchers on a pidfd, reported by the env's watcher thread (exit_watch.h).
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,7 +18,7 @@
 
 #include <mutex>
 
-#include "handle_uvpoll.h"
+#include "exit_watch.h"
 #include "native.h"
 
 #ifndef P_PIDFD
@@ -300,7 +300,7 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
     int err = 0;
     const int dfd = pid > 0 ? OpenProcDir(pid, start, sizeof start, &err) : -1;
     if (pid <= 0) err = ESRCH;
-    if (dfd >= 0) uvwatch::TrackFd(env, dfd);
+    if (dfd >= 0) exitwatch::TrackFd(env, dfd);
     out.Set(0u, Napi::Number::New(env, err));
     out.Set(1u, Napi::Number::New(env, dfd));
     out.Set(2u, Napi::String::New(env, start));
@@ -315,7 +315,7 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   if (err == ENOENT) err = EINVAL;
   char start[32] = "";
   if (fd >= 0) {
-    uvwatch::TrackFd(env, fd);
+    exitwatch::TrackFd(env, fd);
     // Read after the open: if the pid had been recycled in between, the start time is the
     // newcomer's, consistent with what the pidfd refers to.
     if (!ReadStartTime(pid, start, sizeof start)) start[0] = '\0';
@@ -373,7 +373,7 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
     siginfo_t si;
     memset(&si, 0, sizeof si);
     // WNOWAIT leaves the zombie for its owner (libuv), so child_process still emits 'exit'.
-    // ECHILD: not our child, or already reaped; EAGAIN: the fd is O_NONBLOCK (libuv set it) and
+    // ECHILD: not our child, or already reaped; EAGAIN: the fd is O_NONBLOCK (set by whoever shared it) and
     // nothing is waitable. Both fall through to PIDFD_GET_INFO.
     do {
       rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si,
@@ -409,7 +409,7 @@ Napi::Value HandleClose(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   if (fd < 0) return Napi::Number::New(info.Env(), 0);
-  return Napi::Number::New(info.Env(), uvwatch::CloseFd(info.Env(), fd));
+  return Napi::Number::New(info.Env(), exitwatch::CloseFd(info.Env(), fd));
 }
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
@@ -433,7 +433,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   uint32_t id = 0;
   // Linux watches the handle's pidfd; without one there is nothing to poll (ENOSYS, and the TS
   // layer falls back to backoff polling).
-  int err = fd < 0 ? ENOSYS : uvwatch::Start(env, fd, -1, info[2], &id);
+  int err = fd < 0 ? ENOSYS : exitwatch::Start(env, fd, -1, info[2], &id);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, err));
   out.Set(1u, Napi::Number::New(env, id));
@@ -442,13 +442,13 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), uvwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
+  return Napi::Number::New(info.Env(), exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
 }
 
 Napi::Value WatchCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t watchers = 0, fds = 0;
-  uvwatch::Counts(env, &watchers, &fds);
+  exitwatch::Counts(env, &watchers, &fds);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, watchers));
   out.Set(1u, Napi::Number::New(env, fds));

@@ -159,7 +159,7 @@ Napi::Value JobObjectClose(const Napi::CallbackInfo& info);
 enum HandleCaps : int {
   kHandleFd = 1,          // handleOpen returns a kernel handle (pidfd / HANDLE)
   kHandleSignal = 2,      // handleSignal signals through it (pidfd_send_signal / TerminateProcess)
-  kHandleWatchFd = 4,     // watchExit(fd, ...) watches that handle (uv_poll / wait handle)
+  kHandleWatchFd = 4,     // watchExit(fd, ...) watches that handle (epoll / kqueue watcher thread, wait handle)
   kHandleWatchPid = 8,    // watchExit(-1, pid, ...) watches a bare pid (kqueue EVFILT_PROC)
   kHandleChildPeek = 16,  // handleQuery can peek at a child's status (waitid(P_PIDFD, WNOWAIT))
   kHandleGetInfo = 32,    // PIDFD_GET_INFO exists (Linux >= 6.13)

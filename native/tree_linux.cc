@@ -191,6 +191,40 @@ struct ScanJob {
 
 constexpr size_t kParallelScanMin = 128;
 
+// Node >= 24 names its main thread with prctl(PR_SET_NAME): "MainThread" (Node 26:
+// "node-MainThread"). On Linux the main thread's name *is* the process's comm, so ps and
+// /proc/<pid>/stat show "MainThread" where users expect "node". Only such a name is replaced, by
+// the executable's (below); a name set with process.title, or any other program's comm, stays.
+bool IsMainThreadName(const char* name, size_t len) {
+  static const char kSuffix[] = "MainThread";
+  const size_t n = sizeof kSuffix - 1;
+  if (len < n || memcmp(name + len - n, kSuffix, n) != 0) return false;
+  return len == n || name[len - n - 1] == '-';
+}
+
+// The basename of /proc/<pid>/exe, or of argv[0] when exe cannot be read (another user's
+// process: exe needs ptrace access, cmdline is world-readable). Leaves out untouched when neither
+// gives a name. Called only for the few processes IsMainThreadName picks, and only when names are
+// wanted (killTree's scans read none).
+void ExecutableName(int dfd, int32_t pid, char* buf, size_t cap, std::string* out) {
+  char path[32];
+  snprintf(path, sizeof path, "%d/exe", pid);
+  ssize_t n = readlinkat(dfd, path, buf, cap - 1);
+  if (n > 0) {
+    buf[n] = '\0';
+    static const char kDeleted[] = " (deleted)";  // the binary was replaced since it started
+    const size_t d = sizeof kDeleted - 1;
+    if (static_cast<size_t>(n) > d && strcmp(buf + n - d, kDeleted) == 0) buf[n - d] = '\0';
+  } else {
+    snprintf(path, sizeof path, "%d/cmdline", pid);
+    // argv[0] is the first NUL-terminated string; a truncated read still holds its start.
+    if (ReadSmall(dfd, path, buf, cap) <= 0) return;
+  }
+  const char* slash = strrchr(buf, '/');
+  const char* base = slash != nullptr ? slash + 1 : buf;
+  if (*base != '\0') out->assign(base);
+}
+
 void ScanRange(ScanJob* job) {
   char path[32];
   char buf[1024];
@@ -199,7 +233,11 @@ void ScanRange(ScanJob* job) {
     if (ReadSmall(job->dfd, path, buf, sizeof buf) <= 0) continue;
     StatRow row;
     if (!ParseStat(buf, &row)) continue;
-    if (job->names != nullptr) job->names[i].assign(row.name, row.name_len);
+    if (job->names != nullptr) {
+      std::string& name = job->names[i];
+      name.assign(row.name, row.name_len);
+      if (IsMainThreadName(row.name, row.name_len)) ExecutableName(job->dfd, job->pids[i], buf, sizeof buf, &name);
+    }
     row.name = nullptr;  // points into buf, which is about to be reused
     job->rows[i] = row;
     job->ok[i] = 1;

@@ -103,12 +103,12 @@ describe('bad pids', () => {
 
 describe('bad signals', () => {
   it.each(badSignals)('kill() with signal %s throws and signals nothing', (_l, bad, cls, code) => {
-    expectThrow(() => kill(bad as string, canary.pid), cls, code);
-    expectThrow(() => kill(bad as string, canary.pid, canary.pid), cls, code);
-    expectThrow(() => killEach(bad as string, [canary.pid]), cls, code);
+    expectThrow(() => kill(bad as never, canary.pid), cls, code);
+    expectThrow(() => kill(bad as never, canary.pid, canary.pid), cls, code);
+    expectThrow(() => killEach(bad as never, [canary.pid]), cls, code);
     // killpg's signal defaults to SIGTERM when undefined, like every optional parameter.
     if (!(typeof bad === 'number' && bad < 0) && bad !== undefined) {
-      expectThrow(() => killpg(canary.pid, bad as string), cls, code);
+      expectThrow(() => killpg(canary.pid, bad as never), cls, code);
       expectThrow(() => toSignal(bad as string), cls, code);
     }
   });

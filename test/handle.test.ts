@@ -168,7 +168,7 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(() => ProcessHandle.open('1' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => ProcessHandle.fromChild({} as ChildProcess)).toThrow(TypeError);
     const h = keep(ProcessHandle.open(pid));
-    expect(() => h.kill('SIGFOO')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => h.kill('SIGFOO' as never)).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
     expect(() => h.kill('SIGTERM', { wait: 'yes' as unknown as boolean })).toThrow(TypeError);
     await expect(h.wait({ timeout: -1 })).rejects.toThrow(RangeError);
     await expect(h.wait({ signal: 'x' as unknown as AbortSignal })).rejects.toThrow(TypeError);
@@ -203,8 +203,9 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(counts).toEqual([3, 3]);
     if (!selfExit) await w.terminate();
     else await new Promise((r) => w.once('exit', r));
-    // The worker's own loop fds (epoll, eventfd, ...) close with it too.
-    await vi.waitFor(() => expect(fdCount()).toBe(fds), { timeout: 5000 });
+    // The worker's own loop fds (epoll, eventfd, its watcher thread's epoll and eventfd) close
+    // with it too. At most the baseline: another test's handle collected meanwhile may close one.
+    await vi.waitFor(() => expect(fdCount()).toBeLessThanOrEqual(fds), { timeout: 5000 });
     expect(isDead(pid)).toBe(false);
   }, 20000);
 });

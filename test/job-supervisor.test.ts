@@ -387,10 +387,10 @@ describe.skipIf(!linux)('deathSignal (PR_SET_PDEATHSIG): a spawned child dies wi
   }
 
   it('bad deathSignal values throw before anything starts', () => {
-    expect(() => ProcessHandle.spawn('true', { deathSignal: 'SIGNOPE' })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => ProcessHandle.spawn('true', { deathSignal: 'SIGNOPE' as never })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
     expect(() => ProcessHandle.spawn('true', { deathSignal: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     const job = Job.create({ backend: 'tree' });
-    expect(() => job.spawn('true', { deathSignal: 'SIGNOPE' })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => job.spawn('true', { deathSignal: 'SIGNOPE' as never })).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
     void job.close();
   });
 });

@@ -173,7 +173,7 @@ describe('bad input (validated before anything happens)', () => {
     expect(() => job.spawn(5 as never)).toThrow(TypeError);
     expect(() => job.spawn('true', [1 as never])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => job.add(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    await expect(job.kill('NOPE')).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SIGNAL' });
+    await expect(job.kill('NOPE' as never)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SIGNAL' });
     // A bad signal does not count as a kill.
     expect(job.killed).toBe(false);
     await expect(job.wait({ timeout: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });

@@ -151,7 +151,7 @@ describe('probe / isAlive', () => {
 describe('broadcast', () => {
   it('exists on purpose and validates its signal (not sent in tests)', () => {
     expect(typeof broadcast).toBe('function');
-    expect(() => broadcast('FOO')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
+    expect(() => broadcast('FOO' as never)).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_SIGNAL' }));
   });
 });
 

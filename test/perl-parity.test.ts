@@ -40,7 +40,7 @@ function perlKill(sig: Sig, pids: number[], opts: { uid?: number } = {}): Outcom
 
 function procsigKill(sig: Sig, pids: number[]): Outcome {
   try {
-    const count = kill(sig, ...pids);
+    const count = kill(sig as never, ...pids);
     return { count, errno: lastKillError()?.code ?? '' };
   } catch (e) {
     return { died: (e as Error).message };

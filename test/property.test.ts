@@ -363,7 +363,7 @@ describe.runIf(isLinux)('kill() counting invariant (real processes)', () => {
           }
           let n: number | undefined;
           const err = caught(() => {
-            n = useKillEach ? killEach(s as string, args as number[]).filter((r) => r.ok).length : kill(s as string, ...(args as number[]));
+            n = useKillEach ? killEach(s as never, args as number[]).filter((r) => r.ok).length : kill(s as never, ...(args as number[]));
           });
           const got = await received();
           if (expectErr) {

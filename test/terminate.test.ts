@@ -106,8 +106,8 @@ describe.runIf(posix)('terminate', () => {
     const { pid } = await spawnFixture('sleeper.js');
     await expect(terminate('x' as unknown as number)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(terminate(pid, { tree: true, group: true })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
-    await expect(terminate(pid, { killSignal: 'NOPE' })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SIGNAL' });
-    await expect(terminate(pid, { escalate: 'NOPE' })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SIGNAL' });
+    await expect(terminate(pid, { killSignal: 'NOPE' as never })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SIGNAL' });
+    await expect(terminate(pid, { escalate: 'NOPE' as never })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SIGNAL' });
     await expect(terminate(pid, { timeout: -1 })).rejects.toBeInstanceOf(RangeError);
     await expect(terminate(0)).rejects.toBeInstanceOf(RangeError);
     expect(isDead(pid)).toBe(false);
