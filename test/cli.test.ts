@@ -345,7 +345,7 @@ describe('procsig terminate', () => {
     const r2 = await procsig(['terminate', '--group', String(g.pid)]);
     expect([r1.code, r2.code]).toEqual([0, 0]);
     expect(r1.stdout).toMatch(new RegExp(`^Killed process ${t.pid} `));
-    await waitDead([...t.ready, ...g.ready].map(Number), 2000);
+    await waitDead([...t.ready, ...g.ready].map(Number));
   });
 
   it('a pid that does not exist: ESRCH, exit 1', async () => {
@@ -494,6 +494,6 @@ describe('procsig demo', () => {
     track(...members);
     const code = await new Promise((res) => c.once('close', (cd, sig) => res(cd ?? sig)));
     expect([0, 130]).toContain(code);
-    await waitDead(members, 5000);
+    await waitDead(members);
   });
 });

@@ -5,10 +5,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlreadyExitedError, ProcessError, ProcessHandle, UnexpectedExitError } from '../lib/index';
 import { handleCaps, handleKind } from '../lib/handle';
 import { HandleCap, native } from '../lib/native';
-import { cleanup, fixture, isDead, isRoot, procState, spawnFixture, track, waitDead } from './helpers';
+import { addonPath, cleanup, fixture, isDead, isRoot, isTrackedDead, procState, spawnFixture, track, waitDead } from './helpers';
 
 const linux = process.platform === 'linux';
 const hasPidfd = linux && (handleCaps() & HandleCap.Fd) !== 0;
+/** Why pidfd-only tests are skipped (PROCSIG_NO_PIDFD=1 forces the fallback for the whole run). */
+const noPidfd = process.env.PROCSIG_NO_PIDFD === '1' ? 'PROCSIG_NO_PIDFD=1 forces the pid + start-time fallback' : 'no pidfds on this kernel';
 const handles: ProcessHandle[] = [];
 const keep = (h: ProcessHandle): ProcessHandle => (handles.push(h), h);
 
@@ -24,7 +26,8 @@ const exitOf = (c: ChildProcess): Promise<[number | null, NodeJS.Signals | null]
     : new Promise((r) => c.once('exit', (code, sig) => r([code, sig])));
 
 describe.runIf(linux)('ProcessHandle (Linux)', () => {
-  it('uses a pidfd on this kernel', () => {
+  it('uses a pidfd on this kernel', ({ skip }) => {
+    skip(!hasPidfd, noPidfd);
     expect(handleKind()).toBe('pidfd');
     expect(handleCaps() & HandleCap.Signal).toBeTruthy();
   });
@@ -92,18 +95,21 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     child.kill('SIGKILL');
     const r = await p;
     expect(r.pid).toBe(pid);
-    expect(r.status?.signal).toBe('SIGKILL');
-    expect(procState(pid) === undefined || procState(pid) === 'Z').toBe(true);
+    // (opened by pid: the fallback polls, and if Node reaped the child between two polls the
+    // status is unknown, never invented)
+    if (hasPidfd || r.status !== undefined) expect(r.status?.signal).toBe('SIGKILL');
+    expect(isTrackedDead(pid)).toBe(true);
   }, 15000);
 
   it('close() rejects pending waits and releases the watcher and the fd', async () => {
     const { pid } = await spawnFixture('sleeper.js');
     const fds = fdCount();
     const h = ProcessHandle.open(pid);
-    expect(fdCount()).toBe(fds + 1);
+    // a pidfd and a native watcher each; the fallback (PROCSIG_NO_PIDFD=1) holds neither and polls
+    expect(fdCount()).toBe(fds + (hasPidfd ? 1 : 0));
     const w = h.wait();
     const e = h.exited;
-    expect(native.watchCount()[0]).toBeGreaterThan(0);
+    if (hasPidfd) expect(native.watchCount()[0]).toBeGreaterThan(0);
     h.close();
     h.close(); // idempotent
     await expect(w).rejects.toMatchObject({ code: 'ERR_PROCESS_HANDLE_CLOSED' });
@@ -131,8 +137,8 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(pids).toHaveLength(3);
     const h = keep(ProcessHandle.fromChild(child));
     h.killGroup('SIGKILL');
-    await waitDead(pids, 10000);
-    for (const p of pids) expect(isDead(p)).toBe(true);
+    await waitDead(pids);
+    for (const p of pids) expect(isTrackedDead(p)).toBe(true);
   }, 15000);
 
   it('open() of a pid that does not exist throws ProcessError ESRCH', async () => {
@@ -148,7 +154,8 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     if (err !== undefined) {
       expect(err).toBeInstanceOf(ProcessError);
       expect((err as ProcessError).code).toBe('ESRCH');
-      expect((err as ProcessError).syscall).toBe('pidfd_open');
+      // (the fallback reads /proc/<pid>/stat for the start time instead)
+      expect((err as ProcessError).syscall).toBe(hasPidfd ? 'pidfd_open' : 'open');
     }
   }, 15000);
 
@@ -166,7 +173,8 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(isDead(pid)).toBe(false);
   }, 15000);
 
-  it('fds return to their baseline after opening and closing 200 handles', async () => {
+  it('fds return to their baseline after opening and closing 200 handles', async ({ skip }) => {
+    skip(!hasPidfd, `${noPidfd}: handles hold no fd`);
     const { pid } = await spawnFixture('sleeper.js');
     const fds = fdCount();
     const [watchers0, handles0] = native.watchCount();
@@ -186,7 +194,8 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
   ])('a worker %s releases its watchers and fds (env cleanup hooks)', async (_name, selfExit) => {
     const { pid } = await spawnFixture('sleeper.js');
     const fds = fdCount();
-    const w = new Worker(fixture('handle-worker.js'), { workerData: { pids: [pid, pid, pid], exit: selfExit } });
+    // the addon this process loaded (a build or a prebuild), never a hard-coded build path
+    const w = new Worker(fixture('handle-worker.js'), { workerData: { pids: [pid, pid, pid], exit: selfExit, addon: addonPath } });
     const counts = await new Promise<[number, number]>((resolve, reject) => {
       w.once('message', resolve);
       w.once('error', reject);
@@ -231,10 +240,11 @@ const recycleSkip = canRecyclePids();
 if (recycleSkip) console.warn(`pid-recycling tests skipped: ${recycleSkip}`);
 
 describe.skipIf(recycleSkip !== null)('a handle never signals a recycled pid', () => {
-  it.each([
+  it.for<[string, boolean]>([
     ['pidfd', false],
     ['pid + start time fallback', true],
-  ])('%s', async (_name, fallback) => {
+  ])('%s', { timeout: 120_000 }, async ([, fallback], { skip }) => {
+    skip(!fallback && !hasPidfd, noPidfd);
     let Handle = ProcessHandle;
     const saved = process.env.PROCSIG_NO_PIDFD;
     if (fallback) {
@@ -249,10 +259,8 @@ describe.skipIf(recycleSkip !== null)('a handle never signals a recycled pid', (
       child.kill('SIGKILL');
       await exitOf(child); // reaped by Node: the pid is free
       const newcomer = await spawnWithPid(pid);
-      if (!newcomer) {
-        console.warn('could not get the pid recycled in 30 tries on a busy machine; not asserted');
-        return;
-      }
+      // (not asserted, and reported as skipped, when the machine is too busy to hand us the pid)
+      if (!newcomer) return skip('could not get the pid recycled in 30 tries on a busy machine'); // (skip throws)
       expect(newcomer.pid).toBe(pid);
       // The handle still means the old process: it reports the exit instead of signalling.
       // (toThrow by code: the fallback run loads its own copy of the error classes)
@@ -270,7 +278,7 @@ describe.skipIf(recycleSkip !== null)('a handle never signals a recycled pid', (
         vi.resetModules();
       }
     }
-  }, 30000);
+  });
 });
 
 describe.runIf(linux)('pid + start-time fallback (PROCSIG_NO_PIDFD=1)', () => {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import treeKill from '../lib/tree-kill';
 import {
   AlreadyExitedError,
@@ -31,7 +31,7 @@ import {
   waitForExit,
 } from '../lib';
 import { native } from '../lib/native';
-import { canaryReport, cleanup, fixture, isDead, isRoot, procState, spawnFixture, track, type Spawned } from './helpers';
+import { addonPath, canaryReport, checkAborted, cleanup, fixture, isDead, isRoot, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 const isLinux = process.platform === 'linux';
@@ -45,8 +45,8 @@ const N = {
   workerRounds: SOAK ? 40 : 8,
   teardowns: SOAK ? 100 : 12,
 };
-const repo = path.join(__dirname, '..');
-const addon = path.resolve(process.env.PROCSIG_NATIVE ?? path.join(repo, 'build', 'Release', 'procsig.node'));
+// The addon this process loaded (a build, or a prebuild once `npm run prebuildify` moved it).
+const addon = addonPath;
 const report = (line: string): void => {
   process.stdout.write(`[hardening${SOAK ? ' soak' : ''}] ${line}\n`);
 };
@@ -361,8 +361,9 @@ const canRecycle = isLinux && isRoot && (() => {
 })();
 
 /** Spawns `make()` until the new process gets `pid` (ns_last_pid = pid - 1 right before). */
-async function claimPid(pid: number, make: () => ChildProcess): Promise<ChildProcess | null> {
+async function claimPid(pid: number, make: () => ChildProcess, signal?: AbortSignal): Promise<ChildProcess | null> {
   for (let attempt = 0; attempt < 40; attempt++) {
+    checkAborted(signal);
     fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
     const c = make();
     if (c.pid) track(c.pid);
@@ -377,11 +378,12 @@ const sleeperProc = (): ChildProcess => spawn(process.execPath, [fixture('sleepe
 describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
   it(
     `a handle never signals the process that inherited its pid (${N.reuseHandle} trials)`,
-    async () => {
+    async ({ signal }) => {
       let trials = 0;
       let skipped = 0;
       let hit = 0;
       for (let i = 0; i < N.reuseHandle; i++) {
+        checkAborted(signal);
         const old = sleeperProc();
         track(old.pid!);
         // Half by fromChild, half by open(pid) (no ChildProcess to consult: the pidfd alone).
@@ -389,7 +391,10 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
         const pid = old.pid!;
         old.kill('SIGKILL');
         await exitOf(old); // reaped by libuv: the pid is free
-        const newcomer = await claimPid(pid, sleeperProc);
+        const newcomer = await claimPid(pid, sleeperProc, signal).catch((e: unknown) => {
+          h.close();
+          throw e;
+        });
         if (!newcomer) {
           skipped++;
           h.close();
@@ -441,19 +446,20 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
 
   it(
     `killTree never reaches an orphan through a recycled parent pid (${N.reuseTree} trials)`,
-    async () => {
+    async ({ signal }) => {
       let trials = 0;
       let skipped = 0;
       let wrong = 0;
       const batch = 10;
       for (let done = 0; done < N.reuseTree; done += batch) {
+        checkAborted(signal);
         // Parents start in parallel; the recycling itself is serialized below.
         const parents = await Promise.all(Array.from({ length: Math.min(batch, N.reuseTree - done) }, () => spawnFixture('hard-parent.js')));
         for (const parent of parents) {
           const orphan = Number(parent.ready[0]);
           parent.child.kill('SIGKILL');
           await exitOf(parent.child);
-          const newcomer = await claimPid(parent.pid, sleeperProc);
+          const newcomer = await claimPid(parent.pid, sleeperProc, signal);
           if (!newcomer) {
             skipped++;
             continue;
@@ -482,9 +488,11 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
 describe.runIf(isLinux)('storms and leaks', () => {
   it(
     `${N.cycles} spawn → handle → kill → wait cycles leave fds, threads, RSS and zombies at baseline`,
-    async () => {
+    async ({ signal }) => {
       const cycle = async (i: number): Promise<number | null | undefined> => {
+        checkAborted(signal);
         const c = sleeperProc();
+        track(c.pid!);
         const h = ProcessHandle.fromChild(c);
         let code: number | null | undefined;
         if (i % 2 === 0) code = (await h.kill('SIGKILL', { wait: true, timeout: 10_000 }))?.code;
@@ -594,12 +602,13 @@ describe.runIf(isLinux)('storms and leaks', () => {
 
   it(
     `a fork storm is killed with zero survivors, by killTree and by a Job (${N.storms} trials each)`,
-    async () => {
+    async ({ signal }) => {
       const rows: string[] = [];
       let survivors = 0;
       const made = { killTree: [] as number[], job: [] as number[] };
       for (let i = 0; i < N.storms; i++) {
         for (const how of ['killTree', 'job'] as const) {
+          checkAborted(signal);
           const r = await storm(how);
           survivors += r.survivors.length;
           made[how].push(r.made);
@@ -653,13 +662,14 @@ describe.runIf(isLinux)('worker_threads', () => {
 
   it(
     `workers terminated mid-wait release their watchers (${N.teardowns} workers)`,
-    async () => {
+    async ({ signal }) => {
       const d = compileLib();
       const kids = await Promise.all(Array.from({ length: 3 }, () => spawnFixture('sleeper.js')));
       gc();
       const fds = fdCount();
       let resolvedAfter = 0;
       for (let i = 0; i < N.teardowns; i++) {
+        checkAborted(signal);
         const target = kids[i % kids.length];
         const w = new Worker(fixture('hard-waiter.js'), { workerData: { dist: path.join(d, 'index.js'), pid: target.pid }, env: { ...process.env, PROCSIG_NATIVE: addon } });
         let terminated = false;
@@ -704,17 +714,19 @@ describe.runIf(isLinux)('worker_threads', () => {
 
 describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
   it('EPERM: probe() forbidden, kill() does not count it, killTree and terminate report it instead of hanging', async () => {
-    const d = compileLib();
+    // Other uids cannot read a checkout in a private (0700) directory: they run a world-readable copy.
+    const staged = stageForOtherUid(compileLib());
+    onTestFinished(() => staged.remove());
     // The target: a canary running as nobody. The caller: an unprivileged uid (root may signal anything).
-    const target = await spawnFixture('canary.js', [], { uid: 65534, gid: 65534 });
+    const target = await spawnFixture(staged.fixture('canary.js'), [], { uid: 65534, gid: 65534, cwd: '/' });
     expect(probe(target.pid)).toBe('alive'); // as root
     // detached: a session of its own. kill(2) lets SIGCONT through to any process of the
     // caller's session whatever the uids, and killTree resumes (SIGCONT) every member after the
     // freeze — even one it could not stop (reported); a separate session keeps this test about EPERM.
-    const caller = spawn(process.execPath, [fixture('hard-perm.js'), path.join(d, 'index.js'), String(target.pid)], {
+    const caller = spawn(process.execPath, [staged.fixture('hard-perm.js'), staged.index, String(target.pid)], {
       uid: 65533,
       gid: 65533,
-      env: { ...process.env, PROCSIG_NATIVE: addon },
+      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
       cwd: '/',
       detached: true,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -87,7 +87,7 @@ describe.runIf(posix)('terminate', () => {
     const grandchild = Number(ready[0]);
     const r = await terminate(pid, { tree: true, timeout: 5000 });
     expect(r.pid).toBe(pid);
-    await waitDead([pid, grandchild], 5000);
+    await waitDead([pid, grandchild]);
     expect(isDead(grandchild)).toBe(true);
   }, 15000);
 
