@@ -193,7 +193,7 @@ describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and t
       w.once('error', reject);
     });
     await w.terminate();
-  }, 30_000);
+  });
   afterAll(async () => {
     h?.close();
     await job?.close();
@@ -329,7 +329,7 @@ describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and t
     expect(probe(jobCanary.pid!)).toBe('alive');
     expect(job.pids()).toContain(jobCanary.pid);
     expect(h.tryWait()).toBeNull();
-  }, 60_000);
+  });
 
   it('Job.add(closed handle) refuses instead of adopting whatever now has that pid', async () => {
     const s = await spawnFixture('sleeper.js');
@@ -345,7 +345,7 @@ describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and t
     }
     // (If the job had taken it, close() would have killed it.)
     expect(probe(s.pid)).toBe('alive');
-  }, 20_000);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
         const e2 = await outcome(() => h.killTree('SIGKILL'));
         if (!(e2 instanceof UnexpectedExitError || e2 instanceof AlreadyExitedError)) hit++;
         // waiting on the handle ends at once: it is the old process's exit, not the newcomer's
-        const r = await Promise.race([h.wait(), sleep(5000).then(() => 'hung')]);
+        const r = await Promise.race([h.wait(), sleep(30_000).then(() => 'hung')]);
         if (r === 'hung') hit++;
         h.close();
         // Had the handle sent SIGKILL, the newcomer would be dead of SIGKILL; it dies of our SIGTERM.
@@ -418,7 +418,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
       expect(hit).toBe(0);
       expect(trials).toBeGreaterThanOrEqual(N.reuseHandle * 0.8);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 
   it('Job.add(handle) never adopts the process that inherited the handle\'s pid', async () => {
@@ -442,7 +442,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
     newcomer!.kill('SIGTERM');
     await exitOf(newcomer!);
     expect(newcomer!.signalCode).toBe('SIGTERM');
-  }, 20_000);
+  });
 
   it(
     `killTree never reaches an orphan through a recycled parent pid (${N.reuseTree} trials)`,
@@ -466,7 +466,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
           }
           trials++;
           if (descendants(parent.pid).includes(orphan)) wrong++;
-          const r = await killTree(parent.pid, 'SIGKILL', { wait: 5000 });
+          const r = await killTree(parent.pid, 'SIGKILL', { wait: 30_000 });
           if (r.signalled.includes(orphan) || !r.signalled.includes(parent.pid) || !r.dead) wrong++;
           if (isDead(orphan)) wrong++;
           await exitOf(newcomer);
@@ -478,7 +478,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
       expect(wrong).toBe(0);
       expect(trials).toBeGreaterThanOrEqual(N.reuseTree * 0.8);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 });
 
@@ -495,10 +495,10 @@ describe.runIf(isLinux)('storms and leaks', () => {
         track(c.pid!);
         const h = ProcessHandle.fromChild(c);
         let code: number | null | undefined;
-        if (i % 2 === 0) code = (await h.kill('SIGKILL', { wait: true, timeout: 10_000 }))?.code;
+        if (i % 2 === 0) code = (await h.kill('SIGKILL', { wait: true, timeout: 60_000 }))?.code;
         else {
           kill('KILL', c.pid!);
-          code = (await waitForExit(h, { timeout: 10_000 })).status?.code;
+          code = (await waitForExit(h, { timeout: 60_000 })).status?.code;
         }
         h.close();
         await exitOf(c);
@@ -532,7 +532,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       expect(zombies).toEqual([]);
       expect([watchers, handles]).toEqual([0, 0]);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 
   it(
@@ -546,8 +546,8 @@ describe.runIf(isLinux)('storms and leaks', () => {
       const waits: Promise<{ pid: number }>[] = [];
       kids.forEach((k, i) => {
         // half by pid (a pidfd each), half through one shared handle (one watcher)
-        for (let j = 0; j < perKid / 2; j++) waits.push(waitForExit(k.pid, { timeout: 30_000 }));
-        for (let j = 0; j < perKid / 2; j++) waits.push(handles[i].wait({ timeout: 30_000 }));
+        for (let j = 0; j < perKid / 2; j++) waits.push(waitForExit(k.pid, { timeout: 120_000 }));
+        for (let j = 0; j < perKid / 2; j++) waits.push(handles[i].wait({ timeout: 120_000 }));
       });
       const peak = native.watchCount();
       expect(waits.length).toBe(N.waiters);
@@ -566,7 +566,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       expect([watchers, open]).toEqual([0, 0]);
       expect(zombieChildren()).toEqual([]);
     },
-    60_000,
+    300_000,
   );
 
   const storm = async (how: 'killTree' | 'job'): Promise<{ made: number; survivors: number[] }> => {
@@ -579,7 +579,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       const s = await spawnFixture('hard-forkstorm.js', [String(N.stormSize)], { env, detached: true });
       await sleep(30); // mid-storm
       made = marked(mark).length;
-      const r = await killTree(s.pid, 'SIGKILL', { wait: 15_000 });
+      const r = await killTree(s.pid, 'SIGKILL', { wait: 60_000 });
       expect(r.dead).toBe(true);
     } else {
       const job = Job.create();
@@ -590,7 +590,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
         await sleep(30);
         made = marked(mark).length;
         await job.kill('SIGKILL');
-        await job.wait({ timeout: 15_000 });
+        await job.wait({ timeout: 60_000 });
       } finally {
         await job.close();
       }
@@ -620,7 +620,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       report(`fork storms: ${N.storms} x killTree (${range(made.killTree)} processes alive at the kill) + ${N.storms} x Job (${range(made.job)}), ${survivors} survivors in total`);
       expect(rows.filter((r) => !r.includes(': 0 survivors'))).toEqual([]);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 });
 
@@ -657,7 +657,7 @@ describe.runIf(isLinux)('worker_threads', () => {
       report(`workers: 4 x ${N.workerRounds} kill/wait rounds, fds ${fds} -> ${fdCount()}`);
       expect(fdCount()).toBeLessThanOrEqual(fds);
     },
-    SOAK ? 600_000 : 60_000,
+    SOAK ? 600_000 : 300_000,
   );
 
   it(
@@ -705,7 +705,7 @@ describe.runIf(isLinux)('worker_threads', () => {
       expect(resolvedAfter).toBe(0);
       expect(native.watchCount()).toEqual([0, 0]);
     },
-    SOAK ? 600_000 : 60_000,
+    SOAK ? 600_000 : 300_000,
   );
 });
 
@@ -734,7 +734,7 @@ describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
     track(caller.pid!);
     let out = '';
     caller.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    await Promise.race([exitOf(caller), sleep(20_000)]);
+    await Promise.race([exitOf(caller), sleep(60_000)]);
     expect(caller.exitCode).toBe(0);
     const r = JSON.parse(out);
     report(`permissions: ${JSON.stringify(r)}`);
@@ -751,10 +751,10 @@ describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
     expect(r.killTree.failed).toEqual([{ pid: target.pid, code: 'EPERM' }]);
     expect(r.killTree.signalled).toEqual([]);
     expect(r.terminate).toMatchObject({ code: 'EPERM' });
-    expect(r.terminateMs).toBeLessThan(5000);
+    expect(r.terminateMs).toBeLessThan(20_000); // (its timeout is 1 s: far below a hang, far above a loaded machine)
     expect(r.handleKill).toMatchObject({ code: 'EPERM' });
     // Nothing got through.
     expect(await canaryReport(target.child)).toEqual([]);
     expect(probe(target.pid)).toBe('alive');
-  }, 40_000);
+  });
 });
