@@ -31,7 +31,7 @@ import {
   waitForExit,
 } from '../lib';
 import { native } from '../lib/native';
-import { addonPath, canaryReport, checkAborted, cleanup, fixture, isDead, isRoot, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
+import { addonPath, canaryReport, checkAborted, cleanup, fixture, isDead, isRoot, killTracked, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 const isLinux = process.platform === 'linux';
@@ -136,9 +136,14 @@ afterAll(() => {
   if (dist) fs.rmSync(dist, { recursive: true, force: true });
 });
 
-afterEach(() => {
+afterEach(async (ctx) => {
   killMarked();
   cleanup();
+  // A test that failed (or timed out) may still have a wait in flight that its processes' deaths
+  // are about to end: let it release its watcher and fd before the next test takes its baseline.
+  if (ctx.task.result?.state === 'fail') {
+    for (let i = 0; i < 500 && native.watchCount().some((n) => n > 0); i++) await sleep(10);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +476,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
           if (isDead(orphan)) wrong++;
           await exitOf(newcomer);
           if (newcomer.signalCode !== 'SIGKILL') wrong++;
-          process.kill(orphan, 'SIGKILL');
+          killTracked(orphan); // (by pid and start time: had it died, its pid could be anyone's now)
         }
       }
       report(`pid reuse / killTree: ${trials} trials with the parent's pid recycled (${skipped} could not be recycled), ${wrong} wrong (orphans reached or newcomers missed)`);

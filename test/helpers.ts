@@ -109,6 +109,21 @@ export function isTrackedDead(pid: number): boolean {
   return now[0] === 'Z' || now[0] === 'X';
 }
 
+/**
+ * Sends `signal` to the process tracked under `pid` only while it is still that process (same
+ * start time): a dead process's pid may already be a stranger's, and pid-reuse tests hand out
+ * freed pids on purpose. Returns whether it was sent.
+ */
+export function killTracked(pid: number, signal: NodeJS.Signals = 'SIGKILL'): boolean {
+  if (isTrackedDead(pid)) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The opposite of {@link isTrackedDead}: the very process tracked under `pid` is still running. */
 export function isTrackedAlive(pid: number): boolean {
   return !isTrackedDead(pid);
