@@ -79,8 +79,13 @@ export function procState(pid: number): string | undefined {
   }
 }
 
-/** Dead means gone or a zombie (orphans wait for PID 1 to reap them). */
+/**
+ * Dead means gone or a zombie (orphans wait for PID 1 to reap them). For a pid the test tracked,
+ * also when the pid now belongs to another process (its start time differs from the tracked one):
+ * a bare-pid check would call a recycled pid alive.
+ */
 export function isDead(pid: number): boolean {
+  if (started.has(pid)) return isDeadSince(pid, started.get(pid));
   const s = procState(pid);
   return s === undefined || s === 'Z' || s === 'X';
 }
@@ -103,9 +108,16 @@ function stateAndStart(pid: number): [string, string] | undefined {
  */
 export function isTrackedDead(pid: number): boolean {
   if (!started.has(pid)) throw new Error(`pid ${pid} was not tracked (track() it first)`);
-  const want = started.get(pid);
+  return isDeadSince(pid, started.get(pid));
+}
+
+/**
+ * Whether the process that had `pid` and start time `start` (see {@link startTime}) is dead: gone,
+ * a zombie, or its pid now another process's. `start` undefined means it was gone already.
+ */
+export function isDeadSince(pid: number, start: string | undefined): boolean {
   const now = stateAndStart(pid);
-  if (want === undefined || now === undefined || now[1] !== want) return true;
+  if (start === undefined || now === undefined || now[1] !== start) return true;
   return now[0] === 'Z' || now[0] === 'X';
 }
 
@@ -136,7 +148,7 @@ export function isTrackedAlive(pid: number): boolean {
 export async function waitDead(pids: number[], ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const alive = pids.filter((p) => !(started.has(p) ? isTrackedDead(p) : isDead(p)));
+    const alive = pids.filter((p) => !isDead(p));
     if (alive.length === 0) return;
     if (Date.now() > end) throw new Error(`still alive after ${ms} ms: ${alive.join(' ')}`);
     await new Promise((r) => setTimeout(r, 10));
