@@ -3,6 +3,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll } from 'vitest';
 import { nativePath } from '../lib/native';
@@ -194,7 +195,7 @@ export const isRoot = typeof process.getuid === 'function' && process.getuid() =
  */
 export const addonPath: string = nativePath;
 
-/** Whether the current test should stop: it timed out (vitest aborts `ctx.signal`) or finished. */
+/** Throws when the current test should stop: it timed out or the run was cancelled (vitest aborts `ctx.signal`). */
 export function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Error('test aborted (timed out): stopping its loop so nothing runs on into the next test');
 }
@@ -234,7 +235,7 @@ const stagedDirs = new Set<string>();
  * (afterAll also removes any left over).
  */
 export function stageForOtherUid(lib: string = path.join(repo, 'dist')): Staged {
-  const base = fs.existsSync('/tmp') ? '/tmp' : require('node:os').tmpdir();
+  const base = fs.existsSync('/tmp') ? '/tmp' : os.tmpdir();
   const dir = fs.mkdtempSync(path.join(base, 'procsig-uid-'));
   stagedDirs.add(dir);
   fs.cpSync(lib, path.join(dir, 'dist'), { recursive: true });
