@@ -366,9 +366,9 @@ const canRecycle = isLinux && isRoot && (() => {
   }
 })();
 
-/** Spawns `make()` until the new process gets `pid` (ns_last_pid = pid - 1 right before). */
+/** Spawns `make()` until the new process gets `pid` (ns_last_pid = pid - 1 right before); null after 200 tries. */
 async function claimPid(pid: number, make: () => ChildProcess, signal?: AbortSignal): Promise<ChildProcess | null> {
-  for (let attempt = 0; attempt < 40; attempt++) {
+  for (let attempt = 0; attempt < 200; attempt++) {
     checkAborted(signal);
     fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
     const c = make();
@@ -389,6 +389,26 @@ async function claimPid(pid: number, make: () => ChildProcess, signal?: AbortSig
  */
 const tickApart = (): Promise<void> => (handleKind() === 'pid' ? sleep(30) : Promise.resolve());
 const sleeperProc = (): ChildProcess => spawn('sleep', ['100000'], { stdio: 'ignore' });
+
+/**
+ * A parent with one child, both plain `sleep`s (a shell starts the child, prints "ready <child
+ * pid>" and execs into the parent): a hundred of these are started, and a Node parent would cost
+ * each a Node startup. Killing the parent orphans the child.
+ */
+async function parentWithChild(): Promise<Spawned> {
+  const child = spawn('/bin/sh', ['-c', 'sleep 100000 & echo ready $!; exec sleep 100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  track(child.pid!);
+  const ready = await new Promise<string[]>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.trim().split(/\s+/).slice(1));
+    });
+    child.once('exit', (code, sig) => reject(new Error(`parent exited early (${code ?? sig})`)));
+  });
+  track(...ready.map(Number));
+  return { child, pid: child.pid!, ready };
+}
 
 describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
   it(
@@ -437,7 +457,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
     SOAK ? 1_800_000 : 300_000,
   );
 
-  it('Job.add(handle) never adopts the process that inherited the handle\'s pid', async () => {
+  it('Job.add(handle) never adopts the process that inherited the handle\'s pid', async ({ skip }) => {
     const old = sleeperProc();
     track(old.pid!);
     await tickApart();
@@ -445,7 +465,11 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
     old.kill('SIGKILL');
     await exitOf(old);
     const newcomer = await claimPid(h.pid, sleeperProc);
-    expect(newcomer).not.toBeNull();
+    if (!newcomer) {
+      h.close();
+      // (other processes on the machine forked in between every time: nothing to assert)
+      return skip('could not get the pid recycled in 200 tries on a busy machine');
+    }
     const job = Job.create();
     try {
       const e = await outcome(() => job.add(h));
@@ -471,7 +495,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
       for (let done = 0; done < N.reuseTree; done += batch) {
         checkAborted(signal);
         // Parents start in parallel; the recycling itself is serialized below.
-        const parents = await Promise.all(Array.from({ length: Math.min(batch, N.reuseTree - done) }, () => spawnFixture('hard-parent.js')));
+        const parents = await Promise.all(Array.from({ length: Math.min(batch, N.reuseTree - done) }, () => parentWithChild()));
         for (const parent of parents) {
           const orphan = Number(parent.ready[0]);
           parent.child.kill('SIGKILL');
