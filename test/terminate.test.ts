@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessHandle, terminate, TimeoutError } from '../lib/index';
+import { handleKind } from '../lib/handle';
 import { cleanup, isDead, spawnFixture, waitDead } from './helpers';
 
 const posix = process.platform !== 'win32';
@@ -28,7 +29,9 @@ describe.runIf(posix)('terminate', () => {
     const { child, pid } = await spawnFixture('sleeper.js');
     const r = await terminate(pid, { timeout: 5000 });
     expect(r).toMatchObject({ pid, escalated: false });
-    expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
+    // (by pid, the pid + start-time fallback polls: if Node reaped the child between two polls
+    // the status is unknown, never invented)
+    if (handleKind() !== 'pid' || r.status !== undefined) expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
     expect(await exitOf(child)).toEqual([null, 'SIGTERM']);
   });
 
