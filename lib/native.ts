@@ -129,17 +129,24 @@ export const WaitKind = { None: 0, Exited: 1, Signaled: 2, Stopped: 3, Continued
 /** The package root: `dist/..` when built, `lib/..` when the sources run under vitest. */
 export const packageRoot = path.join(__dirname, '..');
 
-function load(): NativeAddon {
+/** Where the addon is loaded from: `$PROCSIG_NATIVE`, else `build/Release/`, else node-gyp-build's choice. */
+function locate(): string {
   // PROCSIG_NATIVE names an explicit binary: the cmake-js and sanitizer builds are tested this way.
   const explicit = process.env.PROCSIG_NATIVE;
-  if (explicit) return require(path.resolve(explicit)) as NativeAddon;
+  if (explicit) return path.resolve(explicit);
   // The common case first, without loading node-gyp-build (it costs ~1 ms at startup).
   const local = path.join(packageRoot, 'build', 'Release', 'procsig.node');
-  if (fs.existsSync(local)) return require(local) as NativeAddon;
+  if (fs.existsSync(local)) return local;
   // node-gyp-build then looks in prebuilds/<platform>-<arch>/ (and build/Debug), and its error
   // lists where it looked.
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-  return nodeGypBuild(packageRoot) as NativeAddon;
+  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  return nodeGypBuild.path(packageRoot);
 }
 
-export const native: NativeAddon = load();
+/**
+ * The absolute path of the addon binary this process loaded (tests hand it to workers and to
+ * processes that must load the same build).
+ */
+export const nativePath: string = locate();
+
+export const native: NativeAddon = require(nativePath) as NativeAddon;

@@ -15,6 +15,35 @@ const cli = path.join(root, 'dist', 'cli.js');
 /** Beyond any pid_max: kill(2) says ESRCH. */
 const NO_PID = 2147483647;
 
+/** Resolves once process `waiter` holds a pidfd on `target` (or, without pidfds, has loaded procsig.node). */
+async function waitUntilWaiting(waiter: number, target: number): Promise<void> {
+  const holdsPidfd = (): boolean => {
+    try {
+      return fs.readdirSync(`/proc/${waiter}/fdinfo`).some((fd) => {
+        try {
+          return new RegExp(`^Pid:\\s+${target}$`, 'm').test(fs.readFileSync(`/proc/${waiter}/fdinfo/${fd}`, 'utf8'));
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  };
+  const loaded = (): boolean => {
+    try {
+      return fs.readFileSync(`/proc/${waiter}/maps`, 'utf8').includes('procsig.node');
+    } catch {
+      return false;
+    }
+  };
+  const noPidfd = process.env.PROCSIG_NO_PIDFD === '1';
+  for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+    if (holdsPidfd()) return;
+    if (noPidfd && loaded()) return void (await new Promise((r) => setTimeout(r, 500)));
+  }
+}
+
 interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -22,15 +51,23 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `node dist/cli.js ...args` and collects its output. */
-function procsig(args: string[], options: { input?: string; timeout?: number } = {}): Promise<Run> {
+/**
+ * Runs `node dist/cli.js ...args` and collects its output. `spawned` gets its pid. The CLI is
+ * tracked (killed by the helpers' cleanup should the test end first).
+ */
+function procsig(args: string[], options: { input?: string; timeout?: number; spawned?: (pid: number) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (c.pid) {
+      track(c.pid);
+      options.spawned?.(c.pid);
+    }
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d));
     c.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => c.kill('SIGKILL'), options.timeout ?? 20_000);
+    // (a safety net far above the CLI's normal time, for a loaded machine)
+    const timer = setTimeout(() => c.kill('SIGKILL'), options.timeout ?? 60_000);
     c.once('error', reject);
     c.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -345,7 +382,7 @@ describe('procsig terminate', () => {
     const r2 = await procsig(['terminate', '--group', String(g.pid)]);
     expect([r1.code, r2.code]).toEqual([0, 0]);
     expect(r1.stdout).toMatch(new RegExp(`^Killed process ${t.pid} `));
-    await waitDead([...t.ready, ...g.ready].map(Number), 2000);
+    await waitDead([...t.ready, ...g.ready].map(Number));
   });
 
   it('a pid that does not exist: ESRCH, exit 1', async () => {
@@ -357,8 +394,12 @@ describe('procsig terminate', () => {
 describe('procsig wait', () => {
   it('waits for a process that is not its child and prints its end', async () => {
     const s = await spawnFixture('sleeper.js', ['--exit-on-stdin', '3']);
-    const running = procsig(['wait', '--timeout', '20s', String(s.pid)]);
-    await new Promise((res) => setTimeout(res, 300));
+    let cliPid = 0;
+    const running = procsig(['wait', '--timeout', '60s', String(s.pid)], { spawned: (p) => (cliPid = p) });
+    // The process must still be there when the CLI starts waiting (a busy machine may take
+    // seconds to start it): wait until the CLI holds a pidfd on it, or, without pidfds, has
+    // loaded the addon (its wait starts right after).
+    await waitUntilWaiting(cliPid, s.pid);
     s.child.stdin!.write('go\n');
     const r = await running;
     expect(r.stderr).toBe('');
@@ -494,6 +535,6 @@ describe('procsig demo', () => {
     track(...members);
     const code = await new Promise((res) => c.once('close', (cd, sig) => res(cd ?? sig)));
     expect([0, 130]).toContain(code);
-    await waitDead(members, 5000);
+    await waitDead(members);
   });
 });

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import treeKill from '../lib/tree-kill';
 import {
   AlreadyExitedError,
@@ -30,8 +30,9 @@ import {
   UnexpectedExitError,
   waitForExit,
 } from '../lib';
+import { handleKind } from '../lib/handle';
 import { native } from '../lib/native';
-import { canaryReport, cleanup, fixture, isDead, isRoot, procState, spawnFixture, track, type Spawned } from './helpers';
+import { addonPath, canaryReport, checkAborted, cleanup, fixture, isDead, isDeadSince, isRoot, isTrackedDead, killTracked, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 const isLinux = process.platform === 'linux';
@@ -45,8 +46,8 @@ const N = {
   workerRounds: SOAK ? 40 : 8,
   teardowns: SOAK ? 100 : 12,
 };
-const repo = path.join(__dirname, '..');
-const addon = path.resolve(process.env.PROCSIG_NATIVE ?? path.join(repo, 'build', 'Release', 'procsig.node'));
+// The addon this process loaded (a build, or a prebuild once `npm run prebuildify` moved it).
+const addon = addonPath;
 const report = (line: string): void => {
   process.stdout.write(`[hardening${SOAK ? ' soak' : ''}] ${line}\n`);
 };
@@ -136,9 +137,14 @@ afterAll(() => {
   if (dist) fs.rmSync(dist, { recursive: true, force: true });
 });
 
-afterEach(() => {
+afterEach(async (ctx) => {
   killMarked();
   cleanup();
+  // A test that failed (or timed out) may still have a wait in flight that its processes' deaths
+  // are about to end: let it release its watcher and fd before the next test takes its baseline.
+  if (ctx.task.result?.state === 'fail') {
+    for (let i = 0; i < 500 && native.watchCount().some((n) => n > 0); i++) await sleep(10);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +199,7 @@ describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and t
       w.once('error', reject);
     });
     await w.terminate();
-  }, 30_000);
+  });
   afterAll(async () => {
     h?.close();
     await job?.close();
@@ -330,7 +336,7 @@ describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and t
     expect(probe(jobCanary.pid!)).toBe('alive');
     expect(job.pids()).toContain(jobCanary.pid);
     expect(h.tryWait()).toBeNull();
-  }, 60_000);
+  });
 
   it('Job.add(closed handle) refuses instead of adopting whatever now has that pid', async () => {
     const s = await spawnFixture('sleeper.js');
@@ -346,7 +352,7 @@ describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and t
     }
     // (If the job had taken it, close() would have killed it.)
     expect(probe(s.pid)).toBe('alive');
-  }, 20_000);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -361,9 +367,10 @@ const canRecycle = isLinux && isRoot && (() => {
   }
 })();
 
-/** Spawns `make()` until the new process gets `pid` (ns_last_pid = pid - 1 right before). */
-async function claimPid(pid: number, make: () => ChildProcess): Promise<ChildProcess | null> {
-  for (let attempt = 0; attempt < 40; attempt++) {
+/** Spawns `make()` until the new process gets `pid` (ns_last_pid = pid - 1 right before); null after 200 tries. */
+async function claimPid(pid: number, make: () => ChildProcess, signal?: AbortSignal): Promise<ChildProcess | null> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    checkAborted(signal);
     fs.writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
     const c = make();
     if (c.pid) track(c.pid);
@@ -373,24 +380,58 @@ async function claimPid(pid: number, make: () => ChildProcess): Promise<ChildPro
   }
   return null;
 }
-const sleeperProc = (): ChildProcess => spawn(process.execPath, [fixture('sleeper.js')], { stdio: 'ignore' });
+// A plain `sleep`: any process does for the old owner and the newcomer of a pid, and hundreds of
+// them are started, so the cheapest one keeps these tests fast on a loaded machine.
+/**
+ * The pid + start-time fallback (PROCSIG_NO_PIDFD=1) tells processes apart by start time, which
+ * Linux keeps in clock ticks (10 ms): a newcomer started in the same tick as the pid's old owner
+ * looks like it (see "small window" in docs/api.md). With the fallback, the old owner lives a few
+ * ticks first, so these tests check the start-time logic rather than the tick resolution.
+ */
+const tickApart = (): Promise<void> => (handleKind() === 'pid' ? sleep(30) : Promise.resolve());
+const sleeperProc = (): ChildProcess => spawn('sleep', ['100000'], { stdio: 'ignore' });
+
+/**
+ * A parent with one child, both plain `sleep`s (a shell starts the child, prints "ready <child
+ * pid>" and execs into the parent): a hundred of these are started, and a Node parent would cost
+ * each a Node startup. Killing the parent orphans the child.
+ */
+async function parentWithChild(): Promise<Spawned> {
+  const child = spawn('/bin/sh', ['-c', 'sleep 100000 & echo ready $!; exec sleep 100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  track(child.pid!);
+  const ready = await new Promise<string[]>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.trim().split(/\s+/).slice(1));
+    });
+    child.once('exit', (code, sig) => reject(new Error(`parent exited early (${code ?? sig})`)));
+  });
+  track(...ready.map(Number));
+  return { child, pid: child.pid!, ready };
+}
 
 describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
   it(
     `a handle never signals the process that inherited its pid (${N.reuseHandle} trials)`,
-    async () => {
+    async ({ signal }) => {
       let trials = 0;
       let skipped = 0;
       let hit = 0;
       for (let i = 0; i < N.reuseHandle; i++) {
+        checkAborted(signal);
         const old = sleeperProc();
         track(old.pid!);
+        await tickApart();
         // Half by fromChild, half by open(pid) (no ChildProcess to consult: the pidfd alone).
         const h = i % 2 === 0 ? ProcessHandle.fromChild(old) : ProcessHandle.open(old.pid!);
         const pid = old.pid!;
         old.kill('SIGKILL');
         await exitOf(old); // reaped by libuv: the pid is free
-        const newcomer = await claimPid(pid, sleeperProc);
+        const newcomer = await claimPid(pid, sleeperProc, signal).catch((e: unknown) => {
+          h.close();
+          throw e;
+        });
         if (!newcomer) {
           skipped++;
           h.close();
@@ -402,7 +443,7 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
         const e2 = await outcome(() => h.killTree('SIGKILL'));
         if (!(e2 instanceof UnexpectedExitError || e2 instanceof AlreadyExitedError)) hit++;
         // waiting on the handle ends at once: it is the old process's exit, not the newcomer's
-        const r = await Promise.race([h.wait(), sleep(5000).then(() => 'hung')]);
+        const r = await Promise.race([h.wait(), sleep(30_000).then(() => 'hung')]);
         if (r === 'hung') hit++;
         h.close();
         // Had the handle sent SIGKILL, the newcomer would be dead of SIGKILL; it dies of our SIGTERM.
@@ -414,17 +455,22 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
       expect(hit).toBe(0);
       expect(trials).toBeGreaterThanOrEqual(N.reuseHandle * 0.8);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 
-  it('Job.add(handle) never adopts the process that inherited the handle\'s pid', async () => {
+  it('Job.add(handle) never adopts the process that inherited the handle\'s pid', async ({ skip }) => {
     const old = sleeperProc();
     track(old.pid!);
+    await tickApart();
     const h = ProcessHandle.open(old.pid!);
     old.kill('SIGKILL');
     await exitOf(old);
     const newcomer = await claimPid(h.pid, sleeperProc);
-    expect(newcomer).not.toBeNull();
+    if (!newcomer) {
+      h.close();
+      // (other processes on the machine forked in between every time: nothing to assert)
+      return skip('could not get the pid recycled in 200 tries on a busy machine');
+    }
     const job = Job.create();
     try {
       const e = await outcome(() => job.add(h));
@@ -438,42 +484,43 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
     newcomer!.kill('SIGTERM');
     await exitOf(newcomer!);
     expect(newcomer!.signalCode).toBe('SIGTERM');
-  }, 20_000);
+  });
 
   it(
     `killTree never reaches an orphan through a recycled parent pid (${N.reuseTree} trials)`,
-    async () => {
+    async ({ signal }) => {
       let trials = 0;
       let skipped = 0;
       let wrong = 0;
       const batch = 10;
       for (let done = 0; done < N.reuseTree; done += batch) {
+        checkAborted(signal);
         // Parents start in parallel; the recycling itself is serialized below.
-        const parents = await Promise.all(Array.from({ length: Math.min(batch, N.reuseTree - done) }, () => spawnFixture('hard-parent.js')));
+        const parents = await Promise.all(Array.from({ length: Math.min(batch, N.reuseTree - done) }, () => parentWithChild()));
         for (const parent of parents) {
           const orphan = Number(parent.ready[0]);
           parent.child.kill('SIGKILL');
           await exitOf(parent.child);
-          const newcomer = await claimPid(parent.pid, sleeperProc);
+          const newcomer = await claimPid(parent.pid, sleeperProc, signal);
           if (!newcomer) {
             skipped++;
             continue;
           }
           trials++;
           if (descendants(parent.pid).includes(orphan)) wrong++;
-          const r = await killTree(parent.pid, 'SIGKILL', { wait: 5000 });
+          const r = await killTree(parent.pid, 'SIGKILL', { wait: 30_000 });
           if (r.signalled.includes(orphan) || !r.signalled.includes(parent.pid) || !r.dead) wrong++;
-          if (isDead(orphan)) wrong++;
+          if (isTrackedDead(orphan)) wrong++;
           await exitOf(newcomer);
           if (newcomer.signalCode !== 'SIGKILL') wrong++;
-          process.kill(orphan, 'SIGKILL');
+          killTracked(orphan); // (by pid and start time: had it died, its pid could be anyone's now)
         }
       }
       report(`pid reuse / killTree: ${trials} trials with the parent's pid recycled (${skipped} could not be recycled), ${wrong} wrong (orphans reached or newcomers missed)`);
       expect(wrong).toBe(0);
       expect(trials).toBeGreaterThanOrEqual(N.reuseTree * 0.8);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 });
 
@@ -483,15 +530,17 @@ describe.runIf(canRecycle)('pid reuse (ns_last_pid)', () => {
 describe.runIf(isLinux)('storms and leaks', () => {
   it(
     `${N.cycles} spawn → handle → kill → wait cycles leave fds, threads, RSS and zombies at baseline`,
-    async () => {
+    async ({ signal }) => {
       const cycle = async (i: number): Promise<number | null | undefined> => {
+        checkAborted(signal);
         const c = sleeperProc();
+        track(c.pid!);
         const h = ProcessHandle.fromChild(c);
         let code: number | null | undefined;
-        if (i % 2 === 0) code = (await h.kill('SIGKILL', { wait: true, timeout: 10_000 }))?.code;
+        if (i % 2 === 0) code = (await h.kill('SIGKILL', { wait: true, timeout: 60_000 }))?.code;
         else {
           kill('KILL', c.pid!);
-          code = (await waitForExit(h, { timeout: 10_000 })).status?.code;
+          code = (await waitForExit(h, { timeout: 60_000 })).status?.code;
         }
         h.close();
         await exitOf(c);
@@ -525,7 +574,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       expect(zombies).toEqual([]);
       expect([watchers, handles]).toEqual([0, 0]);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 
   it(
@@ -539,8 +588,8 @@ describe.runIf(isLinux)('storms and leaks', () => {
       const waits: Promise<{ pid: number }>[] = [];
       kids.forEach((k, i) => {
         // half by pid (a pidfd each), half through one shared handle (one watcher)
-        for (let j = 0; j < perKid / 2; j++) waits.push(waitForExit(k.pid, { timeout: 30_000 }));
-        for (let j = 0; j < perKid / 2; j++) waits.push(handles[i].wait({ timeout: 30_000 }));
+        for (let j = 0; j < perKid / 2; j++) waits.push(waitForExit(k.pid, { timeout: 120_000 }));
+        for (let j = 0; j < perKid / 2; j++) waits.push(handles[i].wait({ timeout: 120_000 }));
       });
       const peak = native.watchCount();
       expect(waits.length).toBe(N.waiters);
@@ -559,7 +608,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       expect([watchers, open]).toEqual([0, 0]);
       expect(zombieChildren()).toEqual([]);
     },
-    60_000,
+    300_000,
   );
 
   const storm = async (how: 'killTree' | 'job'): Promise<{ made: number; survivors: number[] }> => {
@@ -572,7 +621,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       const s = await spawnFixture('hard-forkstorm.js', [String(N.stormSize)], { env, detached: true });
       await sleep(30); // mid-storm
       made = marked(mark).length;
-      const r = await killTree(s.pid, 'SIGKILL', { wait: 15_000 });
+      const r = await killTree(s.pid, 'SIGKILL', { wait: 60_000 });
       expect(r.dead).toBe(true);
     } else {
       const job = Job.create();
@@ -583,7 +632,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
         await sleep(30);
         made = marked(mark).length;
         await job.kill('SIGKILL');
-        await job.wait({ timeout: 15_000 });
+        await job.wait({ timeout: 60_000 });
       } finally {
         await job.close();
       }
@@ -595,12 +644,13 @@ describe.runIf(isLinux)('storms and leaks', () => {
 
   it(
     `a fork storm is killed with zero survivors, by killTree and by a Job (${N.storms} trials each)`,
-    async () => {
+    async ({ signal }) => {
       const rows: string[] = [];
       let survivors = 0;
       const made = { killTree: [] as number[], job: [] as number[] };
       for (let i = 0; i < N.storms; i++) {
         for (const how of ['killTree', 'job'] as const) {
+          checkAborted(signal);
           const r = await storm(how);
           survivors += r.survivors.length;
           made[how].push(r.made);
@@ -612,7 +662,7 @@ describe.runIf(isLinux)('storms and leaks', () => {
       report(`fork storms: ${N.storms} x killTree (${range(made.killTree)} processes alive at the kill) + ${N.storms} x Job (${range(made.job)}), ${survivors} survivors in total`);
       expect(rows.filter((r) => !r.includes(': 0 survivors'))).toEqual([]);
     },
-    SOAK ? 1_800_000 : 60_000,
+    SOAK ? 1_800_000 : 300_000,
   );
 });
 
@@ -630,7 +680,7 @@ describe.runIf(isLinux)('worker_threads', () => {
       const results = await Promise.all(
         workers.map(
           (w) =>
-            new Promise<{ codes?: number[]; pids?: number[]; error?: string }>((resolve, reject) => {
+            new Promise<{ codes?: number[]; pids?: [number, string][]; error?: string }>((resolve, reject) => {
               w.once('message', resolve);
               w.once('error', reject);
             }),
@@ -643,24 +693,26 @@ describe.runIf(isLinux)('worker_threads', () => {
         expect(r.codes!.length).toBe(N.workerRounds);
         // SIGKILL → 137; terminate's SIGTERM → 143; never unknown
         for (const code of r.codes!) expect([137, 143]).toContain(code);
-        for (const p of r.pids!) expect(isDead(p)).toBe(true);
+        // (by pid and start time: a reaped pid may be another process's by now)
+        for (const [p, start] of r.pids!) expect(isDeadSince(p, start), `${p}`).toBe(true);
       }
       await sleep(50);
       report(`workers: 4 x ${N.workerRounds} kill/wait rounds, fds ${fds} -> ${fdCount()}`);
       expect(fdCount()).toBeLessThanOrEqual(fds);
     },
-    SOAK ? 600_000 : 60_000,
+    SOAK ? 600_000 : 300_000,
   );
 
   it(
     `workers terminated mid-wait release their watchers (${N.teardowns} workers)`,
-    async () => {
+    async ({ signal }) => {
       const d = compileLib();
       const kids = await Promise.all(Array.from({ length: 3 }, () => spawnFixture('sleeper.js')));
       gc();
       const fds = fdCount();
       let resolvedAfter = 0;
       for (let i = 0; i < N.teardowns; i++) {
+        checkAborted(signal);
         const target = kids[i % kids.length];
         const w = new Worker(fixture('hard-waiter.js'), { workerData: { dist: path.join(d, 'index.js'), pid: target.pid }, env: { ...process.env, PROCSIG_NATIVE: addon } });
         let terminated = false;
@@ -696,7 +748,7 @@ describe.runIf(isLinux)('worker_threads', () => {
       expect(resolvedAfter).toBe(0);
       expect(native.watchCount()).toEqual([0, 0]);
     },
-    SOAK ? 600_000 : 60_000,
+    SOAK ? 600_000 : 300_000,
   );
 });
 
@@ -705,17 +757,19 @@ describe.runIf(isLinux)('worker_threads', () => {
 
 describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
   it('EPERM: probe() forbidden, kill() does not count it, killTree and terminate report it instead of hanging', async () => {
-    const d = compileLib();
+    // Other uids cannot read a checkout in a private (0700) directory: they run a world-readable copy.
+    const staged = stageForOtherUid(compileLib());
+    onTestFinished(() => staged.remove());
     // The target: a canary running as nobody. The caller: an unprivileged uid (root may signal anything).
-    const target = await spawnFixture('canary.js', [], { uid: 65534, gid: 65534 });
+    const target = await spawnFixture(staged.fixture('canary.js'), [], { uid: 65534, gid: 65534, cwd: '/' });
     expect(probe(target.pid)).toBe('alive'); // as root
     // detached: a session of its own. kill(2) lets SIGCONT through to any process of the
     // caller's session whatever the uids, and killTree resumes (SIGCONT) every member after the
     // freeze — even one it could not stop (reported); a separate session keeps this test about EPERM.
-    const caller = spawn(process.execPath, [fixture('hard-perm.js'), path.join(d, 'index.js'), String(target.pid)], {
+    const caller = spawn(process.execPath, [staged.fixture('hard-perm.js'), staged.index, String(target.pid)], {
       uid: 65533,
       gid: 65533,
-      env: { ...process.env, PROCSIG_NATIVE: addon },
+      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
       cwd: '/',
       detached: true,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -723,7 +777,7 @@ describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
     track(caller.pid!);
     let out = '';
     caller.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    await Promise.race([exitOf(caller), sleep(20_000)]);
+    await Promise.race([exitOf(caller), sleep(60_000)]);
     expect(caller.exitCode).toBe(0);
     const r = JSON.parse(out);
     report(`permissions: ${JSON.stringify(r)}`);
@@ -740,10 +794,10 @@ describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
     expect(r.killTree.failed).toEqual([{ pid: target.pid, code: 'EPERM' }]);
     expect(r.killTree.signalled).toEqual([]);
     expect(r.terminate).toMatchObject({ code: 'EPERM' });
-    expect(r.terminateMs).toBeLessThan(5000);
+    expect(r.terminateMs).toBeLessThan(20_000); // (its timeout is 1 s: far below a hang, far above a loaded machine)
     expect(r.handleKill).toMatchObject({ code: 'EPERM' });
     // Nothing got through.
     expect(await canaryReport(target.child)).toEqual([]);
     expect(probe(target.pid)).toBe('alive');
-  }, 40_000);
+  });
 });

@@ -3,7 +3,13 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll } from 'vitest';
+import { nativePath } from '../lib/native';
+
+/** The checkout's root. */
+export const repo = path.join(__dirname, '..');
 
 export const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
 
@@ -37,9 +43,13 @@ export interface Spawned {
   ready: string[];
 }
 
-/** Spawns a fixture with process.execPath and resolves once it printed its "ready" line. */
+/**
+ * Spawns a fixture (a name in test/fixtures, or an absolute path such as a staged copy) with
+ * process.execPath and resolves once it printed its "ready" line.
+ */
 export function spawnFixture(name: string, args: string[] = [], options: SpawnOptions = {}): Promise<Spawned> {
-  const child = spawn(process.execPath, [fixture(name), ...args], { stdio: ['pipe', 'pipe', 'inherit'], ...options });
+  const file = path.isAbsolute(name) ? name : fixture(name);
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'inherit'], ...options });
   if (child.pid) track(child.pid);
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -70,14 +80,73 @@ export function procState(pid: number): string | undefined {
   }
 }
 
-/** Dead means gone or a zombie (orphans wait for PID 1 to reap them). */
+/**
+ * Dead means gone or a zombie (orphans wait for PID 1 to reap them). For a pid the test tracked,
+ * also when the pid now belongs to another process (its start time differs from the tracked one):
+ * a bare-pid check would call a recycled pid alive.
+ */
 export function isDead(pid: number): boolean {
+  if (started.has(pid)) return isDeadSince(pid, started.get(pid));
   const s = procState(pid);
   return s === undefined || s === 'Z' || s === 'X';
 }
 
-/** Waits until every pid is dead (gone or zombie), or throws after `ms`. */
-export async function waitDead(pids: number[], ms = 5000): Promise<void> {
+/** `[state letter, start time]` from one read of /proc/<pid>/stat, or undefined when the pid is gone. */
+function stateAndStart(pid: number): [string, string] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [f[0], f[19]];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process a test tracked under `pid` is dead: gone, a zombie, or gone with its pid
+ * already reused by another process (the start time differs from the one {@link track} recorded).
+ * A bare-pid check would call a recycled pid alive.
+ */
+export function isTrackedDead(pid: number): boolean {
+  if (!started.has(pid)) throw new Error(`pid ${pid} was not tracked (track() it first)`);
+  return isDeadSince(pid, started.get(pid));
+}
+
+/**
+ * Whether the process that had `pid` and start time `start` (see {@link startTime}) is dead: gone,
+ * a zombie, or its pid now another process's. `start` undefined means it was gone already.
+ */
+export function isDeadSince(pid: number, start: string | undefined): boolean {
+  const now = stateAndStart(pid);
+  if (start === undefined || now === undefined || now[1] !== start) return true;
+  return now[0] === 'Z' || now[0] === 'X';
+}
+
+/**
+ * Sends `signal` to the process tracked under `pid` only while it is still that process (same
+ * start time): a dead process's pid may already be a stranger's, and pid-reuse tests hand out
+ * freed pids on purpose. Returns whether it was sent.
+ */
+export function killTracked(pid: number, signal: NodeJS.Signals = 'SIGKILL'): boolean {
+  if (isTrackedDead(pid)) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The opposite of {@link isTrackedDead}: the very process tracked under `pid` is still running. */
+export function isTrackedAlive(pid: number): boolean {
+  return !isTrackedDead(pid);
+}
+
+/**
+ * Waits until every pid is dead (gone or zombie; a tracked pid also when it now belongs to
+ * another process), or throws after `ms`.
+ */
+export async function waitDead(pids: number[], ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     const alive = pids.filter((p) => !isDead(p));
@@ -119,3 +188,91 @@ export function canaryReport(child: ChildProcess): Promise<string[]> {
 }
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * The addon this test process loaded (lib/native.ts resolves it: `$PROCSIG_NATIVE`, build/Release,
+ * or a prebuild). Hand it to workers and child processes instead of hard-coding a build path.
+ */
+export const addonPath: string = nativePath;
+
+/** Throws when the current test should stop: it timed out or the run was cancelled (vitest aborts `ctx.signal`). */
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Error('test aborted (timed out): stopping its loop so nothing runs on into the next test');
+}
+
+/** A world-readable copy of what a process running as another uid needs (see {@link stageForOtherUid}). */
+export interface Staged {
+  /** The temporary directory (mode 0755, under /tmp). */
+  dir: string;
+  /** The staged dist/index.js (require it: the staged addon is beside it at build/Release). */
+  index: string;
+  /** The staged addon. */
+  addon: string;
+  /** The staged copy of test/fixtures/<name>. */
+  fixture(name: string): string;
+  /** Removes the copy. */
+  remove(): void;
+}
+
+/** Makes `p` and everything under it readable (and directories/executables enterable) by everyone. */
+function openUp(p: string): void {
+  const st = fs.statSync(p);
+  if (st.isDirectory()) {
+    fs.chmodSync(p, 0o755);
+    for (const e of fs.readdirSync(p)) openUp(path.join(p, e));
+  } else {
+    fs.chmodSync(p, st.mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+
+const stagedDirs = new Set<string>();
+
+/**
+ * Code run as another uid (tests drop to 65534/65533) cannot read the checkout when it lives in a
+ * private directory (a 0700 home, `mktemp -d`). This copies what such a process runs — the
+ * compiled lib (`lib`, default the checkout's dist/), the addon this process loaded and
+ * test/fixtures — into a fresh /tmp directory readable by everyone. Remove it with `remove()`
+ * (afterAll also removes any left over).
+ */
+export function stageForOtherUid(lib: string = path.join(repo, 'dist')): Staged {
+  const base = fs.existsSync('/tmp') ? '/tmp' : os.tmpdir();
+  const dir = fs.mkdtempSync(path.join(base, 'procsig-uid-'));
+  stagedDirs.add(dir);
+  fs.cpSync(lib, path.join(dir, 'dist'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  const addon = path.join(dir, 'build', 'Release', 'procsig.node');
+  fs.copyFileSync(addonPath, addon);
+  fs.cpSync(path.join(__dirname, 'fixtures'), path.join(dir, 'fixtures'), { recursive: true });
+  // (no package.json: node-gyp-build is never needed, the addon is where dist/ looks first)
+  openUp(dir);
+  return {
+    dir,
+    index: path.join(dir, 'dist', 'index.js'),
+    addon,
+    fixture: (name) => path.join(dir, 'fixtures', name),
+    remove: () => removeStaged(dir),
+  };
+}
+
+function removeStaged(dir: string): void {
+  stagedDirs.delete(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Removes every staged copy still there (helpers call it after each test file). */
+export function removeAllStaged(): void {
+  for (const d of [...stagedDirs]) removeStaged(d);
+}
+
+// A last sweep for each test file (every file imports these helpers): whatever a test tracked after
+// its own afterEach ran — a timed-out test's body runs on in the background until it sees its
+// signal aborted — is killed (by pid and start time) before the next file starts, and staged
+// copies are removed. The exit hook covers a worker that is torn down without its hooks.
+afterAll(() => {
+  cleanup();
+  removeAllStaged();
+});
+process.once('exit', () => {
+  cleanup();
+  removeAllStaged();
+});

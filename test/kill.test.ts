@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { broadcast, isAlive, kill, killEach, killpg, lastKillError, probe, ProcessError, signals } from '../lib';
-import { cleanup, isDead, procState, spawnFixture, waitDead } from './helpers';
+import { cleanup, isDead, isRoot, procState, spawnFixture, stageForOtherUid, waitDead } from './helpers';
 import * as util from 'node:util';
 import { spawn, execFileSync } from 'node:child_process';
 
@@ -135,14 +135,17 @@ describe('probe / isAlive', () => {
     expect(isAlive(dead)).toBe(false);
   });
 
-  it('reports forbidden for a process owned by another user (as an unprivileged caller)', async () => {
-    if (process.getuid?.() !== 0) return;
-    // run the probe as nobody against our own (root) process
-    const out = execFileSync(process.execPath, ['-e', `const p = require(${JSON.stringify(require.resolve('../dist'))}); console.log(p.probe(${process.pid}), p.isAlive(${process.pid}), p.kill(0, ${process.pid}), p.lastKillError().code)`], {
+  it.skipIf(!isRoot)('reports forbidden for a process owned by another user (as an unprivileged caller; needs root to switch uid)', async () => {
+    // run the probe as nobody against our own (root) process, from a world-readable copy of dist/
+    // (nobody cannot read a checkout in a private directory)
+    const staged = stageForOtherUid();
+    onTestFinished(() => staged.remove());
+    const out = execFileSync(process.execPath, ['-e', `const p = require(${JSON.stringify(staged.index)}); console.log(p.probe(${process.pid}), p.isAlive(${process.pid}), p.kill(0, ${process.pid}), p.lastKillError().code)`], {
       uid: 65534,
       gid: 65534,
+      cwd: '/',
       encoding: 'utf8',
-      env: { ...process.env },
+      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
     });
     expect(out.trim()).toBe('forbidden true 0 EPERM');
   });

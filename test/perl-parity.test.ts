@@ -4,9 +4,9 @@
  * through procsig, each on its own fresh processes, and the count, $! and the effect compared.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { errnoName, kill, lastKillError, toSignal } from '../lib';
-import { cleanup, isDead, procState, spawnFixture, track, waitDead } from './helpers';
+import { cleanup, isDead, procState, spawnFixture, stageForOtherUid, track, waitDead, type Staged } from './helpers';
 
 afterEach(cleanup);
 
@@ -32,7 +32,8 @@ interface Outcome {
 
 function perlKill(sig: Sig, pids: number[], opts: { uid?: number } = {}): Outcome {
   const src = `$! = 0; my $n = eval { kill(${perlLiteral(sig)}, ${pids.join(', ')}) }; if ($@) { my $m = $@; $m =~ s/ at .*//s; print "DIED $m\\n"; exit 0 } my $e = $! + 0; print "$n $e\\n";`;
-  const out = execFileSync('perl', ['-e', src], { encoding: 'utf8', ...(opts.uid ? { uid: opts.uid, gid: opts.uid } : {}) }).trim();
+  // (another uid may not enter the checkout's directory: it runs from /)
+  const out = execFileSync('perl', ['-e', src], { encoding: 'utf8', ...(opts.uid ? { uid: opts.uid, gid: opts.uid, cwd: '/' } : {}) }).trim();
   if (out.startsWith('DIED ')) return { died: out.slice(5) };
   const [n, e] = out.split(' ').map(Number);
   return { count: n, errno: e === 0 ? '' : (errnoName(e) ?? String(e)) };
@@ -47,10 +48,18 @@ function procsigKill(sig: Sig, pids: number[]): Outcome {
   }
 }
 
+/** A world-readable copy of dist/ for other uids (the checkout may be in a private directory). */
+let staged: Staged | undefined;
+afterAll(() => staged?.remove());
+
 /** procsig run in a child process (own group, or another uid), printing the same outcome line. */
 function procsigKillIn(sig: Sig, pids: number[], opts: { uid?: number } = {}): Outcome {
-  const src = `const p = require(${JSON.stringify(require.resolve('../dist'))}); const n = p.kill(${JSON.stringify(sig)}, ${pids.join(', ')}); const e = p.lastKillError(); console.log(n + ' ' + (e ? e.code : ''));`;
-  const out = execFileSync(process.execPath, ['-e', src], { encoding: 'utf8', ...(opts.uid ? { uid: opts.uid, gid: opts.uid } : {}) }).trim();
+  const dist = opts.uid ? (staged ??= stageForOtherUid()).index : require.resolve('../dist');
+  const src = `const p = require(${JSON.stringify(dist)}); const n = p.kill(${JSON.stringify(sig)}, ${pids.join(', ')}); const e = p.lastKillError(); console.log(n + ' ' + (e ? e.code : ''));`;
+  const out = execFileSync(process.execPath, ['-e', src], {
+    encoding: 'utf8',
+    ...(opts.uid ? { uid: opts.uid, gid: opts.uid, cwd: '/', env: { ...process.env, PROCSIG_NATIVE: staged!.addon } } : {}),
+  }).trim();
   const [n, e] = out.split(' ');
   return { count: Number(n), errno: e ?? '' };
 }
@@ -65,7 +74,8 @@ async function zombie(): Promise<{ zpid: number; done: () => void }> {
   const parent = spawn('perl', ['-e', '$| = 1; my $p = fork; if (!$p) { exit 0 } print "$p\\n"; sleep 60']);
   track(parent.pid!);
   const zpid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
-  for (let i = 0; i < 400 && procState(zpid) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 5));
+  // (a limit far above the few ms this takes, for a loaded machine)
+  for (const end = Date.now() + 30_000; Date.now() < end && procState(zpid) !== 'Z'; ) await new Promise((r) => setTimeout(r, 5));
   return { zpid, done: () => parent.kill('SIGKILL') };
 }
 

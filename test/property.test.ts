@@ -298,7 +298,7 @@ describe.runIf(isLinux)('kill() counting invariant (real processes)', () => {
       if (r.pid) reaped.push(r.pid);
     }
     seen = canaries.map(() => 0);
-  }, 30_000);
+  });
   afterAll(cleanup);
 
   const livePid = (t: Target): number | undefined => {
@@ -406,7 +406,7 @@ describe.runIf(isLinux)('kill() counting invariant (real processes)', () => {
       expect(counted).toBeGreaterThan(0);
       for (const p of [...canaries, ...sleepers]) expect(isAlive(p.pid)).toBe(true);
     },
-    SOAK ? 600_000 : 60_000,
+    SOAK ? 600_000 : 300_000,
   );
 
   it('reaped pids are not counted while nothing reused them', () => {

@@ -26,8 +26,8 @@ describe('signals table', () => {
     }
   });
 
-  it('matches the numbers and names of `kill -l` (bash) on this machine', () => {
-    if (process.platform !== 'linux') return;
+  it('matches the numbers and names of `kill -l` (bash) on this machine', ({ skip }) => {
+    skip(process.platform !== 'linux', 'Linux signal numbering');
     const out = execFileSync('bash', ['-c', 'kill -l'], { encoding: 'utf8' });
     const pairs = [...out.matchAll(/(\d+)\) (SIG[A-Z0-9+-]+)/g)].map((m) => [Number(m[1]), m[2]] as const);
     expect(pairs.length).toBeGreaterThan(60);
@@ -62,8 +62,8 @@ describe('toSignal', () => {
     }
   });
 
-  it('parses real-time offsets', () => {
-    if (process.platform !== 'linux') return;
+  it('parses real-time offsets', ({ skip }) => {
+    skip(process.platform !== 'linux', 'Linux real-time signal numbers');
     expect(toSignal('RTMIN')).toBe(34);
     expect(toSignal('RTMIN+3')).toBe(37);
     expect(toSignal('SIGRTMAX-1')).toBe(63);

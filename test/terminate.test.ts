@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessHandle, terminate, TimeoutError } from '../lib/index';
+import { handleKind } from '../lib/handle';
 import { cleanup, isDead, spawnFixture, waitDead } from './helpers';
 
 const posix = process.platform !== 'win32';
@@ -22,15 +23,17 @@ describe.runIf(posix)('terminate', () => {
     expect(r.status).toMatchObject({ signal: 'SIGKILL', code: 137 });
     expect(r.elapsedMs).toBeGreaterThanOrEqual(150);
     expect(await exit).toEqual([null, 'SIGKILL']);
-  }, 15000);
+  });
 
   it('a process that exits on SIGTERM is not escalated (code 143)', async () => {
     const { child, pid } = await spawnFixture('sleeper.js');
     const r = await terminate(pid, { timeout: 5000 });
     expect(r).toMatchObject({ pid, escalated: false });
-    expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
+    // (by pid, the pid + start-time fallback polls: if Node reaped the child between two polls
+    // the status is unknown, never invented)
+    if (handleKind() !== 'pid' || r.status !== undefined) expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
     expect(await exitOf(child)).toEqual([null, 'SIGTERM']);
-  }, 15000);
+  });
 
   it('a process already gone resolves at once without escalation', async () => {
     const { child } = await spawnFixture('handle-exit.js', ['4']);
@@ -44,7 +47,7 @@ describe.runIf(posix)('terminate', () => {
     const r2 = await terminate(gone.pid!, { timeout: 5000 }).catch((e: unknown) => e);
     if (!(r2 instanceof TimeoutError)) expect(r2).toMatchObject({ pid: gone.pid, escalated: false });
     expect(fdCount()).toBe(fds);
-  }, 15000);
+  });
 
   it('escalate: false rejects with TimeoutError and leaves the process running', async () => {
     const { pid } = await spawnFixture('sleeper.js', ['--ignore', 'SIGTERM']);
@@ -52,14 +55,14 @@ describe.runIf(posix)('terminate', () => {
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err).toMatchObject({ code: 'ETIMEDOUT', pid });
     expect(isDead(pid)).toBe(false);
-  }, 15000);
+  });
 
   it('custom killSignal and escalate', async () => {
     const { child } = await spawnFixture('sleeper.js', ['--ignore', 'SIGINT']);
     const r = await terminate(child, { killSignal: 'SIGINT', escalate: 'SIGTERM', timeout: 100 });
     expect(r.escalated).toBe(true);
     expect(r.status?.signal).toBe('SIGTERM');
-  }, 15000);
+  });
 
   it('accepts a ProcessHandle and leaves it open', async () => {
     const { child } = await spawnFixture('sleeper.js');
@@ -72,7 +75,7 @@ describe.runIf(posix)('terminate', () => {
     } finally {
       h.close();
     }
-  }, 15000);
+  });
 
   it('group: true takes every member of the group', async () => {
     const { ready } = await spawnFixture('group-leader.js', ['2'], { detached: true });
@@ -80,16 +83,16 @@ describe.runIf(posix)('terminate', () => {
     const r = await terminate(pids[0], { group: true, timeout: 5000 });
     expect(r.escalated).toBe(false);
     for (const p of pids) expect(isDead(p)).toBe(true);
-  }, 15000);
+  });
 
   it('tree: true takes the children and grandchildren (killTree)', async () => {
     const { pid, ready } = await spawnFixture('handle-parent.js');
     const grandchild = Number(ready[0]);
     const r = await terminate(pid, { tree: true, timeout: 5000 });
     expect(r.pid).toBe(pid);
-    await waitDead([pid, grandchild], 5000);
+    await waitDead([pid, grandchild]);
     expect(isDead(grandchild)).toBe(true);
-  }, 15000);
+  });
 
   it('abort rejects with the reason', async () => {
     const { pid } = await spawnFixture('sleeper.js', ['--ignore', 'SIGTERM']);
@@ -100,7 +103,7 @@ describe.runIf(posix)('terminate', () => {
     expect(isDead(pid)).toBe(false);
     await expect(terminate(pid, { signal: AbortSignal.abort('pre') })).rejects.toBe('pre');
     expect(isDead(pid)).toBe(false);
-  }, 15000);
+  });
 
   it('rejects bad input before anything is signalled', async () => {
     const { pid } = await spawnFixture('sleeper.js');
@@ -111,5 +114,5 @@ describe.runIf(posix)('terminate', () => {
     await expect(terminate(pid, { timeout: -1 })).rejects.toBeInstanceOf(RangeError);
     await expect(terminate(0)).rejects.toBeInstanceOf(RangeError);
     expect(isDead(pid)).toBe(false);
-  }, 15000);
+  });
 });

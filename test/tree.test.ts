@@ -232,7 +232,7 @@ describe.skipIf(!linux)('snapshot / descendants / processTree', () => {
     expect(all.map((p) => p.pid)).toEqual([...all.map((p) => p.pid)].sort((a, b) => a - b));
   });
 
-  it('descendants() agrees with ps on a 212-process tree (kernel lists and full scan)', { timeout: 60_000 }, async () => {
+  it('descendants() agrees with ps on a 212-process tree (kernel lists and full scan)', async () => {
     const s = await startTree(2, 14);
     const kernel = psDescendants(s.pid);
     expect(kernel.size).toBe(treeSize(2, 14) - 1);
@@ -272,7 +272,7 @@ describe.skipIf(!linux)('snapshot / descendants / processTree', () => {
 });
 
 describe.skipIf(!linux)('killTree', () => {
-  it('kills a 200-deep chain (SIGTERM) and waits until every member is dead', { timeout: 60_000 }, async () => {
+  it('kills a 200-deep chain (SIGTERM) and waits until every member is dead', async () => {
     const s = await startTree(200, 1);
     const pids = recorded(s);
     const kernel = psDescendants(s.pid);
@@ -286,7 +286,7 @@ describe.skipIf(!linux)('killTree', () => {
     expectNothingAlive(s);
   });
 
-  it('kills a 200-wide tree (SIGKILL) whose root is not a group leader', { timeout: 60_000 }, async () => {
+  it('kills a 200-wide tree (SIGKILL) whose root is not a group leader', async () => {
     const s = await startTree(1, 200, false);
     const r = await killTree(s.pid, 'KILL', { wait: true });
     expectClean(r);
@@ -298,7 +298,7 @@ describe.skipIf(!linux)('killTree', () => {
     expectNothingAlive(s);
   });
 
-  it('kills a 212-process tree and SIGCONTs nothing after SIGKILL', { timeout: 60_000 }, async () => {
+  it('kills a 212-process tree and SIGCONTs nothing after SIGKILL', async () => {
     const s = await startTree(2, 14);
     const r = await killTree(s.pid, 9, { wait: 10_000 });
     expectClean(r);
@@ -309,7 +309,7 @@ describe.skipIf(!linux)('killTree', () => {
   });
 
   for (let rep = 0; rep < REPS; rep++) {
-    it(`orphans of an exited middle parent that kept the group die too (#${rep + 1})`, { timeout: 30_000 }, async () => {
+    it(`orphans of an exited middle parent that kept the group die too (#${rep + 1})`, async () => {
       const s = start('tree-spawn.js', ['orphans', '15'], true);
       await until('17 processes', () => recorded(s).length >= 17);
       const [, middle, ...orphans] = recorded(s);
@@ -330,7 +330,7 @@ describe.skipIf(!linux)('killTree', () => {
       expectNothingAlive(s);
     });
 
-    it(`a parent forking children in a loop during the kill loses them all (#${rep + 1})`, { timeout: 30_000 }, async () => {
+    it(`a parent forking children in a loop during the kill loses them all (#${rep + 1})`, async () => {
       // Odd repetitions: the root shares the test's group, so only the walk itself can win.
       const detached = rep % 2 === 0;
       const s = start('tree-spawn.js', ['forker'], detached);
@@ -341,7 +341,7 @@ describe.skipIf(!linux)('killTree', () => {
       expect(r.signalled.length).toBeGreaterThanOrEqual(60);
     });
 
-    it(`a parent forking children that each call setsid, during the kill, loses them all (#${rep + 1})`, { timeout: 30_000 }, async () => {
+    it(`a parent forking children that each call setsid, during the kill, loses them all (#${rep + 1})`, async () => {
       // Each child leaves the group (and session) as soon as it runs: only the walk, not the
       // group's killpg, can reach it, and the scan reads it although it skips other sessions.
       const s = start('tree-spawn.js', ['setsidforker'], rep % 2 === 0);
@@ -352,7 +352,7 @@ describe.skipIf(!linux)('killTree', () => {
       expect(r.signalled.length).toBeGreaterThanOrEqual(40);
     });
 
-    it(`a grandchild that called setsid dies with the tree (#${rep + 1})`, { timeout: 30_000 }, async () => {
+    it(`a grandchild that called setsid dies with the tree (#${rep + 1})`, async () => {
       const s = start('tree-setsid.js', ['root'], rep % 2 === 0);
       await until('3 processes', () => recorded(s).length >= 3);
       const grandchild = recorded(s)[2];
@@ -366,7 +366,7 @@ describe.skipIf(!linux)('killTree', () => {
     });
   }
 
-  it('members in sessions of their own, nested two deep, die with the tree', { timeout: 30_000 }, async () => {
+  it('members in sessions of their own, nested two deep, die with the tree', async () => {
     // root -> child -> bash (setsid) -> subshell -> bash (setsid again) -> sleep: the last two
     // are in a session led by a process whose parent leads none, so a scan that skips other
     // sessions' processes must follow the chain a session at a time.
@@ -388,7 +388,7 @@ describe.skipIf(!linux)('killTree', () => {
     }
   });
 
-  it('a zombie child of a living parent is a member, and dead already', { timeout: 30_000 }, async () => {
+  it('a zombie child of a living parent is a member, and dead already', async () => {
     const s = start('tree-spawn.js', ['zombie'], true);
     await until('3 processes', () => recorded(s).length >= 3);
     const [, zombie, parent] = recorded(s);
@@ -401,7 +401,7 @@ describe.skipIf(!linux)('killTree', () => {
     expectNothingAlive(s);
   });
 
-  it('includeRoot: false spares (and resumes) the root', { timeout: 30_000 }, async () => {
+  it('includeRoot: false spares (and resumes) the root', async () => {
     const s = await startTree(1, 3);
     const kids = descendants(s.pid);
     const r = await killTree(s.pid, 'SIGKILL', { includeRoot: false, wait: true });
@@ -414,7 +414,7 @@ describe.skipIf(!linux)('killTree', () => {
     expect(liveMarked(s.mark)).toEqual([s.pid]);
   });
 
-  it('a numeric wait gives up with the survivors, which are resumed, not left stopped', { timeout: 30_000 }, async () => {
+  it('a numeric wait gives up with the survivors, which are resumed, not left stopped', async () => {
     const s = start('tree-spawn.js', ['tree', '1', '2'], true);
     await until('4 processes', () => recorded(s).length >= 4);
     // SIGWINCH's default action is to ignore it: the tree survives, resumed.
@@ -427,7 +427,7 @@ describe.skipIf(!linux)('killTree', () => {
     expectNothingAlive(s);
   });
 
-  it('without wait it resolves once signalled; dead is null', { timeout: 30_000 }, async () => {
+  it('without wait it resolves once signalled; dead is null', async () => {
     const s = await startTree(1, 5);
     const r = await killTree(s.pid);
     expect(r.dead).toBeNull();
@@ -436,7 +436,7 @@ describe.skipIf(!linux)('killTree', () => {
     await until('the tree to die', () => liveMarked(s.mark).length === 0);
   });
 
-  it('rejects bad arguments before signalling anything', { timeout: 30_000 }, async () => {
+  it('rejects bad arguments before signalling anything', async () => {
     const s = await startTree(1, 2);
     const cases: [unknown[], string][] = [
       [[0], 'ERR_OUT_OF_RANGE'],
@@ -463,7 +463,7 @@ describe.skipIf(!linux)('killTree', () => {
     await expect(killTree(0x7ffffffe)).rejects.toMatchObject({ name: 'ProcessError', code: 'ESRCH', syscall: 'kill', pid: 0x7ffffffe });
   });
 
-  it('an abort during the wait rejects with the reason (the signal was already sent)', { timeout: 30_000 }, async () => {
+  it('an abort during the wait rejects with the reason (the signal was already sent)', async () => {
     const s = start('tree-spawn.js', ['tree', '1', '1'], true);
     await until('3 processes', () => recorded(s).length >= 3);
     const ac = new AbortController();
@@ -471,7 +471,7 @@ describe.skipIf(!linux)('killTree', () => {
     await expect(killTree(s.pid, 'SIGWINCH', { wait: true, signal: ac.signal })).rejects.toThrow('enough');
   });
 
-  it('never signals the caller: killTree(process.pid) takes only our descendants', { timeout: 30_000 }, async () => {
+  it('never signals the caller: killTree(process.pid) takes only our descendants', async () => {
     const s = await startTree(1, 2, false);
     const r = await killTree(process.pid, 'SIGKILL', { wait: true });
     expect(r.signalled).not.toContain(process.pid);
@@ -503,7 +503,7 @@ describe.skipIf(!linux)('procsig/tree-kill', () => {
     }
   });
 
-  it('calls back only once the whole tree is dead (signal given, and omitted)', { timeout: 60_000 }, async () => {
+  it('calls back only once the whole tree is dead (signal given, and omitted)', async () => {
     for (const withSignal of [true, false]) {
       const s = start('tree-spawn.js', ['orphans', '5'], true);
       await until('6 processes', () => recorded(s).length >= 6);

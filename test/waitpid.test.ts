@@ -63,8 +63,8 @@ describe('waitpid (sync, WNOHANG)', () => {
     expect(s.status & 0x7f).toBe(9);
   });
 
-  it('keeps a real-time signal that has no classic name', () => {
-    if (process.platform !== 'linux') return;
+  it('keeps a real-time signal that has no classic name', ({ skip }) => {
+    skip(process.platform !== 'linux', 'Linux real-time signal numbers');
     const c = child();
     expect(kill('RTMIN+3', c.pid!)).toBe(1);
     const s = spinWait(c.pid!);
