@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
+import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
 import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
@@ -13,6 +13,8 @@ import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } 
 import { decodeWait, type WaitStatus } from './wait';
 
 const ESRCH = errnoNumber('ESRCH') ?? 3;
+const EMFILE = errnoNumber('EMFILE') ?? 24;
+const ENFILE = errnoNumber('ENFILE') ?? 23;
 const IS_WINDOWS = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
 
@@ -178,11 +180,16 @@ export class ProcessHandle {
     const caps = handleCaps();
     if (caps & HandleCap.Fd || !IS_LINUX) {
       const [err, fd, start] = native.handleOpen(pid);
-      if (err !== 0) throw new ProcessError(err, OPEN_SYSCALL, { pid });
-      return new ProcessHandle(pid, fd, start || null, child);
+      if (err === 0) return new ProcessHandle(pid, fd, start || null, child);
+      // No fd left for a pidfd: a pid + start-time handle needs none once open (its start time
+      // takes one fd for a moment, which may have been freed since).
+      if (!IS_LINUX || (err !== EMFILE && err !== ENFILE)) throw new ProcessError(err, OPEN_SYSCALL, { pid });
     }
     const start = native.processStartTime(pid);
     if (start === null) throw new ProcessError(ESRCH, 'open', { pid });
+    // It exists but its start time cannot be read (EMFILE, /proc hidden or not mounted): without
+    // an identity, no handle.
+    if (typeof start === 'number') throw procReadError(start, 'open', pid);
     return new ProcessHandle(pid, -1, start, child);
   }
 
@@ -260,8 +267,12 @@ export class ProcessHandle {
   #checkByPid(): ExitResult | null {
     const pid = this.#pid;
     const start = native.processStartTime(pid);
+    // It exists but cannot be read now (EMFILE/ENFILE: it may be readable later; hidden: it will
+    // not be): it is not reported gone — a poll keeps polling, and it counts as running.
+    if (typeof start === 'number') return this.#unreadable(start);
     if (start === null || start !== this.#start) return { pid };
     const state = native.processState(pid);
+    if (typeof state === 'number') return this.#unreadable(state);
     if (state !== 'Z' && state !== 'X') return null;
     // A zombie child: peek without reaping (its owner reaps it).
     const t: WaitTuple = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
@@ -269,6 +280,12 @@ export class ProcessHandle {
     if (t[1] === 0 && t[0] === 0) return null;
     const status = t[1] === 0 ? decodeWait(t) : null;
     return status && (status.exited || status.signaled) ? { pid, status } : { pid };
+  }
+
+  /** A transient failure (EMFILE, ENFILE) reads as "still running"; anything else throws. */
+  #unreadable(err: number): null {
+    if (err === EMFILE || err === ENFILE) return null;
+    throw procReadError(err, 'open', this.#pid);
   }
 
   #observe(r: ExitResult): void {
@@ -352,6 +369,8 @@ export class ProcessHandle {
     const exit = this.#observed ?? this.#check();
     if (exit && this.#start !== null) {
       const now = native.processStartTime(pid);
+      // Cannot tell whether the pid was recycled: no group signal on a guess.
+      if (typeof now === 'number') throw procReadError(now, 'open', pid);
       if (now !== null && now !== this.#start) throw new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) });
     }
     const err = native.killpg(pid, sig);

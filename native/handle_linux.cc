@@ -106,38 +106,41 @@ int Probe() {
 }
 
 // starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) identifies a process
-// together with its pid: a recycled pid gets a later start time.
-bool ReadStartTime(int pid, char* out, size_t len) {
+// together with its pid: a recycled pid gets a later start time. Returns 0, or the errno of the
+// failed open/read (ENOENT when the line could not be parsed).
+int ReadStartTime(int pid, char* out, size_t len) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return errno;
   char buf[1024];
   ssize_t n;
   do {
     n = read(fd, buf, sizeof buf - 1);
   } while (n < 0 && errno == EINTR);
+  const int read_err = n < 0 ? errno : 0;
   close(fd);
-  if (n <= 0) return false;
+  if (n < 0) return read_err;
+  if (n == 0) return ENOENT;
   buf[n] = '\0';
   // comm may contain spaces and parentheses: fields are counted from the last ')'.
   char* p = strrchr(buf, ')');
-  if (p == nullptr) return false;
+  if (p == nullptr) return ENOENT;
   p++;
   for (int field = 3; field <= 22; field++) {
     while (*p == ' ') p++;
-    if (*p == '\0') return false;
+    if (*p == '\0') return ENOENT;
     char* start = p;
     while (*p != ' ' && *p != '\0') p++;
     if (field == 22) {
       size_t l = static_cast<size_t>(p - start);
-      if (l == 0 || l >= len) return false;
+      if (l == 0 || l >= len) return ENOENT;
       memcpy(out, start, l);
       out[l] = '\0';
-      return true;
+      return 0;
     }
   }
-  return false;
+  return ENOENT;
 }
 
 // [state, errno, raw, kind, value, core]
@@ -191,7 +194,7 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
     uvwatch::TrackFd(env, fd);
     // Read after the open: if the pid had been recycled in between, the start time is the
     // newcomer's, consistent with what the pidfd refers to.
-    if (!ReadStartTime(pid, start, sizeof start)) start[0] = '\0';
+    if (ReadStartTime(pid, start, sizeof start) != 0) start[0] = '\0';
   }
   out.Set(0u, Napi::Number::New(env, err));
   out.Set(1u, Napi::Number::New(env, fd));
@@ -261,9 +264,13 @@ Napi::Value HandleClose(const Napi::CallbackInfo& info) {
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
+  const int pid = info[0].As<Napi::Number>().Int32Value();
   char start[32];
-  if (!ReadStartTime(info[0].As<Napi::Number>().Int32Value(), start, sizeof start)) return env.Null();
-  return Napi::String::New(env, start);
+  const int err = ReadStartTime(pid, start, sizeof start);
+  if (err == 0) return Napi::String::New(env, start);
+  // Gone, or there but unreadable (EMFILE, hidden, /proc not mounted): never "gone" for the latter.
+  const int why = ProcFailure(pid, err);
+  return why == 0 ? env.Null() : Napi::Number::New(env, why);
 }
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
