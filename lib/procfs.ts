@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import * as fs from 'node:fs';
-import { ProcUnavailableError } from './errors';
+import { errnoNumber, ProcessError, ProcUnavailableError } from './errors';
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 const CAP_SYS_PTRACE = 19;
@@ -73,7 +73,17 @@ export function assertProcListsAll(): void {
     if (fs.statfsSync('/proc').type !== PROC_SUPER_MAGIC) {
       throw new ProcUnavailableError('ERR_PROC_NOT_MOUNTED', 'statfs', '/proc is not mounted (no procfs there), so processes cannot be listed');
     }
-    cache = { dev, hidden: hiddenReason() };
+    let hidden: string | null;
+    try {
+      hidden = hiddenReason();
+    } catch (e) {
+      // EMFILE/ENFILE reading the mount table: the call fails with that errno, like every reader.
+      const code = (e as NodeJS.ErrnoException).code;
+      const n = typeof code === 'string' ? errnoNumber(code) : undefined;
+      if (n === undefined) throw e;
+      throw new ProcessError(n, 'open', {});
+    }
+    cache = { dev, hidden };
   }
   if (cache.hidden !== null) throw new ProcUnavailableError('ERR_PROC_HIDDEN', 'mountinfo', cache.hidden);
 }
