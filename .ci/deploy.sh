@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The deployment lanes of issue 13, in parallel (each is a whole-suite run that mostly waits on
+# processes): pidfds refused by seccomp (ENOSYS, EPERM), hidepid=2 as uid 65534, a fresh PID
+# namespace with the runner as PID 1. Each lane's output goes to build/deploy-<lane>.log and is
+# printed when it ends; the lane fails if any of them failed. DEPLOY_LANES narrows the list.
+# docs/reliability.md ("Deployments") is the table these lanes keep true.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+lanes=(${DEPLOY_LANES:-seccomp-ENOSYS seccomp-EPERM hidepid pidns})
+# The launcher is built once, before the lanes start.
+if [[ " ${lanes[*]} " == *" seccomp-"* ]]; then
+  if [ ! -f /usr/include/seccomp.h ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev
+  fi
+fi
+declare -A pids
+start=$(date +%s)
+for lane in "${lanes[@]}"; do
+  case "$lane" in
+    seccomp-*) cmd=(bash .ci/deploy-seccomp.sh "${lane#seccomp-}") ;;
+    hidepid) cmd=(bash .ci/deploy-hidepid.sh) ;;
+    pidns) cmd=(bash .ci/deploy-pidns.sh) ;;
+    *) echo "unknown lane $lane"; exit 2 ;;
+  esac
+  "${cmd[@]}" > "build/deploy-$lane.log" 2>&1 &
+  pids[$lane]=$!
+done
+fail=0
+for lane in "${lanes[@]}"; do
+  if wait "${pids[$lane]}"; then status=passed; else status=FAILED; fail=1; fi
+  echo "---- deployment $lane: $status ($(( $(date +%s) - start ))s)"
+  # The summary and any failure; the whole log is in build/.
+  grep -E "✗|×|FAIL|Error|Test Files|Tests |skipped:|not in force" "build/deploy-$lane.log" | sed 's/\x1b\[[0-9;]*m//g' | head -60
+done
+exit "$fail"
