@@ -2,9 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessHandle, terminate, TimeoutError } from '../lib/index';
+import { handleCaps } from '../lib/handle';
+import { HandleCap } from '../lib/native';
 import { cleanup, isDead, spawnFixture, waitDead } from './helpers';
 
 const posix = process.platform !== 'win32';
+// Linux without pidfds: the status of a child libuv reaped first is unknown (issue 13 item 8).
+const childStatus = process.platform !== 'linux' || (handleCaps() & HandleCap.Fd) !== 0;
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 const exitOf = (c: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> =>
   c.exitCode !== null || c.signalCode !== null
@@ -24,7 +28,7 @@ describe.runIf(posix)('terminate', () => {
     expect(await exit).toEqual([null, 'SIGKILL']);
   }, 15000);
 
-  it('a process that exits on SIGTERM is not escalated (code 143)', async () => {
+  it.skipIf(!childStatus)(`a process that exits on SIGTERM is not escalated (code 143)${childStatus ? '' : ' — skipped: pidfds are refused here (seccomp, kernel < 5.3)'}`, async () => {
     const { child, pid } = await spawnFixture('sleeper.js');
     const r = await terminate(pid, { timeout: 5000 });
     expect(r).toMatchObject({ pid, escalated: false });
