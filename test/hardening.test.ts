@@ -31,7 +31,7 @@ import {
   waitForExit,
 } from '../lib';
 import { native } from '../lib/native';
-import { canaryReport, cleanup, fixture, isDead, isRoot, procState, spawnFixture, track, type Spawned } from './helpers';
+import { canaryReport, cleanup, fixture, hiddenNote, isDead, isRoot, procHiddenSkip, procState, spawnFixture, track, type Spawned } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 const isLinux = process.platform === 'linux';
@@ -592,8 +592,8 @@ describe.runIf(isLinux)('storms and leaks', () => {
     return { made, survivors };
   };
 
-  it(
-    `a fork storm is killed with zero survivors, by killTree and by a Job (${N.storms} trials each)`,
+  it.skipIf(procHiddenSkip !== null)(
+    `a fork storm is killed with zero survivors, by killTree and by a Job (${N.storms} trials each)${hiddenNote}`,
     async () => {
       const rows: string[] = [];
       let survivors = 0;
@@ -619,8 +619,8 @@ describe.runIf(isLinux)('storms and leaks', () => {
 // 4. Workers
 
 describe.runIf(isLinux)('worker_threads', () => {
-  it(
-    'the addon in 4 workers at once, each spawning, killing and waiting',
+  it.skipIf(procHiddenSkip !== null)(
+    `the addon in 4 workers at once, each spawning, killing and waiting${hiddenNote}`,
     async () => {
       const d = compileLib();
       gc();

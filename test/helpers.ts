@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { procListsAll } from '../lib/procfs';
 
 export const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
 
@@ -119,3 +120,13 @@ export function canaryReport(child: ChildProcess): Promise<string[]> {
 }
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * Why this runner's /proc cannot list every process — mounted hidepid= (the hidepid lane,
+ * .ci/deploy-hidepid.sh) or not mounted — or null. Process lists (snapshot, processTree,
+ * killTree, a 'tree' Job) then throw ProcUnavailableError by design: tests of them skip with this.
+ */
+export const procHiddenSkip: string | null =
+  process.platform === 'linux' && !procListsAll() ? '/proc hides processes from this runner (hidepid=): process lists throw ERR_PROC_HIDDEN by design' : null;
+/** The reason appended to the title of a test skipped for {@link procHiddenSkip} ('' otherwise). */
+export const hiddenNote = procHiddenSkip ? ` — skipped: ${procHiddenSkip}` : '';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessHandle, terminate, TimeoutError } from '../lib/index';
 import { handleCaps } from '../lib/handle';
 import { HandleCap } from '../lib/native';
-import { cleanup, isDead, spawnFixture, waitDead } from './helpers';
+import { cleanup, hiddenNote, isDead, procHiddenSkip, spawnFixture, waitDead } from './helpers';
 
 const posix = process.platform !== 'win32';
 // Linux without pidfds: the status of a child libuv reaped first is unknown (issue 13 item 8).
@@ -78,7 +78,7 @@ describe.runIf(posix)('terminate', () => {
     }
   }, 15000);
 
-  it('group: true takes every member of the group', async () => {
+  it.skipIf(procHiddenSkip !== null)(`group: true takes every member of the group${hiddenNote}`, async () => {
     const { ready } = await spawnFixture('group-leader.js', ['2'], { detached: true });
     const pids = ready.map(Number);
     const r = await terminate(pids[0], { group: true, timeout: 5000 });
@@ -86,7 +86,7 @@ describe.runIf(posix)('terminate', () => {
     for (const p of pids) expect(isDead(p)).toBe(true);
   }, 15000);
 
-  it('tree: true takes the children and grandchildren (killTree)', async () => {
+  it.skipIf(procHiddenSkip !== null)(`tree: true takes the children and grandchildren (killTree)${hiddenNote}`, async () => {
     const { pid, ready } = await spawnFixture('handle-parent.js');
     const grandchild = Number(ready[0]);
     const r = await terminate(pid, { tree: true, timeout: 5000 });
