@@ -161,7 +161,7 @@ async function outcome(fn: () => unknown): Promise<unknown> {
   return 'returned';
 }
 
-describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and tree-kill APIs', () => {
+describe.runIf(isLinux && procHiddenSkip === null)(`bad input across the tree, handle, terminate, job and tree-kill APIs${hiddenNote}`, () => {
   let canary: Spawned;
   let job: Job;
   let jobCanary: ChildProcess;
