@@ -14,6 +14,7 @@ mkdir -p build
 gcc -O2 -Wall -Wextra -Werror -o "build/nopidfd.$$" .ci/deploy/nopidfd.c -lseccomp
 # Renamed into place: the ENOSYS and EPERM lanes may build it at the same time.
 mv -f "build/nopidfd.$$" build/nopidfd
+status=0
 for errno in "${@:-ENOSYS EPERM}"; do
   for e in $errno; do
     # The launcher's filter must actually be in force: the addon's probe reports no pidfd.
@@ -25,6 +26,7 @@ for errno in "${@:-ENOSYS EPERM}"; do
         process.exit(1);
       }"
     echo "== the suite with pidfds refused ($e)"
-    build/nopidfd "$e" ./node_modules/.bin/vitest run
+    build/nopidfd "$e" ./node_modules/.bin/vitest run || status=1
   done
 done
+exit "$status"
