@@ -164,7 +164,7 @@ describe.skipIf(nsSkip !== null)(`/proc that cannot show every process${nsSkip ?
       expect(res.waitForExit.value).toBeGreaterThanOrEqual(350);
     } else {
       // Without pidfds nothing can tell a zombie from a live process here: an error, not a guess.
-      expect(res.probeZombie.error?.code).toBe('ERR_PROC_NOT_MOUNTED');
+      expect(res.probeZombie.error?.code, JSON.stringify(res)).toBe('ERR_PROC_NOT_MOUNTED');
     }
     // Job.create() finds its cgroup2 group without /proc, or says why; never a silent 'tree'.
     if (res.jobWait.ok) {
