@@ -40,7 +40,7 @@
       "conditions": [
         ["OS=='linux'", {
           "type": "executable",
-          "sources": ["native/job_exec_linux.cc"],
+          "sources": ["native/job_exec_linux.cc", "native/job_watchdog_linux.cc"],
           "defines": ["_GNU_SOURCE", "_FORTIFY_SOURCE=2"],
           "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
           "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fstack-protector-strong", "-Wall", "-Wextra", "-Werror"]

@@ -3,7 +3,14 @@
 // `job.wait()` resolving. Target (cgroup2 backend): <= 20 ms. The 'tree' backend is measured
 // beside it for comparison. Needs root and a writable cgroup2 for the cgroup2 rows.
 //
-//   npx tsc -p tsconfig.build.json && node bench/job.js [rounds=10]
+// Then job.spawn's cost: spawn-to-ready of a trivial program (`/bin/echo ready`, until its
+// first stdout chunk arrives) through job.spawn against child_process.spawn, medians in one run,
+// rounds interleaved (in a new random order each round). Target: job.spawn <= 1.2x
+// child_process.spawn with the exec helper. Rows with the kill-on-close watchdog (the default)
+// and without it (killOnClose: false) show what the watchdog costs; the Node-intermediate row is
+// an install without the helper.
+//
+//   npx tsc -p tsconfig.build.json && node bench/job.js [rounds=10]   (BENCH_SPAWN_ROUNDS=40)
 const path = require('node:path');
 const { Job } = require('../dist');
 
@@ -71,6 +78,77 @@ function stats(xs) {
 
 const f = (x) => x.toFixed(2).padStart(8);
 
+// ---- spawn cost ----
+
+const SPAWN_ROUNDS = Number(process.env.BENCH_SPAWN_ROUNDS || 40);
+const ECHO = '/bin/echo';
+
+/** ms from the spawn call until the child's first stdout chunk, then until it exited. */
+function spawnToReady(spawnIt) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawnIt();
+    let readyMs;
+    child.stdout.once('data', () => {
+      readyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    });
+    child.once('error', reject);
+    child.once('close', () => (readyMs === undefined ? reject(new Error('no output')) : resolve(readyMs)));
+  });
+}
+
+async function spawnBench() {
+  const { spawn } = require('node:child_process');
+  const opts = { stdio: ['ignore', 'pipe', 'inherit'] };
+  const rows = [['child_process.spawn', () => spawn(ECHO, ['ready'], opts), null]];
+  for (const backend of ['cgroup2', 'tree']) {
+    try {
+      await Job.create({ backend, killOnClose: false }).close();
+    } catch {
+      continue;
+    }
+    for (const killOnClose of [true, false]) {
+      const job = Job.create({ backend, killOnClose });
+      rows.push([`job.spawn ${backend}${killOnClose ? '' : ' (killOnClose: false)'}`, () => job.spawn(ECHO, ['ready'], opts).child, job]);
+    }
+  }
+  if (rows.some((r) => r[0].startsWith('job.spawn cgroup2'))) {
+    // The Node intermediate (PROCSIG_JOB_EXEC=node: no helper, as in a prebuilt install without it).
+    const job = Job.create({ backend: 'cgroup2' });
+    rows.push(['job.spawn cgroup2, Node intermediate', () => {
+      process.env.PROCSIG_JOB_EXEC = 'node';
+      try {
+        return job.spawn(ECHO, ['ready'], opts).child;
+      } finally {
+        delete process.env.PROCSIG_JOB_EXEC;
+      }
+    }, job]);
+  }
+  const times = rows.map(() => []);
+  for (let i = 0; i < 3; i++) for (const r of rows) await spawnToReady(r[1]); // warm-up
+  for (let i = 0; i < SPAWN_ROUNDS; i++) {
+    // A new order each round: the first spawn after another kind of spawn tends to be slower.
+    const order = rows.map((_, k) => k);
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(Math.random() * (k + 1));
+      [order[k], order[j]] = [order[j], order[k]];
+    }
+    for (const k of order) times[k].push(await spawnToReady(rows[k][1]));
+  }
+  for (const r of rows) if (r[2]) await r[2].close();
+  console.log(`\nSpawn-to-ready of ${ECHO} (first stdout chunk), ${SPAWN_ROUNDS} rounds, interleaved:`);
+  const base = stats(times[0]).median;
+  rows.forEach((r, k) => {
+    const st = stats(times[k]);
+    console.log(`  ${r[0].padEnd(44)} ms: min ${f(st.min)} median ${f(st.median)} p90 ${f(st.p90)}   ${(st.median / base).toFixed(2)}x`);
+  });
+  const helperRow = rows.findIndex((r) => r[0] === 'job.spawn cgroup2');
+  if (helperRow > 0) {
+    const ratio = stats(times[helperRow]).median / base;
+    console.log(`  target job.spawn (cgroup2, helper, watchdog on) <= 1.2x child_process.spawn: ${ratio <= 1.2 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x)`);
+  }
+}
+
 async function main() {
   console.log(`Job kill + wait, ${SIZE}-process job, ${ROUNDS} rounds per backend (node ${process.version}, ${process.platform})`);
   const results = {};
@@ -98,6 +176,7 @@ async function main() {
     console.log(`  target cgroup2 median <= 20 ms: ${ok ? 'met' : 'MISSED'} (${results.cgroup2.median.toFixed(2)} ms)`);
     if (results.tree) console.log(`  tree / cgroup2 (median): ${(results.tree.median / results.cgroup2.median).toFixed(1)}x`);
   }
+  await spawnBench();
 }
 
 main().catch((e) => {

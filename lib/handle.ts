@@ -5,16 +5,19 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
+import { spawnWithHandle, type HandleSpawnOptions } from './death-signal';
+import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
 import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
-import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
+import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 import { decodeWait, type WaitStatus } from './wait';
+import { procIsProcfs } from './procfs';
 
 const ESRCH = errnoNumber('ESRCH') ?? 3;
 const EMFILE = errnoNumber('EMFILE') ?? 24;
 const ENFILE = errnoNumber('ENFILE') ?? 23;
+const EACCES = errnoNumber('EACCES') ?? 13;
 const IS_WINDOWS = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
 
@@ -59,11 +62,18 @@ export function handleCaps(): number {
   return capsCache;
 }
 
-/** @internal Which mechanism handles use here: `'pidfd'`, `'handle'` (Windows) or `'pid'` (pid + start time). */
-export function handleKind(): 'pidfd' | 'handle' | 'pid' {
-  if (!(handleCaps() & HandleCap.Fd)) return 'pid';
+/**
+ * @internal Which mechanism handles use here: `'pidfd'`, `'handle'` (Windows), `'procfd'` (Linux
+ * without pidfds: an open `/proc/<pid>` directory) or `'pid'` (macOS: pid + start time).
+ */
+export function handleKind(): 'pidfd' | 'handle' | 'procfd' | 'pid' {
+  if (!(handleCaps() & HandleCap.Fd)) return IS_LINUX ? 'procfd' : 'pid';
   return IS_WINDOWS ? 'handle' : 'pidfd';
 }
+
+// Only this module holds it: `new ProcessHandle(...)` from outside (JavaScript ignores `private`)
+// would wrap another handle's fd, and its close() would close that fd.
+const kConstruct = Symbol('procsig.ProcessHandle');
 
 const OPEN_SYSCALL = IS_WINDOWS ? 'OpenProcess' : IS_LINUX ? 'pidfd_open' : 'proc_pidinfo';
 const SIGNAL_SYSCALL = IS_WINDOWS ? 'TerminateProcess' : 'pidfd_send_signal';
@@ -124,9 +134,14 @@ interface Shared {
  *   exit is watched by polling the pidfd in libuv (no thread), a child's status is peeked with
  *   `waitid(P_PIDFD, …, WNOWAIT)` (never reaped, so `child_process` still gets `'exit'`), a
  *   non-child's status is read with `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` (≥ 6.15) once it has
- *   been reaped. Where pidfds are missing (old kernel, seccomp; probed once) it falls back to
- *   the pid + start time of `/proc/<pid>/stat`, re-checked before every signal, and to backoff
- *   polling for the exit.
+ *   been reaped (where seccomp refuses `waitid(P_PIDFD)`, a child's status is peeked with
+ *   `waitid(P_PID, WNOWAIT)` while the pidfd shows it unreaped). Where pidfds are missing (old
+ *   kernel, seccomp; probed once) the handle holds the process's `/proc/<pid>` directory open:
+ *   it pins the process, not the pid, so every lookup through it fails once the process is
+ *   reaped, even if the pid was reused within the same clock tick. Signals go through it with
+ *   `pidfd_send_signal` where allowed, else `kill(2)` right after a lookup through it (a window
+ *   of microseconds, in which the process would have to be reaped and its pid handed out again);
+ *   the exit is watched by backoff polling.
  * - **Windows**: a process HANDLE (`OpenProcess` with `SYNCHRONIZE | PROCESS_TERMINATE |
  *   PROCESS_QUERY_LIMITED_INFORMATION`); `kill` terminates with exit code 1 (`TerminateProcess`),
  *   exit is watched with `RegisterWaitForSingleObject`, the status is `GetExitCodeProcess`'s.
@@ -154,8 +169,16 @@ export class ProcessHandle {
   #shared: Shared | undefined;
   #refs = 0;
   #exited: Promise<ExitResult> | undefined;
+  /** Linux without pidfds: #fd is an open `/proc/<pid>` directory, not a pidfd. */
+  readonly #procDir: boolean;
 
-  private constructor(pid: number, fd: number, start: string | null, child: ChildProcess | undefined, observed?: ExitResult) {
+  private constructor(token: symbol, pid: number, fd: number, start: string | null, child: ChildProcess | undefined, observed?: ExitResult, procDir = false) {
+    if (token !== kConstruct) {
+      const e = new TypeError('Illegal constructor: use ProcessHandle.open(pid) or ProcessHandle.fromChild(child)') as TypeError & { code: string };
+      e.code = 'ERR_ILLEGAL_CONSTRUCTOR';
+      throw e;
+    }
+    this.#procDir = procDir;
     this.#pid = pid;
     this.#fd = fd;
     this.#start = start;
@@ -168,8 +191,9 @@ export class ProcessHandle {
    * Opens a handle on a running (or zombie) process.
    *
    * @throws TypeError/RangeError for a bad pid; ProcessError `ESRCH` when there is no such
-   *   process (`syscall` `'pidfd_open'`, `'OpenProcess'` or `'proc_pidinfo'`), `EINVAL` for a
-   *   Linux thread id that is not a process, `EPERM` (Windows) when it may not be opened.
+   *   process (`syscall` `'pidfd_open'`, `'OpenProcess'` or `'proc_pidinfo'`; `'open'` on Linux
+   *   without pidfds), `EINVAL` for a Linux thread id that is not a process (with or without
+   *   pidfds), `EPERM` (Windows) when it may not be opened.
    */
   static open(pid: number): ProcessHandle {
     const p = checkPid(pid);
@@ -180,17 +204,16 @@ export class ProcessHandle {
     const caps = handleCaps();
     if (caps & HandleCap.Fd || !IS_LINUX) {
       const [err, fd, start] = native.handleOpen(pid);
-      if (err === 0) return new ProcessHandle(pid, fd, start || null, child);
-      // No fd left for a pidfd: a pid + start-time handle needs none once open (its start time
-      // takes one fd for a moment, which may have been freed since).
-      if (!IS_LINUX || (err !== EMFILE && err !== ENFILE)) throw new ProcessError(err, OPEN_SYSCALL, { pid });
+      if (err !== 0) throw new ProcessError(err, OPEN_SYSCALL, { pid });
+      return new ProcessHandle(kConstruct, pid, fd, start || null, child);
     }
-    const start = native.processStartTime(pid);
-    if (start === null) throw new ProcessError(ESRCH, 'open', { pid });
-    // It exists but its start time cannot be read (EMFILE, /proc hidden or not mounted): without
-    // an identity, no handle.
-    if (typeof start === 'number') throw procReadError(start, 'open', pid);
-    return new ProcessHandle(pid, -1, start, child);
+    // No pidfds (seccomp, old kernel): an open /proc/<pid> directory pins the process itself,
+    // so a reaped one is told from a newcomer under the same pid even within one clock tick.
+    const [err, fd, start] = native.handleOpen(pid, true);
+    // EACCES: the process exists but /proc does not show it (hidepid, or /proc not mounted).
+    if (err === EACCES) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, 'open', pid);
+    if (err !== 0) throw new ProcessError(err, 'open', { pid });
+    return new ProcessHandle(kConstruct, pid, fd, start || null, child, undefined, true);
   }
 
   /**
@@ -201,17 +224,37 @@ export class ProcessHandle {
    * The synchronous check is race-free: libuv reaps children on this same thread.
    *
    * @throws TypeError when `child` is not a ChildProcess; TypeError `ERR_INVALID_ARG_VALUE` when it
-   *   never started (no pid).
+   *   never started (no pid); RangeError `ERR_OUT_OF_RANGE` when `child.pid` is not an integer
+   *   from 1 to 2^31-1 (the check every pid gets: `2**32 + n` never becomes pid `n`).
    */
   static fromChild(child: ChildProcess): ProcessHandle {
     if (!isChildProcess(child)) throw argTypeError('child', 'an instance of ChildProcess', child);
-    const pid = child.pid;
-    if (typeof pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
+    if (typeof child.pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
+    const pid = checkPid(child.pid, 'child.pid');
     if (child.exitCode !== null || child.signalCode !== null) {
       const status = statusFromChild(child, pid);
-      return new ProcessHandle(pid, -1, null, child, status ? { pid, status } : { pid });
+      return new ProcessHandle(kConstruct, pid, -1, null, child, status ? { pid, status } : { pid });
     }
     return ProcessHandle.#openChecked(pid, child);
+  }
+
+  /**
+   * Spawns a process and opens a handle on it at once: `child_process.spawn(command, args,
+   * options)` and {@link fromChild}. With `options.deathSignal` (Linux), the child gets that
+   * signal when this process exits, however it exits: the exec helper sets `PR_SET_PDEATHSIG`,
+   * checks `getppid()`, then execs the command (`child.pid` is the command's own pid; exit code
+   * 125 if this process died first, 127 if the exec failed). The kernel sends it when the
+   * spawning *thread* exits — the main thread, or the `worker_threads` Worker that spawned it.
+   * It covers the child itself, not its descendants (use a {@link Job} for those).
+   *
+   * @returns `{ child, handle }` (`handle` is `null` when spawning failed synchronously).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE`, `ERR_UNKNOWN_SIGNAL`;
+   *   ProcessError `ENOSYS` (`syscall: 'prctl'`) for `deathSignal` off Linux or without the helper.
+   */
+  static spawn(command: string, args?: readonly string[], options?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null };
+  static spawn(command: string, options?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null };
+  static spawn(command: string, argsOrOptions?: readonly string[] | HandleSpawnOptions, maybeOptions?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null } {
+    return spawnWithHandle(command, argsOrOptions, maybeOptions, (c) => ProcessHandle.fromChild(c));
   }
 
   /** The process id. */
@@ -238,12 +281,16 @@ export class ProcessHandle {
   #check(): ExitResult | null {
     if (this.#closed) throw closedError(this.#pid);
     const prev = this.#observed;
-    if (prev && (prev.status || this.#fd < 0)) return prev;
+    if (prev && (prev.status || this.#fd < 0 || this.#procDir)) return prev;
     const pid = this.#pid;
     let r: ExitResult | null;
     if (this.#fd >= 0) {
-      const q = native.handleQuery(this.#fd, true);
-      if (q[0] === HandleState.Error) throw new ProcessError(q[1], 'poll', { pid });
+      const q = native.handleQuery(this.#fd, true, pid);
+      if (q[0] === HandleState.Error) {
+        // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
+        if (q[1] === EMFILE || q[1] === ENFILE) return null;
+        throw new ProcessError(q[1], 'poll', { pid });
+      }
       if (q[0] === HandleState.Running) return null;
       if (q[0] === HandleState.ExitedKnown) {
         const status = decodeWait([pid, 0, q[2], q[3], q[4], q[5]]);
@@ -341,10 +388,13 @@ export class ProcessHandle {
     if (this.#observed) throw new AlreadyExitedError(pid, this.#observed.status);
     const before = this.#check();
     if (before) this.#unexpected(before);
-    const err = this.#fd >= 0 && handleCaps() & HandleCap.Signal ? native.handleSignal(this.#fd, sig) : native.kill(pid, sig);
+    // A /proc/<pid> dirfd: pidfd_send_signal takes it where allowed; otherwise the dirfd is
+    // checked right before kill(2) (native/handle_linux.cc).
+    const viaFd = this.#fd >= 0 && handleCaps() & (this.#procDir ? HandleCap.ProcSignal : HandleCap.Signal);
+    const err = viaFd ? native.handleSignal(this.#fd, sig) : this.#procDir ? native.handleSignal(this.#fd, sig, pid) : native.kill(pid, sig);
     if (err === 0) return;
     if (err === ESRCH) this.#unexpected(this.#check() ?? { pid });
-    const syscall = this.#fd >= 0 && handleCaps() & HandleCap.Signal ? SIGNAL_SYSCALL : 'kill';
+    const syscall = viaFd ? SIGNAL_SYSCALL : 'kill';
     throw new ProcessError(err, syscall, { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
   }
 
@@ -360,12 +410,16 @@ export class ProcessHandle {
    * never reused while the group exists); refuses (ESRCH) when the leader's pid now belongs to a
    * different process that leads a group of its own. POSIX only: ENOSYS on Windows.
    *
-   * @throws ProcessError `ESRCH` (no such group), `EPERM`, `ENOSYS`; TypeError for a bad signal.
+   * Pid 1 is refused: killpg(1) is kill(-1), every process the caller may signal.
+   *
+   * @throws ProcessError `ESRCH` (no such group), `EPERM`, `ENOSYS`; TypeError for a bad signal;
+   *   RangeError `ERR_INVALID_ARG_VALUE` for pid 1 (group 1).
    */
   killGroup(signal: SignalLike = 'SIGTERM'): void {
     const sig = toSignal(signal);
     const pid = this.#pid;
     if (this.#closed) throw closedError(pid);
+    checkGroup(pid, 'pid');
     const exit = this.#observed ?? this.#check();
     if (exit && this.#start !== null) {
       const now = native.processStartTime(pid);

@@ -18,6 +18,8 @@
  * - `'jobobject'` (Windows): a Job Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`; processes
  *   start inside it; `kill` is `TerminateJobObject`; `wait` follows the active-process count.
  *
+ * Kill-on-close on Linux (the job dies with its creator, even on SIGKILL) is lib/job-watchdog.ts.
+ *
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -28,8 +30,11 @@ import { ProcessHandle } from './handle';
 import { native, packageRoot, type JobObjectRef } from './native';
 import { assertProcListsAll } from './procfs';
 import { displaySignal, toSignal, type SignalLike } from './signals';
-import { killTree, pgidsOf, snapshot } from './tree';
-import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from './validate';
+import { refuseThreadId } from './kill';
+import { killTree, pgidsOf, snapshot, type KillTreeFailure } from './tree';
+import { unwatchJob, watchJob, watchRoot } from './job-watchdog';
+import { checkDeathSignal, deathSignalArgs, requireHelper } from './death-signal';
+import { checkAbortSignal, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
 // `require('procsig')`, and most users never create a Job.
@@ -38,6 +43,32 @@ function spawnChild(file: string, args: readonly string[], options: SpawnOptions
 }
 function randomHex(bytes: number): string {
   return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
+
+/**
+ * What {@link Job.kill} did. `failed` lists every member (or owned process group, `group: true`)
+ * the signal could not reach for a reason other than being gone — `EPERM` for a process that
+ * changed its uid, for instance. Such a member may still be alive: the job is not empty.
+ */
+export interface JobKillResult {
+  /** Members or groups that could not be signalled, with the OS error; empty when all were. ESRCH never appears. */
+  readonly failed: KillTreeFailure[];
+}
+
+/** Collects kill(2) failures other than ESRCH (a member that is gone is what a kill wants). */
+class Failures {
+  readonly list: KillTreeFailure[] = [];
+  readonly #seen = new Set<string>();
+  add(pid: number, group: boolean, errno: number, sig: number): void {
+    if (errno === 0 || errno === (errnoNumber('ESRCH') ?? 3)) return;
+    this.push({ pid, group, error: new ProcessError(errno, group ? 'killpg' : 'kill', { pid, signal: displaySignal(sig) }) });
+  }
+  push(f: KillTreeFailure): void {
+    const key = `${f.group ? 'g' : 'p'}${f.pid}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.list.push(f);
+  }
 }
 
 /** Which mechanism holds a {@link Job}'s processes. */
@@ -63,6 +94,15 @@ export interface JobOptions {
    * (`EEXIST`): a Job owns its group.
    */
   name?: string;
+  /**
+   * Kill the job's processes when the process that created the job dies, however it dies
+   * (SIGKILL, the OOM killer, a crash, `process.abort()`), and (cgroup2) remove the group — the
+   * Windows Job Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`. Default `true`. Linux: a watchdog
+   * process per supervisor does it (see docs/api/job.md). `false` makes a job meant to outlive
+   * its creator: nothing kills it at exit either, and a cgroup2 job can be taken up later with
+   * {@link Job.open}. The `'jobobject'` backend always kills on close (`false` is refused).
+   */
+  killOnClose?: boolean;
 }
 
 /** Options of {@link Job.wait}. */
@@ -84,8 +124,17 @@ export interface JobChild {
   handle: ProcessHandle | null;
 }
 
-/** Options of {@link Job.spawn}: `child_process.spawn`'s. */
-export type JobSpawnOptions = SpawnOptions;
+/** Options of {@link Job.spawn}: `child_process.spawn`'s, and `deathSignal`. */
+export interface JobSpawnOptions extends SpawnOptions {
+  /**
+   * Linux (`'cgroup2'`, `'tree'`): the signal the spawned process gets the moment this process —
+   * precisely, the thread that spawned it (the main thread, or a `worker_threads` Worker's) —
+   * exits: `PR_SET_PDEATHSIG`, set by the exec helper before the exec, with `getppid()` checked
+   * after it. Covers the spawned process itself (kill-on-close covers the rest of the job).
+   * Needs the helper; ProcessError `ENOSYS` without it and on other platforms.
+   */
+  deathSignal?: SignalLike;
+}
 
 /**
  * Thrown by {@link Job.spawn} and {@link Job.add} on a job that was killed: like a Zircon job,
@@ -145,12 +194,12 @@ interface Backend {
   readonly kind: JobBackend;
   /** cgroup2: the group's directory. */
   readonly path?: string;
-  /** Starts `file` inside the job. */
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess;
+  /** Starts `file` inside the job (with a parent-death signal when `deathSig` is set). */
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess;
   add(pid: number): void;
   pids(): number[];
-  /** Signals every member; `direct` are job-spawned children that may not have joined yet. */
-  kill(sig: number, direct: number[]): Promise<void>;
+  /** Signals every member; `direct` are job-spawned children that may not have joined yet. Returns what could not be signalled. */
+  kill(sig: number, direct: number[]): Promise<KillTreeFailure[]>;
   isEmpty(): boolean;
   /** Calls `onChange` whenever emptiness may have changed; returns the unsubscribe function. */
   subscribe(onChange: () => void): () => void;
@@ -464,11 +513,22 @@ class Cgroup2Backend implements Backend {
     return new Cgroup2Backend(dir);
   }
 
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+  /** An existing group (Job.open). */
+  static open(dir: string): Cgroup2Backend {
+    const abs = path.resolve(dir);
+    if (!fs.existsSync(path.join(abs, 'cgroup.procs')) || !fs.existsSync(path.join(abs, 'cgroup.events'))) {
+      throw argValueError('dir', 'must be a cgroup2 group directory (it has no cgroup.procs / cgroup.events)', dir);
+    }
+    return new Cgroup2Backend(abs);
+  }
+
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
     const o = checkedSpawnOptions(options);
     const helper = findExecHelper();
     let child: ChildProcess;
-    if (helper !== null) {
+    if (deathSig !== undefined) {
+      child = spawnChild(requireHelper(helper), [...deathSignalArgs(deathSig, this.#procs), file, argv0, ...args], o);
+    } else if (helper !== null) {
       child = spawnChild(helper, [this.#procs, file, argv0, ...args], o);
     } else {
       const addon = addonPath();
@@ -515,13 +575,14 @@ class Cgroup2Backend implements Backend {
     }
   }
 
-  async kill(sig: number, direct: number[]): Promise<void> {
+  async kill(sig: number, direct: number[]): Promise<KillTreeFailure[]> {
+    const failed = new Failures();
     if (sig === SIGKILL && this.#hasKill) {
       // cgroup.kill (Linux >= 5.14): the kernel SIGKILLs every task of the group and of its
       // sub-groups, and also any task a member forks while the kill is in progress.
       this.#write('cgroup.kill', '1');
-      for (const pid of direct) native.kill(pid, sig);
-      return;
+      for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+      return failed.list;
     }
     // Freeze, signal every member, thaw: a frozen member cannot fork, so the list is complete.
     // (SIGKILL gets through the cgroup2 freezer; other signals are acted on at the thaw.)
@@ -529,11 +590,12 @@ class Cgroup2Backend implements Backend {
     try {
       await this.#until((ev) => ev.get('frozen') === '1' || ev.get('populated') === '0', 2000);
       const members = new Set(this.pids());
-      for (const pid of members) native.kill(pid, sig);
-      for (const pid of direct) if (!members.has(pid)) native.kill(pid, sig);
+      for (const pid of members) failed.add(pid, false, native.kill(pid, sig), sig);
+      for (const pid of direct) if (!members.has(pid)) failed.add(pid, false, native.kill(pid, sig), sig);
     } finally {
       this.#write('cgroup.freeze', '0');
     }
+    return failed.list;
   }
 
   /** Resolves once `pred(cgroup.events)` holds (or after `ms`, to never hang a kill). */
@@ -647,9 +709,15 @@ class TreeBackend implements Backend {
   readonly #roots = new Map<number, TreeRoot>();
   readonly #handles: ProcessHandle[] = [];
 
-  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
     // detached: setsid() in the child, so it leads a new session and process group.
-    const child = spawnChild(file, args, { ...options, argv0, detached: true });
+    let child: ChildProcess;
+    if (deathSig !== undefined) {
+      child = spawnChild(requireHelper(findExecHelper()), [...deathSignalArgs(deathSig, null), file, argv0, ...args], { ...checkedSpawnOptions(options), detached: true });
+      setShownCommand(child, file, argv0, args);
+    } else {
+      child = spawnChild(file, args, { ...options, argv0, detached: true });
+    }
     const pid = child.pid;
     if (pid !== undefined) {
       this.#roots.set(pid, { pid, alive: () => child.exitCode === null && child.signalCode === null, group: true });
@@ -658,10 +726,12 @@ class TreeBackend implements Backend {
   }
 
   add(pid: number): void {
+    const leads = pgidsOf([pid])[0] === pid;
+    // Its group would be signalled with killpg(2): group 1 is every process (checkGroup).
+    if (leads) checkGroup(pid, 'target');
     // A handle (pidfd, or pid + start time) tells a live root from a recycled pid later on.
     const handle = ProcessHandle.open(pid);
     this.#handles.push(handle);
-    const leads = pgidsOf([pid])[0] === pid;
     const alive = (): boolean => {
       try {
         return handle.tryWait() === null;
@@ -724,7 +794,8 @@ class TreeBackend implements Backend {
     return this.pids().length === 0;
   }
 
-  async kill(sig: number, direct: number[]): Promise<void> {
+  async kill(sig: number, direct: number[]): Promise<KillTreeFailure[]> {
+    const failed = new Failures();
     // Only whether each root's pid names a process is needed here: killTree reads the rest.
     const present = presentAmong([...this.#roots.keys()]);
     // 1. Stop every owned group at once: members that left their tree (an exited middle parent)
@@ -739,13 +810,14 @@ class TreeBackend implements Backend {
       const live = r.alive();
       if (!live && (!r.group || present.has(r.pid))) continue;
       try {
-        await killTree(r.pid, sig);
+        for (const f of (await killTree(r.pid, sig)).failed) failed.push(f);
       } catch (e) {
         // ESRCH: the root and its whole group are gone already — which is what a kill wants.
         if ((e as { code?: string }).code !== 'ESRCH') throw e;
       }
     }
-    for (const pid of direct) native.kill(pid, sig);
+    for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+    return failed.list;
   }
 
   subscribe(onChange: () => void): () => void {
@@ -828,10 +900,11 @@ class JobObjectBackend implements Backend {
     return acct[0] === 0;
   }
 
-  async kill(sig: number): Promise<void> {
+  async kill(sig: number): Promise<KillTreeFailure[]> {
     // TerminateJobObject ends every process with exit code 1, libuv's code for a killed process.
     const [errno, win32] = native.jobObjectTerminate(this.#ref(), 1);
     if (errno !== 0) throw new ProcessError(errno, 'TerminateJobObject', { win32, signal: displaySignal(sig) });
+    return [];
   }
 
   subscribe(onChange: () => void): () => void {
@@ -890,14 +963,21 @@ function checkBackend(value: unknown): JobBackend | undefined {
  *
  * A killed job refuses new processes ({@link JobKilledError}, `ERR_JOB_KILLED`). Closing a job
  * kills whatever is still in it (like `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`), waits for it to be
- * empty and releases it (the cgroup directory is removed). When the Node process exits with jobs
- * still open, they are killed and removed synchronously on `'exit'` (best effort: not when the
- * process itself is SIGKILLed; Windows kills the Job Object in every case).
+ * empty and releases it (the cgroup directory is removed). Kill-on-close (the default,
+ * {@link JobOptions.killOnClose}): when the process that created the job dies — SIGKILL, a crash,
+ * `process.abort()`, an uncaught exception, a normal exit — the job's processes die too: a Job
+ * Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` on Windows, a watchdog process on Linux
+ * (lib/job-watchdog.ts; cgroup2: `cgroup.kill` and the group removed), and on other systems the
+ * synchronous `'exit'` hook only.
  */
 export class Job implements AsyncDisposable {
   /** The mechanism holding the processes. */
   readonly backend: JobBackend;
+  /** Whether the job's processes are killed when its creator dies ({@link JobOptions.killOnClose}). */
+  readonly killOnClose: boolean;
   readonly #b: Backend;
+  /** Its id with the kill-on-close watchdog (lib/job-watchdog.ts); 0 = not watched. */
+  #watch = 0;
   #state: 'open' | 'killed' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   /** Job-spawned children whose exit Node has not reported yet (they may not have joined the group yet). */
@@ -905,9 +985,20 @@ export class Job implements AsyncDisposable {
   readonly #handles = new Set<ProcessHandle>();
   readonly #exitWaiters = new Set<() => void>();
 
-  private constructor(b: Backend) {
+  private constructor(b: Backend, killOnClose: boolean) {
     this.#b = b;
     this.backend = b.kind;
+    this.killOnClose = killOnClose;
+  }
+
+  /** Registers the job (kill-on-close, the 'exit' hook) once its backend exists. */
+  static #register(b: Backend, killOnClose: boolean): Job {
+    const job = new Job(b, killOnClose);
+    // Windows Job Objects kill on close by themselves; elsewhere the watchdog does it.
+    if (killOnClose && b.kind !== 'jobobject') job.#watch = watchJob(findExecHelper(), b.path);
+    openJobs.add(job);
+    installExitHook();
+    return job;
   }
 
   /**
@@ -927,6 +1018,11 @@ export class Job implements AsyncDisposable {
     const o = checkOptions<JobOptions>(options);
     const backend = checkBackend(o.backend);
     if (o.parent !== undefined && typeof o.parent !== 'string') throw argTypeError('options.parent', 'of type string', o.parent);
+    if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
+    const killOnClose = o.killOnClose ?? true;
+    if (!killOnClose && (backend ?? (process.platform === 'win32' ? 'jobobject' : undefined)) === 'jobobject') {
+      throw argValueError('options.killOnClose', "cannot be false with the 'jobobject' backend (a Job Object dies with its last handle)", o.killOnClose);
+    }
     if (o.name !== undefined) {
       if (typeof o.name !== 'string') throw argTypeError('options.name', 'of type string', o.name);
       if (!NAME_RE.test(o.name) || o.name === '.' || o.name === '..' || o.name.startsWith('cgroup.')) {
@@ -955,10 +1051,27 @@ export class Job implements AsyncDisposable {
       assertProcListsAll();
       b = new TreeBackend();
     }
-    const job = new Job(b);
-    openJobs.add(job);
-    installExitHook();
-    return job;
+    return Job.#register(b, killOnClose);
+  }
+
+  /**
+   * Takes up an existing cgroup2 group as a job — typically one made by
+   * `Job.create({ killOnClose: false })` in a process that has exited since: `kill`, `wait`,
+   * `pids`, `spawn`, `add` and `close` (which removes the directory) work on it as on a job this
+   * process created. Linux only.
+   *
+   * @param dir The group's directory (its {@link Job.path}).
+   * @param options `killOnClose` (default `false`: opening a job does not tie it to this process).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE` (not a string, not a cgroup2
+   *   group directory); {@link JobBackendUnavailableError} off Linux.
+   */
+  static open(dir: string, options?: Pick<JobOptions, 'killOnClose'>): Job {
+    if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) throw argTypeError('dir', 'a non-empty string', dir);
+    const o = checkOptions<JobOptions>(options);
+    if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
+    if (process.platform !== 'linux') throw new JobBackendUnavailableError('cgroup2', 'cgroup2 exists only on Linux');
+    const b = Cgroup2Backend.open(dir);
+    return Job.#register(b, o.killOnClose ?? false);
   }
 
   /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-…`); otherwise `undefined`. */
@@ -1017,7 +1130,9 @@ export class Job implements AsyncDisposable {
       if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
       options = argsOrOptions;
     }
-    const o = checkOptions<SpawnOptions>(options) as SpawnOptions;
+    const o = { ...checkOptions<JobSpawnOptions>(options) } as JobSpawnOptions;
+    const deathSig = checkDeathSignal(o.deathSignal);
+    delete o.deathSignal;
     this.#checkOpen();
     let file = command;
     let argv0 = typeof o.argv0 === 'string' ? o.argv0 : command;
@@ -1027,7 +1142,7 @@ export class Job implements AsyncDisposable {
       args = ['-c', [command, ...args].join(' ')];
       argv0 = file;
     }
-    const child = this.#b.spawn(file, argv0, args, o);
+    const child = this.#b.spawn(file, argv0, args, o, deathSig);
     let handle: ProcessHandle | null = null;
     if (child.pid !== undefined) {
       this.#running.add(child);
@@ -1037,6 +1152,8 @@ export class Job implements AsyncDisposable {
       });
       handle = ProcessHandle.fromChild(child);
       this.#handles.add(handle);
+      // 'tree': the watchdog learns the root (with its start time) while it is our unreaped child.
+      if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, child.pid, true);
     }
     return { child, handle };
   }
@@ -1049,15 +1166,22 @@ export class Job implements AsyncDisposable {
    * A {@link ProcessHandle} is checked first (signal 0 through the handle): a closed handle, or
    * one whose process has exited — its pid may belong to a newcomer by now — is refused.
    *
+   * A Linux thread id is refused (ProcessError `EINVAL`), and so is, with the `'tree'` backend, a
+   * process that leads process group 1 (RangeError `ERR_INVALID_ARG_VALUE`: its group would be
+   * signalled with killpg(2), and killpg(1) is kill(-1), every process).
+   *
    * @throws {@link JobKilledError}, {@link JobClosedError}, RangeError for a bad pid, ProcessError
-   *   (`ESRCH`, `EPERM`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
+   *   (`ESRCH`, `EPERM`, `EINVAL`, ...) from the OS; for a handle, `ERR_PROCESS_HANDLE_CLOSED`,
    *   `UnexpectedExitError` or `AlreadyExitedError` (as `handle.kill` throws them).
    */
   add(target: number | ProcessHandle): void {
     const pid = target instanceof ProcessHandle ? target.pid : checkPid(target, 'target');
     this.#checkOpen();
     if (target instanceof ProcessHandle) target.kill(0);
+    // A thread id would bring its whole process (cgroup.procs moves the thread group).
+    else refuseThreadId(pid);
     this.#b.add(pid);
+    if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
   }
 
   /**
@@ -1080,10 +1204,14 @@ export class Job implements AsyncDisposable {
    *   signal the groups, SIGCONT them (not after SIGKILL).
    * - jobobject: `TerminateJobObject` (exit code 1) whatever the signal.
    *
+   * Resolves with `{ failed }` ({@link JobKillResult}): every member (or owned group) the signal
+   * could not reach for a reason other than being gone (`EPERM`, ...), with its error. Such a
+   * member may still be alive, and {@link wait} does not resolve while it is: check `failed`.
+   *
    * @throws TypeError `ERR_UNKNOWN_SIGNAL` / RangeError (bad signal), {@link JobClosedError},
-   *   ProcessError from the OS.
+   *   ProcessError from the OS (a cgroup file that cannot be written, `TerminateJobObject`).
    */
-  async kill(signal: SignalLike = 'SIGKILL'): Promise<void> {
+  async kill(signal: SignalLike = 'SIGKILL'): Promise<JobKillResult> {
     const sig = toSignal(signal);
     if (this.#state === 'closed') throw new JobClosedError();
     if (this.#state === 'open') this.#state = 'killed';
@@ -1092,7 +1220,7 @@ export class Job implements AsyncDisposable {
       // Not yet reaped by libuv, so the pid is still this child's (maybe a zombie): safe to signal.
       if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) direct.push(c.pid);
     }
-    await this.#b.kill(sig, direct);
+    return { failed: await this.#b.kill(sig, direct) };
   }
 
   #done(): boolean {
@@ -1177,6 +1305,8 @@ export class Job implements AsyncDisposable {
         } finally {
           this.#state = 'closed';
           openJobs.delete(this);
+          unwatchJob(this.#watch);
+          this.#watch = 0;
           for (const h of this.#handles) {
             try {
               h.close();
@@ -1198,6 +1328,7 @@ export class Job implements AsyncDisposable {
 
   /** @internal process 'exit': synchronous best-effort kill + release. */
   [kExitHook](): void {
-    this.#b.exitHook();
+    // A job meant to outlive its creator is left alone.
+    if (this.killOnClose) this.#b.exitHook();
   }
 }

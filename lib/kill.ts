@@ -6,10 +6,12 @@
 import { argTypeError, argValueError, errnoNumber, ProcessError, procReadError } from './errors';
 import { native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
-import { checkKillTarget, checkPid, checkInteger } from './validate';
+import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate';
 
 let ESRCH = 0;
 let EPERM = 0;
+let EINVAL = 0;
+const IS_LINUX = process.platform === 'linux';
 
 /**
  * Parses kill()'s signal argument without allocating (it is on the hot path): the signal number
@@ -29,6 +31,7 @@ function checkTarget(pid: unknown, group: boolean, name: string): number {
   if (group && p < 0) {
     throw argValueError(name, 'must not be negative when the signal is negative (a process group is already meant)', pid);
   }
+  if (group) checkGroup(p, name, pid);
   return p;
 }
 
@@ -57,6 +60,10 @@ function failureError(f: Failure): ProcessError {
  * - Pid 0 is the caller's own process group; pid < -1 is the group `abs(pid)`.
  * - Pid -1 (every process) is refused with a RangeError: use {@link broadcast}.
  * - A negative signal together with a negative pid is refused with a RangeError.
+ * - A negative signal with pid 1 (process group 1) is refused with a RangeError: kill(2) cannot
+ *   address group 1 alone, `kill(-1)` means every process (see {@link killpg}).
+ * - A thread id (Linux) passes through: kill(2) given a tid signals the whole process it belongs
+ *   to, as Perl's and kill(1)'s do. Use a {@link ProcessHandle} to refuse tids.
  * - No pids: returns 0 and sends nothing.
  *
  * Every argument is validated before the first signal is sent; one native call covers the
@@ -127,7 +134,8 @@ export type KillResult = { pid: number; ok: true } | { pid: number; ok: false; e
 
 /**
  * Like {@link kill}, but reports every pid's outcome: `[{ pid, ok: true } | { pid, ok: false,
- * error }]`, in the order given. Same signal and pid rules; all validated first.
+ * error }]`, in the order given. Same signal and pid rules (group 1 refused, a thread id passes
+ * through to kill(2)); all validated first.
  */
 export function killEach(signal: SignalLike, pids: readonly number[]): KillResult[] {
   const parsed = parseKillSignal(signal);
@@ -157,12 +165,18 @@ export function killEach(signal: SignalLike, pids: readonly number[]): KillResul
  * Sends `signal` to every process in group `pgid` (killpg(2)). `pgid` 0 means the caller's own
  * group. Windows: ENOSYS.
  *
- * @throws ProcessError (`ESRCH`, `EPERM`, `ENOSYS`) with `syscall: 'killpg'`.
+ * Group 1 is refused (RangeError `ERR_INVALID_ARG_VALUE`, nothing signalled): kill(2) has no way
+ * to address group 1 alone — `killpg(1, sig)` is `kill(-1, sig)`, every process the caller may
+ * signal — and in a container PID 1 leads group 1. Use {@link broadcast} for that on purpose.
+ *
+ * @throws RangeError `ERR_INVALID_ARG_VALUE` for a negative `pgid` or group 1; ProcessError
+ *   (`ESRCH`, `EPERM`, `ENOSYS`) with `syscall: 'killpg'`.
  */
 export function killpg(pgid: number, signal: SignalLike = 'SIGTERM'): void {
   const sig = toSignal(signal);
   const g = checkInteger(pgid, 'pgid');
   if (g < 0) throw argValueError('pgid', 'must be >= 0 (a process group id; 0 is the caller\'s own group)', pgid);
+  checkGroup(g, 'pgid', pgid);
   const errno = native.killpg(g, sig);
   if (errno !== 0) throw new ProcessError(errno, 'killpg', { pid: g, signal: displaySignal(sig), win32: native.lastWin32Error() });
 }
@@ -200,6 +214,20 @@ function exitedByPidfd(pid: number): boolean | 'gone' | undefined {
 }
 
 /**
+ * @internal Linux: refuses a thread id with ProcessError `EINVAL` (kill(2) accepts one and then
+ * reaches the whole process). The check is ProcessHandle's without pidfds: `/proc/<tid>` opens,
+ * but its `Tgid` is another id. Where /proc hides the process (hidepid) nothing can be told: it
+ * passes. Used by {@link probe} and `Job.add`.
+ */
+export function refuseThreadId(p: number): void {
+  if (!IS_LINUX) return;
+  const [err, fd] = native.handleOpen(p, true);
+  if (fd >= 0) native.handleClose(fd);
+  if (EINVAL === 0) EINVAL = errnoNumber('EINVAL') ?? 22;
+  if (err === EINVAL) throw new ProcessError(err, 'open', { pid: p });
+}
+
+/**
  * What signal 0 says of a pid, refined with the process state where the platform tells it:
  * `'alive'`, `'zombie'` (exited, not yet reaped — Linux and macOS), `'gone'` (ESRCH) or
  * `'forbidden'` (EPERM: it exists, but the caller may not signal it, and it has not exited).
@@ -211,6 +239,10 @@ function exitedByPidfd(pid: number): boolean | 'gone' | undefined {
  * @throws TypeError/RangeError for a bad pid; ProcessError for an unexpected kill(2) error or
  *   when the state cannot be read (`EMFILE`, ...); `ProcUnavailableError`
  *   (`ERR_PROC_HIDDEN`/`ERR_PROC_NOT_MOUNTED`) when /proc hides the process and no pidfd can be had.
+ *
+ * A Linux thread id that is not a process id is refused with ProcessError `EINVAL` (syscall
+ * `'open'`, as `ProcessHandle.open` refuses it without pidfds): kill(2) accepts a tid and reaches
+ * the whole process, so signal 0 alone would call it `'alive'` although no process has that id.
  */
 export function probe(pid: number): ProbeResult {
   const p = checkPid(pid);
@@ -221,6 +253,7 @@ export function probe(pid: number): ProbeResult {
   }
   if (errno === ESRCH) return 'gone';
   if (errno !== 0 && errno !== EPERM) throw new ProcessError(errno, 'kill', { pid: p, signal: 0, win32: native.lastWin32Error() });
+  refuseThreadId(p);
   const state = native.processState(p);
   const living: ProbeResult = errno === 0 ? 'alive' : 'forbidden';
   if (typeof state === 'string') return state === 'Z' || state === 'X' ? 'zombie' : living;
@@ -232,7 +265,10 @@ export function probe(pid: number): ProbeResult {
   throw procReadError(state, 'open', p);
 }
 
-/** True unless the pid is gone or a zombie (a process that exists but may not be signalled counts as alive). */
+/**
+ * True unless the pid is gone or a zombie (a process that exists but may not be signalled counts
+ * as alive). Throws like {@link probe} (a Linux thread id: ProcessError `EINVAL`).
+ */
 export function isAlive(pid: number): boolean {
   const r = probe(pid);
   return r === 'alive' || r === 'forbidden';

@@ -92,12 +92,23 @@ export interface NativeAddon {
   // ---- process handles and exit watchers (native/handle_*.cc) ----
   /** Capability bits (`HandleCap`), probed once per process. */
   handleProbe(): number;
-  /** `[errno, fd, startTime]`: a pidfd (Linux) / HANDLE (Windows), or fd -1 (pid + start time). */
-  handleOpen(pid: number): [errno: number, fd: number, startTime: string];
-  /** pidfd_send_signal / TerminateProcess through the handle; returns the errno. */
-  handleSignal(fd: number, sig: number): number;
-  /** `[state, errno, raw, kind, value, core]`, state a `HandleState`; never reaps. */
-  handleQuery(fd: number, peekChild: boolean): [state: number, errno: number, raw: number, kind: number, value: number, core: number];
+  /**
+   * `[errno, fd, startTime]`: a pidfd (Linux) / HANDLE (Windows), or fd -1 (pid + start time).
+   * Linux with `procDir`: fd is an open `/proc/<pid>` directory (the identity without pidfds);
+   * EINVAL for a thread id.
+   */
+  handleOpen(pid: number, procDir?: boolean): [errno: number, fd: number, startTime: string];
+  /**
+   * pidfd_send_signal / TerminateProcess through the handle (a pidfd, or a `/proc/<pid>` dirfd
+   * where `HandleCap.ProcSignal`); returns the errno. With `pid` (Linux, a `/proc/<pid>` dirfd):
+   * ESRCH when that process is reaped, else kill(pid, sig).
+   */
+  handleSignal(fd: number, sig: number, pid?: number): number;
+  /**
+   * `[state, errno, raw, kind, value, core]`, state a `HandleState`; never reaps. Linux: a
+   * `/proc/<pid>` dirfd needs `pid`; with a pidfd, `pid` enables the waitid(P_PID) fallback.
+   */
+  handleQuery(fd: number, peekChild: boolean, pid?: number): [state: number, errno: number, raw: number, kind: number, value: number, core: number];
   /** Closes a handle this env opened; EBADF when it holds no such handle. */
   handleClose(fd: number): number;
   /** The process's start time (opaque, comparable), null when it is gone, or (Linux) an errno / -1 / -2 when it exists but cannot be read. */
@@ -114,7 +125,7 @@ export interface NativeAddon {
 export const WaitFlag = { NoHang: 1, Untraced: 2, Continued: 4, NoWait: 8 } as const;
 
 /** Bits of `handleProbe()` (mirrors `HandleCaps` in native/native.h). */
-export const HandleCap = { Fd: 1, Signal: 2, WatchFd: 4, WatchPid: 8, ChildPeek: 16, GetInfo: 32, ExitInfo: 64 } as const;
+export const HandleCap = { Fd: 1, Signal: 2, WatchFd: 4, WatchPid: 8, ChildPeek: 16, GetInfo: 32, ExitInfo: 64, ProcSignal: 128 } as const;
 
 /** States of `handleQuery()` (mirrors `HandleState` in native/native.h). */
 export const HandleState = { Error: -1, Running: 0, ExitedKnown: 1, ExitedUnknown: 2 } as const;

@@ -98,3 +98,13 @@ export function procListsAll(): boolean {
     throw e;
   }
 }
+
+/** @internal Whether /proc is a procfs (statfs f_type PROC_SUPER_MAGIC); true off Linux. */
+export function procIsProcfs(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return fs.statfsSync('/proc').type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}

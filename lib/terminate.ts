@@ -9,7 +9,7 @@ import { ProcessHandle, type ExitResult } from './handle';
 import { native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree, readTable, waitGone } from './tree';
-import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
+import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 import type { WaitStatus } from './wait';
 
 /** Options of {@link terminate} (named like Node's: `killSignal` is sent, `signal` aborts). */
@@ -95,6 +95,8 @@ function groupMembers(pgid: number): { pids: number[]; starts: number[] } {
  * - `tree: true` uses `killTree` (the whole tree, frozen while it is walked) and waits for every
  *   member; `group: true` uses `killpg(2)` and waits for every member of the group (zombies
  *   count as gone).
+ * - `group: true` with pid 1 is refused (RangeError `ERR_INVALID_ARG_VALUE`): killpg(1) is
+ *   kill(-1), every process the caller may signal.
  * - Windows: SIGTERM and SIGKILL both `TerminateProcess` (exit code 1); `group` fails with ENOSYS.
  *
  * @throws (rejects) TypeError/RangeError for bad arguments before anything is sent;
@@ -112,10 +114,12 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
   if (target instanceof ProcessHandle) pid = target.pid;
   else if (isChild(target)) {
     if (typeof target.pid !== 'number') throw argValueError('target', 'has no pid (it failed to spawn)', target, TypeError);
-    pid = target.pid;
+    pid = checkPid(target.pid, 'target.pid');
   } else if (typeof target === 'number') pid = checkPid(target, 'target');
   else throw argTypeError('target', 'a pid, a ChildProcess or a ProcessHandle', target);
   const o = parse(options);
+  // group: killpg(pid), and group 1 is every process (see checkGroup).
+  if (o.group) checkGroup(pid, 'target');
   if (o.signal?.aborted) throw o.signal.reason;
 
   let handle: ProcessHandle | undefined;

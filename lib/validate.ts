@@ -39,6 +39,29 @@ export function checkKillTarget(value: unknown, name = 'pid'): number {
   return pid;
 }
 
+/**
+ * The one refusal of process group 1, shared by every path that ends in a group signal (`kill`
+ * and `killEach` with a negative signal, `killpg`, `ProcessHandle.killGroup`, `terminate` with
+ * `group`, `Job`'s tree backend). kill(2) has no way to address group 1 alone: `kill(-1, sig)`
+ * means every process the caller may signal, and glibc's `killpg(1, sig)` is exactly that call.
+ * In a container PID 1 leads group 1, so one typo would signal the whole container. Throws a
+ * RangeError `ERR_INVALID_ARG_VALUE` (like pid -1) before anything is signalled.
+ *
+ * @param pgid the group id about to be signalled (already an integer).
+ * @param name the argument's name in the error message.
+ * @param value the value as the caller gave it (shown in the message), `pgid` by default.
+ */
+export function checkGroup(pgid: number, name = 'pgid', value: unknown = pgid): number {
+  if (pgid === 1) {
+    throw argValueError(
+      name,
+      'must not name process group 1: killpg(1) is kill(-1), which signals every process the caller may signal (PID 1 leads group 1 in a container); use broadcast() to signal every process on purpose',
+      value,
+    );
+  }
+  return pgid;
+}
+
 /** A duration in milliseconds: finite, >= 0. `undefined` passes through. */
 export function checkTimeout(value: unknown, name = 'timeout'): number | undefined {
   if (value === undefined) return undefined;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -72,8 +73,18 @@ bool KernelAtLeast(int major, int minor) {
 // seccomp filter (ENOSYS or EPERM); each later feature is checked on our own pid.
 int ProbeOnce() {
   int bits = 0;
+  // pidfd_send_signal(2) takes a /proc/<pid> directory fd too (Linux >= 5.1): the atomic signal
+  // of the handles opened without pidfd_open. A seccomp profile that denies pidfd_open usually
+  // denies this as well; when it does not, the check-then-kill window is gone.
+  char self[32];
+  snprintf(self, sizeof self, "/proc/%d", static_cast<int>(getpid()));
+  int dfd = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    if (PidfdSendSignal(dfd, 0) == 0) bits |= kHandleProcSignal;
+    close(dfd);
+  }
   int fd = PidfdOpen(getpid());
-  if (fd < 0) return 0;
+  if (fd < 0) return bits;
   bits |= kHandleFd | kHandleWatchFd;
   if (PidfdSendSignal(fd, 0) == 0) bits |= kHandleSignal;
   siginfo_t si;
@@ -105,42 +116,104 @@ int Probe() {
   return bits;
 }
 
-// starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) identifies a process
-// together with its pid: a recycled pid gets a later start time. Returns 0, or the errno of the
-// failed open/read (ENOENT when the line could not be parsed).
-int ReadStartTime(int pid, char* out, size_t len) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  char buf[1024];
+// Reads `name` (a file of /proc/<pid>/) relative to `dirfd` (AT_FDCWD with a full path) into
+// buf, NUL-terminated: the length, or -1 with errno set. Through a /proc/<pid> dirfd, ESRCH
+// (or ENOENT) means that process has been reaped, even when its pid now names another one.
+ssize_t ReadProcFile(int dirfd, const char* name, char* buf, size_t len) {
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
   ssize_t n;
   do {
-    n = read(fd, buf, sizeof buf - 1);
+    n = read(fd, buf, len - 1);
   } while (n < 0 && errno == EINTR);
-  const int read_err = n < 0 ? errno : 0;
+  const int saved = errno;
   close(fd);
-  if (n < 0) return read_err;
-  if (n == 0) return ENOENT;
+  errno = saved;
+  if (n < 0) return -1;
   buf[n] = '\0';
-  // comm may contain spaces and parentheses: fields are counted from the last ')'.
+  return n;
+}
+
+// The fields of a stat line after "pid (comm) ": comm may contain spaces and parentheses, so
+// fields are counted from the last ')'. Returns field 3 (the state), or null.
+char* StatFields(char* buf) {
   char* p = strrchr(buf, ')');
-  if (p == nullptr) return ENOENT;
-  p++;
+  if (p == nullptr || p[1] != ' ') return nullptr;
+  return p + 2;
+}
+
+// starttime (field 22, clock ticks after boot) out of a stat line.
+bool StartTimeOf(char* buf, char* out, size_t len) {
+  char* p = StatFields(buf);
+  if (p == nullptr) return false;
   for (int field = 3; field <= 22; field++) {
     while (*p == ' ') p++;
-    if (*p == '\0') return ENOENT;
+    if (*p == '\0') return false;
     char* start = p;
     while (*p != ' ' && *p != '\0') p++;
     if (field == 22) {
       size_t l = static_cast<size_t>(p - start);
-      if (l == 0 || l >= len) return ENOENT;
+      if (l == 0 || l >= len) return false;
       memcpy(out, start, l);
       out[l] = '\0';
-      return 0;
+      return true;
     }
   }
-  return ENOENT;
+  return false;
+}
+
+// starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) identifies a process
+// together with its pid: a recycled pid gets a later start time.
+bool ReadStartTime(int pid, char* out, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  char buf[1024];
+  if (ReadProcFile(AT_FDCWD, path, buf, sizeof buf) <= 0) return false;
+  return StartTimeOf(buf, out, len);
+}
+
+// The identity of a process where pidfds are refused (seccomp, kernel < 5.3): an open
+// /proc/<pid> directory. It pins the kernel's struct pid, not the number: once that process is
+// reaped every lookup through it fails (ESRCH/ENOENT) even after the pid is handed out again,
+// which a pid + start time (10 ms ticks) cannot tell. Returns the fd, or -1 with *err set:
+// ESRCH (no such process), EINVAL (a thread id: /proc/<tid> opens too, but it is no process).
+int OpenProcDir(int pid, char* start, size_t len, int* err) {
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    *err = errno;
+    // ENOENT is "gone" only when kill(2) agrees: /proc mounted hidepid=1/2 hides other users'
+    // processes, and a hidden process must not be reported as no process (EACCES: cannot see).
+    if (*err == ENOENT) *err = (kill(pid, 0) == 0 || errno != ESRCH) ? EACCES : ESRCH;
+    return -1;
+  }
+  char buf[2048];
+  // Read through the dirfd: the start time and the thread-group id belong to the process it
+  // pins, whatever the pid names by now.
+  const ssize_t n = ReadProcFile(dfd, "stat", buf, sizeof buf);
+  if (n <= 0 || !StartTimeOf(buf, start, len)) {
+    *err = (n < 0 && errno != ENOENT) ? errno : ESRCH;
+    close(dfd);
+    return -1;
+  }
+  long tgid = -1;
+  if (ReadProcFile(dfd, "status", buf, sizeof buf) > 0) {
+    const char* t = strstr(buf, "\nTgid:");
+    if (t != nullptr) tgid = strtol(t + 7, nullptr, 10);
+  }
+  if (tgid != pid) {
+    *err = tgid < 0 ? ESRCH : EINVAL;
+    close(dfd);
+    return -1;
+  }
+  *err = 0;
+  return dfd;
+}
+
+bool IsDirFd(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 // [state, errno, raw, kind, value, core]
@@ -174,6 +247,43 @@ int RawFromSiginfo(const siginfo_t& si) {
   return (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
 }
 
+// Whether the process a pidfd refers to has not been reaped yet (a zombie still holds its pid):
+// signal 0 through the pidfd, or PIDFD_GET_INFO (ESRCH once reaped), whichever is allowed.
+bool NotReaped(int fd) {
+  if (PidfdSendSignal(fd, 0) == 0) return true;
+  if (errno == ESRCH) return false;
+  PidfdInfo pi;
+  memset(&pi, 0, sizeof pi);
+  pi.mask = kPidfdInfoPid;
+  return ioctl(fd, kPidfdGetInfo, &pi) == 0;
+}
+
+// handleQuery on a /proc/<pid> dirfd: reaped (the lookup fails) or a zombie is an exit; a
+// zombie child's status is peeked with waitid(P_PID, WNOWAIT) — the zombie still holds the pid,
+// and only this thread reaps procsig's own children, so the pid is its.
+Napi::Array QueryProcDir(Napi::Env env, int dfd, int pid, bool peek_child) {
+  char buf[1024];
+  const ssize_t n = ReadProcFile(dfd, "stat", buf, sizeof buf);
+  // ESRCH/ENOENT: reaped. Anything else (an empty read included) is an error, never an exit.
+  if (n < 0 && (errno == ESRCH || errno == ENOENT)) return QueryResult(env, kHandleExitedUnknown, 0, 0);
+  if (n <= 0) return QueryResult(env, kHandleError, n < 0 ? errno : EIO, 0);
+  const char* f = StatFields(buf);
+  const char state = f != nullptr ? f[0] : '?';
+  if (state != 'Z' && state != 'X') return QueryResult(env, kHandleRunning, 0, 0);
+  if (peek_child) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int rc;
+    do {
+      rc = waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOWAIT | WNOHANG);
+    } while (rc < 0 && errno == EINTR);
+    // Our child whose leader is a zombie while other threads still exit: not waitable yet.
+    if (rc == 0 && si.si_pid == 0) return QueryResult(env, kHandleRunning, 0, 0);
+    if (rc == 0) return QueryResult(env, kHandleExitedKnown, 0, RawFromSiginfo(si));
+  }
+  return QueryResult(env, kHandleExitedUnknown, 0, 0);
+}
+
 }  // namespace
 
 Napi::Value HandleProbe(const Napi::CallbackInfo& info) {
@@ -185,16 +295,30 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
   Napi::Array out = Napi::Array::New(env, 3);
+  if (info[1].ToBoolean().Value()) {
+    char start[32] = "";
+    int err = 0;
+    const int dfd = pid > 0 ? OpenProcDir(pid, start, sizeof start, &err) : -1;
+    if (pid <= 0) err = ESRCH;
+    if (dfd >= 0) uvwatch::TrackFd(env, dfd);
+    out.Set(0u, Napi::Number::New(env, err));
+    out.Set(1u, Napi::Number::New(env, dfd));
+    out.Set(2u, Napi::String::New(env, start));
+    return out;
+  }
   // pidfd_open(2) sets O_CLOEXEC itself. ESRCH: no such process (a zombie still has a pid and
   // opens fine); EINVAL: pid is a thread, not a thread-group leader.
   int fd = PidfdOpen(pid);
   int err = fd < 0 ? errno : 0;
+  // Newer kernels (seen on 6.18) answer ENOENT for a thread that is not a thread-group leader
+  // where older ones said EINVAL: one code for a thread id on every kernel (and without pidfds).
+  if (err == ENOENT) err = EINVAL;
   char start[32] = "";
   if (fd >= 0) {
     uvwatch::TrackFd(env, fd);
     // Read after the open: if the pid had been recycled in between, the start time is the
     // newcomer's, consistent with what the pidfd refers to.
-    if (ReadStartTime(pid, start, sizeof start) != 0) start[0] = '\0';
+    if (!ReadStartTime(pid, start, sizeof start)) start[0] = '\0';
   }
   out.Set(0u, Napi::Number::New(env, err));
   out.Set(1u, Napi::Number::New(env, fd));
@@ -206,8 +330,21 @@ Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const int sig = info[1].As<Napi::Number>().Int32Value();
-  // ESRCH once the process has been reaped: the pidfd pins the process, never its pid number,
-  // so a recycled pid is never hit.
+  const int pid = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+  if (pid > 0) {
+    // fd is the /proc/<pid> directory of the process (no pidfd_send_signal here): a lookup
+    // through it fails once that process has been reaped, whatever the pid names now, so it is
+    // checked right before kill(2). What remains is the few microseconds between the two calls:
+    // the process would have to exit, be reaped and its pid be handed out again in between.
+    struct stat st;
+    if (fstatat(fd, "stat", &st, 0) != 0) {
+      const int e = errno;
+      return Napi::Number::New(info.Env(), e == ENOENT ? ESRCH : e);
+    }
+    return Napi::Number::New(info.Env(), kill(pid, sig) == 0 ? 0 : errno);
+  }
+  // ESRCH once the process has been reaped: the pidfd (or /proc/<pid> dirfd) pins the process,
+  // never its pid number, so a recycled pid is never hit.
   const int err = PidfdSendSignal(fd, sig) == 0 ? 0 : errno;
   return Napi::Number::New(info.Env(), err);
 }
@@ -217,6 +354,8 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const bool peek_child = info[1].ToBoolean().Value();
+  const int pid = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
+  if (pid > 0 && IsDirFd(fd)) return QueryProcDir(env, fd, pid, peek_child);
   struct pollfd p;
   p.fd = fd;
   p.events = POLLIN;
@@ -241,6 +380,18 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
                   WEXITED | WNOWAIT | WNOHANG);
     } while (rc < 0 && errno == EINTR);
     if (rc == 0 && si.si_pid != 0) return QueryResult(env, kHandleExitedKnown, 0, RawFromSiginfo(si));
+    // EPERM/ENOSYS (a seccomp filter on waitid's P_PIDFD) or EINVAL (kernel < 5.4): the same
+    // peek by pid. The pid is the process's as long as it is not reaped, which is checked after
+    // the peek through the pidfd (reaping cannot be undone, so it held then too).
+    if (rc < 0 && errno != ECHILD && errno != EAGAIN && pid > 0) {
+      memset(&si, 0, sizeof si);
+      do {
+        rc = waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOWAIT | WNOHANG);
+      } while (rc < 0 && errno == EINTR);
+      if (rc == 0 && si.si_pid == pid && NotReaped(fd)) {
+        return QueryResult(env, kHandleExitedKnown, 0, RawFromSiginfo(si));
+      }
+    }
   }
   PidfdInfo pi;
   memset(&pi, 0, sizeof pi);
@@ -266,10 +417,10 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
   char start[32];
-  const int err = ReadStartTime(pid, start, sizeof start);
-  if (err == 0) return Napi::String::New(env, start);
+  errno = 0;
+  if (ReadStartTime(pid, start, sizeof start)) return Napi::String::New(env, start);
   // Gone, or there but unreadable (EMFILE, hidden, /proc not mounted): never "gone" for the latter.
-  const int why = ProcFailure(pid, err);
+  const int why = ProcFailure(pid, errno != 0 ? errno : ENOENT);
   return why == 0 ? env.Null() : Napi::Number::New(env, why);
 }
 

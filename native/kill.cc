@@ -1,6 +1,7 @@
 // The platform-neutral half of kill, killMany and treePgids: argument handling and the batch
 // loops. The syscalls themselves are KillOne (posix.cc: kill(2); win32.cc: a probe or
 // TerminateProcess) and PgidOf (posix.cc: getpgid(2); win32.cc: -1).
+#include <errno.h>
 #include <string.h>
 
 #include <string>
@@ -59,7 +60,9 @@ Napi::Value KillMany(const Napi::CallbackInfo& info) {
   uint32_t ok = 0;
   // In order, so that on Windows lastWin32Error() afterwards belongs to the last failing pid.
   for (size_t i = 0; i < n; i++) {
-    errs[i] = KillOne(pids[i], sig);
+    // -1 is every process (group 1 negated reads the same): never in a batch. broadcast() is
+    // the one caller of kill(-1), through Kill.
+    errs[i] = pids[i] == -1 ? EINVAL : KillOne(pids[i], sig);
     if (errs[i] == 0) ok++;
   }
   return Napi::Number::New(env, ok);

@@ -188,6 +188,7 @@ enum HandleCaps : int {
   kHandleChildPeek = 16,  // handleQuery can peek at a child's status (waitid(P_PIDFD, WNOWAIT))
   kHandleGetInfo = 32,    // PIDFD_GET_INFO exists (Linux >= 6.13)
   kHandleExitInfo = 64,   // PIDFD_INFO_EXIT: a reaped non-child's status (Linux >= 6.15)
+  kHandleProcSignal = 128,  // handleSignal(fd, sig) works on a /proc/<pid> dirfd (Linux >= 5.1)
 };
 // handleQuery() states (index 0 of its result).
 enum HandleState : int {
@@ -197,11 +198,16 @@ enum HandleState : int {
   kHandleExitedUnknown = 2, // gone (zombie or reaped), status not available
 };
 Napi::Value HandleProbe(const Napi::CallbackInfo& info);
-// handleOpen(pid) -> [errno, fd (-1: no kernel handle), startTime ('' unknown)]
+// handleOpen(pid, procDir?) -> [errno, fd (-1: no kernel handle), startTime ('' unknown)].
+// Linux with procDir true: fd is an open /proc/<pid> directory instead of a pidfd (the identity
+// without pidfds); EINVAL for a thread id. Other platforms ignore procDir.
 Napi::Value HandleOpen(const Napi::CallbackInfo& info);
-// handleSignal(fd, sig) -> errno
+// handleSignal(fd, sig, pid?) -> errno. Linux with pid > 0: fd is a /proc/<pid> dirfd, checked
+// (ESRCH once that process is reaped, even if the pid was reused) right before kill(pid, sig).
 Napi::Value HandleSignal(const Napi::CallbackInfo& info);
-// handleQuery(fd, peekChild) -> [state, errno, raw, kind, value, core]
+// handleQuery(fd, peekChild, pid?) -> [state, errno, raw, kind, value, core]. Linux: a /proc
+// dirfd (fstat says directory) is read through; with a pidfd, pid > 0 is what the waitid(P_PID)
+// fallback peeks at when waitid(P_PIDFD) is refused.
 Napi::Value HandleQuery(const Napi::CallbackInfo& info);
 // handleClose(fd) -> errno (EBADF when this env does not hold fd)
 Napi::Value HandleClose(const Napi::CallbackInfo& info);

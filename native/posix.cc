@@ -407,6 +407,11 @@ Napi::Value Killpg(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
   const pid_t pgid = info[0].As<Napi::Number>().Int32Value();
   const int sig = info[1].As<Napi::Number>().Int32Value();
+  // Group 1 is refused here too, whatever the caller checked: kill(2) has no way to address
+  // group 1 alone, glibc's killpg(1, sig) is kill(-1, sig) — every process the caller may
+  // signal. A negative group would be a single process (killpg(-n) is kill(n)) or that same
+  // broadcast; 0 stays the caller's own group.
+  if (pgid < 0 || pgid == 1) return Napi::Number::New(info.Env(), EINVAL);
   const int err = ::killpg(pgid, sig) == 0 ? 0 : errno;
   return Napi::Number::New(info.Env(), err);
 }

@@ -21,6 +21,15 @@ afterEach(() => {
 });
 
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
+/** Where each open fd of this process points. */
+const fdLinks = (): string[] =>
+  fs.readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
 const exitOf = (c: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> =>
   c.exitCode !== null || c.signalCode !== null
     ? Promise.resolve([c.exitCode, c.signalCode])
@@ -276,25 +285,29 @@ describe.skipIf(recycleSkip !== null)('a handle never signals a recycled pid', (
   }, 30000);
 });
 
-describe.runIf(linux)('pid + start-time fallback (PROCSIG_NO_PIDFD=1)', () => {
-  it('opens without a pidfd, signals with kill(2) and waits by backoff polling', async () => {
+describe.runIf(linux)('/proc/<pid> dirfd fallback (PROCSIG_NO_PIDFD=1)', () => {
+  it('opens /proc/<pid> instead of a pidfd, signals with a checked kill(2) and waits by backoff polling', async () => {
     const saved = process.env.PROCSIG_NO_PIDFD;
     process.env.PROCSIG_NO_PIDFD = '1';
     vi.resetModules();
     try {
       const mod = await import('../lib/handle');
-      expect(mod.handleKind()).toBe('pid');
+      expect(mod.handleKind()).toBe('procfd');
       const { child, pid } = await spawnFixture('sleeper.js');
       const exit = exitOf(child);
       const fds = fdCount();
       const h = mod.ProcessHandle.fromChild(child);
       handles.push(h);
-      expect(fdCount()).toBe(fds);
+      // the handle holds the process's /proc directory open: its identity
+      expect(fdCount()).toBe(fds + 1);
+      expect(fdLinks()).toContain(`/proc/${pid}`);
       expect(h.tryWait()).toBeNull();
       const status = await h.kill('SIGKILL', { wait: true, timeout: 10000 });
       // A zombie child is peeked with waitid(WNOWAIT); after Node reaped it, Node's report is used.
       expect(status?.code).toBe(137);
       expect(await exit).toEqual([null, 'SIGKILL']);
+      h.close();
+      expect(fdLinks()).not.toContain(`/proc/${pid}`);
     } finally {
       if (saved === undefined) delete process.env.PROCSIG_NO_PIDFD;
       else process.env.PROCSIG_NO_PIDFD = saved;

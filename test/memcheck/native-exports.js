@@ -190,7 +190,27 @@ function handlesWithoutPidfd(pid) {
   }
 }
 
+// Linux without pidfds: the /proc/<pid> directory handle (handleOpen(pid, true)), its checked
+// kill(2), and the state read through it. Run with and without pidfd support.
+function procDirHandles(pid) {
+  if (process.platform !== 'linux') return;
+  const [err, fd, start] = call('handleOpen', pid, true);
+  check(err === 0 && fd >= 0 && typeof start === 'string' && start !== '', 'handleOpen procDir');
+  check(call('handleSignal', fd, 0, pid) === 0, 'handleSignal procDir (checked kill)');
+  check(call('handleSignal', fd, SIGCONT, pid) === 0, 'handleSignal procDir CONT');
+  call('handleSignal', fd, 0); // pidfd_send_signal on the directory: 0 where the kernel takes it
+  check(call('handleQuery', fd, true, pid)[0] === 0, 'handleQuery procDir running');
+  check(call('handleQuery', fd, false, pid)[0] === 0, 'handleQuery procDir running (no peek)');
+  check(call('handleClose', fd) === 0, 'handleClose procDir');
+  check(call('handleSignal', fd, 0, pid) !== 0, 'handleSignal procDir closed fd');
+  check(call('handleQuery', fd, true, pid)[0] === -1, 'handleQuery procDir closed fd');
+  const [e2, fd2] = call('handleOpen', NOPID, true);
+  check(e2 !== 0 && fd2 === -1, 'handleOpen procDir NOPID');
+  for (const w of WRONG) bad('handleOpen', w, true);
+}
+
 function handles(pid) {
+  procDirHandles(pid);
   if (!PIDFD) return handlesWithoutPidfd(pid);
   const [err, fd, start] = call('handleOpen', pid);
   check(err === 0 && fd >= 0 && typeof start === 'string', 'handleOpen');

@@ -80,3 +80,20 @@ test('closing the job kills what is in it (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)',
   assert.equal((await exited).code, 1);
   assert.equal(osAlive(pid), false);
 });
+
+test('kill-on-close: terminating the supervisor kills every process of its job', { ...T, skip: noJob }, async () => {
+  const { pid, ready, exited } = await spawnFixture('win32-job-supervisor.js', ['2']);
+  // The Node intermediate, win32-tree.js and its two detached sleepers.
+  assert.ok(ready.length >= 3, `job members: ${ready.join(' ')}`);
+  assert.ok(!ready.includes(pid), 'the supervisor is not in its own job');
+  for (const p of ready) assert.equal(osAlive(p), true);
+  const t0 = Date.now();
+  process.kill(pid, 'SIGKILL'); // TerminateProcess: no JS runs in the supervisor, no 'exit' hook
+  await exited;
+  for (const p of ready) await waitDead(p);
+  console.log(`kill-on-close (jobobject): all ${ready.length} gone ${Date.now() - t0} ms after TerminateProcess`);
+});
+
+test('killOnClose: false is refused by the jobobject backend', { ...T, skip: noJob }, () => {
+  assert.throws(() => procsig.Job.create({ killOnClose: false }), { code: 'ERR_INVALID_ARG_VALUE' });
+});

@@ -1,0 +1,110 @@
+/**
+ * Parent-death signals: a spawned child that dies with the process that spawned it (Linux
+ * `PR_SET_PDEATHSIG`), for {@link ProcessHandle.spawn} and {@link Job.spawn}'s `deathSignal`.
+ *
+ * The exec helper (`procsig-job-exec --pdeathsig <sig> <ppid> ...`) sets the signal and then
+ * checks `getppid()` against this process's pid — a parent that died before the prctl would never
+ * send it, so the command is then not run (exit 125) — as bubblewrap and Bun do, and execs the
+ * command (the setting survives exec, except into set-user-ID programs). It covers the child
+ * itself, not what it forks: a Job (with `killOnClose`) covers those.
+ *
+ * The kernel sends the signal when the parent *thread* exits. Node spawns from the thread that
+ * runs the event loop: the main thread, or — for a spawn made inside a `worker_threads` Worker —
+ * that worker's thread, so the child then gets the signal when the worker ends.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { argTypeError, argValueError, ProcessError } from './errors';
+import type { ProcessHandle } from './handle';
+import { findExecHelper } from './job';
+import { toSignal, type SignalLike } from './signals';
+import { checkOptions } from './validate';
+
+const ENOSYS = 38;
+
+/**
+ * @internal `options.deathSignal` as a signal number (undefined when not asked for).
+ * @throws TypeError/RangeError for a bad signal; ProcessError `ENOSYS` (`syscall: 'prctl'`) off Linux.
+ */
+export function checkDeathSignal(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const sig = toSignal(value as SignalLike);
+  if (sig === 0) throw argValueError('options.deathSignal', 'must be a signal other than 0', value, RangeError);
+  if (process.platform !== 'linux') throw new ProcessError(ENOSYS, 'prctl');
+  return sig;
+}
+
+/** @internal The helper's leading arguments: set the death signal, then join `procs` (null: join nothing). */
+export function deathSignalArgs(sig: number, procs: string | null): string[] {
+  return ['--pdeathsig', String(sig), String(process.pid), procs ?? '-'];
+}
+
+/** @internal The exec helper, or a ProcessError `ENOSYS` when it is missing (the Node intermediate cannot prctl). */
+export function requireHelper(helper: string | null): string {
+  if (helper === null) {
+    const e = new ProcessError(ENOSYS, 'prctl');
+    e.message = 'deathSignal needs the procsig-job-exec helper, which was not found (prctl ENOSYS)';
+    throw e;
+  }
+  return helper;
+}
+
+/** Options of {@link ProcessHandle.spawn}: `child_process.spawn`'s, and `deathSignal`. */
+export interface HandleSpawnOptions extends SpawnOptions {
+  /**
+   * Linux: the signal the child gets when this process (precisely: the thread that spawned it)
+   * exits — `PR_SET_PDEATHSIG`, set by the exec helper before it execs the command. Elsewhere:
+   * ProcessError `ENOSYS`.
+   */
+  deathSignal?: SignalLike;
+}
+
+/** @internal ProcessHandle.spawn's body (loaded on first use). */
+export function spawnWithHandle(
+  command: unknown,
+  argsOrOptions: unknown,
+  maybeOptions: unknown,
+  fromChild: (c: ChildProcess) => ProcessHandle,
+): { child: ChildProcess; handle: ProcessHandle | null } {
+  if (typeof command !== 'string' || command.length === 0 || command.includes('\0')) {
+    throw argValueError('command', 'must be a non-empty string without null bytes', command, TypeError);
+  }
+  let args: string[] = [];
+  let options: unknown = maybeOptions;
+  if (Array.isArray(argsOrOptions)) {
+    args = (argsOrOptions as unknown[]).map((a, i) => {
+      if (typeof a !== 'string') throw argTypeError(`args[${i}]`, 'of type string', a);
+      return a;
+    });
+  } else if (argsOrOptions !== undefined && argsOrOptions !== null) {
+    if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
+    options = argsOrOptions;
+  }
+  const o = { ...checkOptions<HandleSpawnOptions>(options) } as HandleSpawnOptions;
+  const sig = checkDeathSignal(o.deathSignal);
+  delete o.deathSignal;
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  let child: ChildProcess;
+  if (sig === undefined) {
+    child = cp.spawn(command, args, o);
+  } else {
+    const helper = requireHelper(findExecHelper());
+    let file = command;
+    let argv0 = typeof o.argv0 === 'string' ? o.argv0 : command;
+    if (o.shell) {
+      file = typeof o.shell === 'string' ? o.shell : '/bin/sh';
+      args = ['-c', [command, ...args].join(' ')];
+      argv0 = file;
+    }
+    const rest: SpawnOptions = { ...o };
+    delete rest.argv0;
+    delete rest.shell;
+    child = cp.spawn(helper, [...deathSignalArgs(sig, null), file, argv0, ...args], rest);
+    const c = child as { spawnfile: string; spawnargs: string[] };
+    c.spawnfile = file;
+    c.spawnargs = [argv0, ...args];
+  }
+  return { child, handle: child.pid === undefined ? null : fromChild(child) };
+}
