@@ -358,7 +358,9 @@ describe('procsig wait', () => {
   it('waits for a process that is not its child and prints its end', async () => {
     const s = await spawnFixture('sleeper.js', ['--exit-on-stdin', '3']);
     const running = procsig(['wait', '--timeout', '20s', String(s.pid)]);
-    await new Promise((res) => setTimeout(res, 300));
+    // The CLI must be waiting before the sleeper exits, or it reports "is not running": with the
+    // deployment lanes' suites side by side, a node start can take well over 300 ms.
+    await new Promise((res) => setTimeout(res, 1500));
     s.child.stdin!.write('go\n');
     const r = await running;
     expect(r.stderr).toBe('');
