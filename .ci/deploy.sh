@@ -31,8 +31,14 @@ for lane in "${lanes[@]}"; do
   pids[$lane]=$!
 done
 fail=0
+files=$(ls test/*.test.ts | wc -l)
 for lane in "${lanes[@]}"; do
   if wait "${pids[$lane]}"; then status=passed; else status=FAILED; fail=1; fi
+  # Every run must have reported every test file: a worker vitest could not tear down drops its
+  # file from the count without failing the run.
+  while read -r n; do
+    if [ "$n" != "$files" ]; then status="FAILED (a run reported $n of $files test files)"; fail=1; fi
+  done < <(sed 's/\x1b\[[0-9;]*m//g' "build/deploy-$lane.log" | grep -E '^ *Test Files ' | grep -oE '\([0-9]+\)' | tr -d '()')
   echo "---- deployment $lane: $status ($(( $(date +%s) - start ))s)"
   # The summary and any failure; the whole log is in build/.
   grep -E "✗|×|FAIL|Error|Test Files|Tests |skipped:|not in force" "build/deploy-$lane.log" | sed 's/\x1b\[[0-9;]*m//g' | head -60
