@@ -49,7 +49,7 @@ describe.runIf(linux)('waitForExit', () => {
     expect(await exit).toEqual([7, null]);
   }, 15000);
 
-  it('a child killed by SIGKILL: code 137, and child_process sees SIGKILL', async () => {
+  itPidfd(`a child killed by SIGKILL: code 137, and child_process sees SIGKILL${NO_PIDFD}`, async () => {
     const { child, pid } = await spawnFixture('sleeper.js');
     const exit = new Promise((r) => child.once('exit', (code, sig) => r([code, sig])));
     const p = waitForExit(child.pid!, { timeout: 10000 });
