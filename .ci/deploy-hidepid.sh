@@ -9,6 +9,12 @@ work=$(mktemp -d /tmp/procsig-hidepid.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 tar --exclude=./.git --exclude=./build-asan --exclude=./build-valgrind --exclude=./build-cmake -cf - . | tar -C "$work" -xf -
+# A node_modules that is a symlink (a worktree sharing another's) is copied for real: uid 65534
+# must be able to write vitest's cache into it.
+if [ -L node_modules ]; then
+  rm "$work/node_modules"
+  cp -a "$(readlink -f node_modules)" "$work/node_modules"
+fi
 mkdir -p "$work/home"
 chown -R 65534:65534 "$work"
 cd "$work"
