@@ -37,6 +37,8 @@ afterEach(() => {
     track(...fs.readFileSync(treeFile, 'utf8').split('\n').filter(Boolean).map(Number));
   }
   cleanup();
+  if (treeFile) fs.rmSync(path.dirname(treeFile), { recursive: true, force: true });
+  treeFile = '';
 });
 
 /** Runs argv, resolves with the JSON line the fixture printed. */
