@@ -230,3 +230,53 @@ export function argValueError(name: string, reason: string, value: unknown, Ctor
   e.code = 'ERR_INVALID_ARG_VALUE';
   return e;
 }
+
+/**
+ * Thrown (or rejected with) on Linux when `/proc` cannot answer for every process it is asked
+ * about, so that procsig would otherwise have to guess — and an empty or short answer would read
+ * as "gone". Two codes:
+ *
+ * - `'ERR_PROC_HIDDEN'`: a process exists but `/proc` hides it from the caller — `/proc` is
+ *   mounted with `hidepid=1|2|4` (`noaccess`, `invisible`, `ptraceable`) and the caller is not
+ *   exempt (no `CAP_SYS_PTRACE`, not in the mount's `gid=`), or a `/proc/<pid>` entry refused
+ *   the read (EACCES/EPERM).
+ * - `'ERR_PROC_NOT_MOUNTED'`: `/proc` is not a procfs (not mounted, or covered by another file
+ *   system: a minimal sandbox), while processes exist.
+ *
+ * Which calls throw it, and what still works, is in `docs/reliability.md` ("Deployments").
+ */
+export class ProcUnavailableError extends Error {
+  /** `'ERR_PROC_HIDDEN'` or `'ERR_PROC_NOT_MOUNTED'`. */
+  readonly code: 'ERR_PROC_HIDDEN' | 'ERR_PROC_NOT_MOUNTED';
+  /** The read that failed (`'opendir'`, `'open'`, `'stat'`, `'statfs'`, `'mountinfo'`). */
+  readonly syscall: string;
+  /** The process that exists but could not be read, when there is one. */
+  declare readonly pid?: number;
+  constructor(code: 'ERR_PROC_HIDDEN' | 'ERR_PROC_NOT_MOUNTED', syscall: string, reason: string, pid?: number) {
+    super(`${reason}${pid !== undefined ? ` (pid ${pid})` : ''}`);
+    this.name = 'ProcUnavailableError';
+    this.code = code;
+    this.syscall = syscall;
+    if (pid !== undefined) this.pid = pid;
+  }
+}
+
+/** @internal Native "errno" values for a process /proc does not show (mirrors native.h). */
+export const PROC_NOT_MOUNTED = -1;
+/** @internal */
+export const PROC_HIDDEN = -2;
+
+/**
+ * @internal The error for a native /proc read failure: `[errno, syscall, pid]` or an errno, where
+ * errno may be {@link PROC_HIDDEN} / {@link PROC_NOT_MOUNTED}.
+ */
+export function procReadError(failure: number | readonly [number, string, number], syscall: string, pid?: number): Error {
+  let e: number;
+  let call = syscall;
+  let who = pid;
+  if (typeof failure === 'number') e = failure;
+  else [e, call, who] = [failure[0], failure[1], failure[2] > 0 ? failure[2] : pid];
+  if (e === PROC_NOT_MOUNTED) return new ProcUnavailableError('ERR_PROC_NOT_MOUNTED', call, '/proc is not mounted (no procfs there), so processes cannot be listed or read', who);
+  if (e === PROC_HIDDEN) return new ProcUnavailableError('ERR_PROC_HIDDEN', call, '/proc hides this process from the caller (hidepid, or an unreadable /proc/<pid>)', who);
+  return new ProcessError(e, call, who !== undefined ? { pid: who } : {});
+}

@@ -6,14 +6,18 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawnWithHandle, type HandleSpawnOptions } from './death-signal';
-import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
+import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
 import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
 import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 import { decodeWait, type WaitStatus } from './wait';
+import { procIsProcfs } from './procfs';
 
 const ESRCH = errnoNumber('ESRCH') ?? 3;
+const EMFILE = errnoNumber('EMFILE') ?? 24;
+const ENFILE = errnoNumber('ENFILE') ?? 23;
+const EACCES = errnoNumber('EACCES') ?? 13;
 const IS_WINDOWS = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
 
@@ -206,6 +210,8 @@ export class ProcessHandle {
     // No pidfds (seccomp, old kernel): an open /proc/<pid> directory pins the process itself,
     // so a reaped one is told from a newcomer under the same pid even within one clock tick.
     const [err, fd, start] = native.handleOpen(pid, true);
+    // EACCES: the process exists but /proc does not show it (hidepid, or /proc not mounted).
+    if (err === EACCES) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, 'open', pid);
     if (err !== 0) throw new ProcessError(err, 'open', { pid });
     return new ProcessHandle(kConstruct, pid, fd, start || null, child, undefined, true);
   }
@@ -280,7 +286,11 @@ export class ProcessHandle {
     let r: ExitResult | null;
     if (this.#fd >= 0) {
       const q = native.handleQuery(this.#fd, true, pid);
-      if (q[0] === HandleState.Error) throw new ProcessError(q[1], 'poll', { pid });
+      if (q[0] === HandleState.Error) {
+        // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
+        if (q[1] === EMFILE || q[1] === ENFILE) return null;
+        throw new ProcessError(q[1], 'poll', { pid });
+      }
       if (q[0] === HandleState.Running) return null;
       if (q[0] === HandleState.ExitedKnown) {
         const status = decodeWait([pid, 0, q[2], q[3], q[4], q[5]]);
@@ -304,8 +314,12 @@ export class ProcessHandle {
   #checkByPid(): ExitResult | null {
     const pid = this.#pid;
     const start = native.processStartTime(pid);
+    // It exists but cannot be read now (EMFILE/ENFILE: it may be readable later; hidden: it will
+    // not be): it is not reported gone — a poll keeps polling, and it counts as running.
+    if (typeof start === 'number') return this.#unreadable(start);
     if (start === null || start !== this.#start) return { pid };
     const state = native.processState(pid);
+    if (typeof state === 'number') return this.#unreadable(state);
     if (state !== 'Z' && state !== 'X') return null;
     // A zombie child: peek without reaping (its owner reaps it).
     const t: WaitTuple = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
@@ -313,6 +327,12 @@ export class ProcessHandle {
     if (t[1] === 0 && t[0] === 0) return null;
     const status = t[1] === 0 ? decodeWait(t) : null;
     return status && (status.exited || status.signaled) ? { pid, status } : { pid };
+  }
+
+  /** A transient failure (EMFILE, ENFILE) reads as "still running"; anything else throws. */
+  #unreadable(err: number): null {
+    if (err === EMFILE || err === ENFILE) return null;
+    throw procReadError(err, 'open', this.#pid);
   }
 
   #observe(r: ExitResult): void {
@@ -403,6 +423,8 @@ export class ProcessHandle {
     const exit = this.#observed ?? this.#check();
     if (exit && this.#start !== null) {
       const now = native.processStartTime(pid);
+      // Cannot tell whether the pid was recycled: no group signal on a guess.
+      if (typeof now === 'number') throw procReadError(now, 'open', pid);
       if (now !== null && now !== this.#start) throw new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) });
     }
     const err = native.killpg(pid, sig);

@@ -10,6 +10,7 @@ export {
   AlreadyExitedError,
   UnexpectedExitError,
   TimeoutError,
+  ProcUnavailableError,
   errnoName,
   strerror,
 } from './errors';

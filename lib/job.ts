@@ -28,6 +28,7 @@ import * as path from 'node:path';
 import { argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError } from './errors';
 import { ProcessHandle } from './handle';
 import { native, packageRoot, type JobObjectRef } from './native';
+import { assertProcListsAll } from './procfs';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
 import { killTree, pgidsOf, snapshot, type KillTreeFailure } from './tree';
@@ -373,6 +374,35 @@ export function ownCgroup2Path(procSelfCgroup: string): string | undefined {
   return undefined;
 }
 
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * @internal This process's cgroup2 group found without /proc (not mounted, covered): the group
+ * under the usual cgroup2 mount points whose `cgroup.procs` lists our pid (cgroup.procs shows
+ * pids as the reader's pid namespace numbers them). Breadth-first, at most 5,000 groups.
+ */
+export function ownCgroup2DirBySearch(): string | undefined {
+  const me = String(process.pid);
+  for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
+    try {
+      if (fs.statfsSync(root).type !== CGROUP2_SUPER_MAGIC) continue;
+    } catch {
+      continue;
+    }
+    const queue = [root];
+    for (let i = 0; i < queue.length && i < 5000; i++) {
+      const dir = queue[i];
+      try {
+        if (fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').includes(me)) return dir;
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) queue.push(path.join(dir, e.name));
+      } catch {
+        // a group removed meanwhile, or one we may not read
+      }
+    }
+  }
+  return undefined;
+}
+
 /** @internal The directory of this process's own cgroup2 group, or a reason why there is none. */
 export function ownCgroup2Dir(): { dir: string } | { reason: string } {
   let mountinfo: string;
@@ -381,7 +411,13 @@ export function ownCgroup2Dir(): { dir: string } | { reason: string } {
     mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
     cgroup = fs.readFileSync('/proc/self/cgroup', 'utf8');
   } catch (e) {
-    return { reason: `cannot read /proc/self: ${(e as NodeJS.ErrnoException).code}` };
+    const code = (e as NodeJS.ErrnoException).code;
+    // No fd left: an error, not a reason to fall back to another backend.
+    if (code === 'EMFILE' || code === 'ENFILE') throw fsError(e, 'open', '/proc/self/mountinfo');
+    // No /proc (a minimal sandbox): look for our group in the cgroup2 hierarchy itself.
+    const found = ownCgroup2DirBySearch();
+    if (found !== undefined) return { dir: found };
+    return { reason: `cannot read /proc/self: ${code}` };
   }
   const own = ownCgroup2Path(cgroup);
   if (own === undefined) return { reason: 'this process is in no cgroup2 hierarchy (/proc/self/cgroup has no 0:: line)' };
@@ -999,6 +1035,9 @@ export class Job implements AsyncDisposable {
       const r = Cgroup2Backend.create(o, backend === 'cgroup2');
       if (typeof r === 'string') {
         if (backend === 'cgroup2') throw new JobBackendUnavailableError('cgroup2', r);
+        // The fallback sees processes only through /proc: refuse it (ProcUnavailableError) where
+        // /proc hides processes or is not mounted, rather than create a job that cannot see.
+        assertProcListsAll();
         b = new TreeBackend();
       } else {
         b = r;
@@ -1009,6 +1048,7 @@ export class Job implements AsyncDisposable {
       b = r;
     } else {
       if (process.platform === 'win32') throw new JobBackendUnavailableError('tree', 'process groups do not exist on Windows');
+      assertProcListsAll();
       b = new TreeBackend();
     }
     return Job.#register(b, killOnClose);
@@ -1190,6 +1230,7 @@ export class Job implements AsyncDisposable {
     for (const c of this.#running) {
       if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) continue;
       const state = native.processState(c.pid);
+      // A number: it exists but /proc cannot show it now (no fd, hidden): not done.
       if (state !== null && state !== 'Z' && state !== 'X') return false;
     }
     return true;

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, ProcessError } from './errors';
+import { argTypeError, argValueError, errnoNumber, ProcessError, procReadError } from './errors';
 import { native } from './native';
 import { displaySignal, toSignal, type GroupSignalName, type SignalLike } from './signals';
 import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate';
@@ -197,6 +197,23 @@ export function broadcast(signal: SignalLike): void {
 export type ProbeResult = 'alive' | 'zombie' | 'gone' | 'forbidden';
 
 /**
+ * Whether `pid` has exited (a zombie), asked through a pidfd (pollable once it exits, whatever
+ * its uid, and no /proc needed): true/false, or undefined when no pidfd can be had (kernel <
+ * 5.3, seccomp, `PROCSIG_NO_PIDFD=1`, no fd left), 'gone' when the pid names no process.
+ */
+function exitedByPidfd(pid: number): boolean | 'gone' | undefined {
+  if (process.platform !== 'linux' || process.env.PROCSIG_NO_PIDFD === '1') return undefined;
+  const [err, fd] = native.handleOpen(pid);
+  if (err !== 0 || fd < 0) return err === ESRCH ? 'gone' : undefined;
+  try {
+    const q = native.handleQuery(fd, false);
+    return q[0] === 0 ? false : q[0] > 0 ? true : undefined;
+  } finally {
+    native.handleClose(fd);
+  }
+}
+
+/**
  * @internal Linux: refuses a thread id with ProcessError `EINVAL` (kill(2) accepts one and then
  * reaches the whole process). The check is ProcessHandle's without pidfds: `/proc/<tid>` opens,
  * but its `Tgid` is another id. Where /proc hides the process (hidepid) nothing can be told: it
@@ -213,7 +230,15 @@ export function refuseThreadId(p: number): void {
 /**
  * What signal 0 says of a pid, refined with the process state where the platform tells it:
  * `'alive'`, `'zombie'` (exited, not yet reaped — Linux and macOS), `'gone'` (ESRCH) or
- * `'forbidden'` (EPERM: it exists, but the caller may not signal it).
+ * `'forbidden'` (EPERM: it exists, but the caller may not signal it, and it has not exited).
+ *
+ * Linux reads the state from `/proc/<pid>/stat`; where `/proc` does not show the process
+ * (hidepid, `/proc` not mounted, no fd left) it asks a pidfd instead, and when that is not
+ * possible either it throws rather than guess between alive and zombie.
+ *
+ * @throws TypeError/RangeError for a bad pid; ProcessError for an unexpected kill(2) error or
+ *   when the state cannot be read (`EMFILE`, ...); `ProcUnavailableError`
+ *   (`ERR_PROC_HIDDEN`/`ERR_PROC_NOT_MOUNTED`) when /proc hides the process and no pidfd can be had.
  *
  * A Linux thread id that is not a process id is refused with ProcessError `EINVAL` (syscall
  * `'open'`, as `ProcessHandle.open` refuses it without pidfds): kill(2) accepts a tid and reaches
@@ -226,13 +251,18 @@ export function probe(pid: number): ProbeResult {
     ESRCH = errnoNumber('ESRCH') ?? 3;
     EPERM = errnoNumber('EPERM') ?? 1;
   }
-  if (errno === 0 || errno === EPERM) refuseThreadId(p);
-  if (errno === 0) return native.processState(p) === 'Z' ? 'zombie' : 'alive';
-  const state = native.processState(p);
-  if (state === 'Z' || state === 'X') return 'zombie';
-  if (errno === EPERM) return 'forbidden';
   if (errno === ESRCH) return 'gone';
-  throw new ProcessError(errno, 'kill', { pid: p, signal: 0, win32: native.lastWin32Error() });
+  if (errno !== 0 && errno !== EPERM) throw new ProcessError(errno, 'kill', { pid: p, signal: 0, win32: native.lastWin32Error() });
+  refuseThreadId(p);
+  const state = native.processState(p);
+  const living: ProbeResult = errno === 0 ? 'alive' : 'forbidden';
+  if (typeof state === 'string') return state === 'Z' || state === 'X' ? 'zombie' : living;
+  // Gone between kill(2) and the read (reaped just now).
+  if (state === null) return process.platform === 'linux' ? 'gone' : living;
+  const exited = exitedByPidfd(p);
+  if (exited === 'gone') return 'gone';
+  if (exited !== undefined) return exited ? 'zombie' : living;
+  throw procReadError(state, 'open', p);
 }
 
 /**

@@ -48,6 +48,12 @@ export interface TreeColumns {
   listed?: Int32Array;
 }
 
+/**
+ * Linux /proc readers: `[errno, syscall, pid]` when a process that exists could not be read
+ * (EMFILE, ENFILE, ...; errno -2 hidden from the caller, -1 /proc not mounted). Never a partial list.
+ */
+export type TreeFailure = [errno: number, syscall: string, pid: number];
+
 export interface NativeAddon {
   signalTable(): SignalTableData;
   errnoTable(): NamedRow[];
@@ -57,18 +63,19 @@ export interface NativeAddon {
   lastWin32Error(): number;
   waitpid(pid: number, flags: number): WaitTuple;
   waitpidAsync(pid: number, flags: number): Promise<WaitTuple>;
-  processState(pid: number): string | null;
+  /** The state letter, null when gone, or (Linux) an errno / -1 / -2 when it exists but cannot be read. */
+  processState(pid: number): string | null | number;
   /**
    * tree_*.cc: every visible process as columns, or an errno when the list cannot be read. Linux:
    * members of `group` (> 0) are listed unread (ppid 0, start NaN, state 0) unless names are asked for.
    */
-  treeSnapshot(withNames: boolean, group?: number): TreeColumns | number;
+  treeSnapshot(withNames: boolean, group?: number): TreeColumns | TreeFailure | number;
   /** tree_*.cc: descendants from the kernel's own child lists, breadth-first; null where there are none. */
-  treeChildren(pid: number): Int32Array | null;
-  /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled); returns how many are alive. */
+  treeChildren(pid: number): Int32Array | TreeFailure | null;
+  /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled, '?' when it cannot be read now: counted alive); returns how many are alive. */
   treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
   /** tree_*.cc: the processes /proc lists now but `listed` did not, and the new `listed`; an errno (ENOSYS off Linux). */
-  treeDelta(listed: Int32Array): TreeColumns | number;
+  treeDelta(listed: Int32Array): TreeColumns | TreeFailure | number;
   /** kill.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */
   treePgids(pids: Int32Array, out: Int32Array): void;
   // ---- jobs (native/job_*.cc) ----
@@ -104,8 +111,8 @@ export interface NativeAddon {
   handleQuery(fd: number, peekChild: boolean, pid?: number): [state: number, errno: number, raw: number, kind: number, value: number, core: number];
   /** Closes a handle this env opened; EBADF when it holds no such handle. */
   handleClose(fd: number): number;
-  /** The process's start time (opaque, comparable), or null when it is gone. */
-  processStartTime(pid: number): string | null;
+  /** The process's start time (opaque, comparable), null when it is gone, or (Linux) an errno / -1 / -2 when it exists but cannot be read. */
+  processStartTime(pid: number): string | null | number;
   /** Calls `cb(errno)` once, on the JS thread, when the process exits: `[errno, watchId]`. */
   watchExit(fd: number, pid: number, cb: (errno: number) => void): [errno: number, id: number];
   /** Cancels a watcher; ENOENT when it already fired or was cancelled. */

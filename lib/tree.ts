@@ -13,8 +13,9 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, ProcessError } from './errors';
-import { native, type TreeColumns } from './native';
+import { argTypeError, argValueError, errnoNumber, ProcessError, procReadError } from './errors';
+import { native, type TreeColumns, type TreeFailure } from './native';
+import { assertProcListsAll } from './procfs';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
 import { checkAbortSignal, checkBoolean, checkOptions, checkPid, checkTimeout } from './validate';
@@ -177,6 +178,9 @@ export function pgidsOf(pids: readonly number[] | Int32Array): Int32Array {
  * (0 included) Linux also reports every pid it listed, for {@link readDelta}.
  */
 export function readTable(withNames: boolean, group?: number): ProcessTable {
+  // A process /proc does not list would read as gone: refuse when /proc hides any (hidepid) or
+  // is not mounted, rather than return a list that looks complete.
+  if (IS_LINUX) assertProcListsAll();
   return tableOf(native.treeSnapshot(withNames, group));
 }
 
@@ -185,9 +189,13 @@ function readDelta(listed: Int32Array): ProcessTable {
   return tableOf(native.treeDelta(listed));
 }
 
-function tableOf(cols: TreeColumns | number): ProcessTable {
-  if (typeof cols === 'number') throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
-  return new ProcessTable(cols);
+function tableOf(cols: TreeColumns | TreeFailure | number): ProcessTable {
+  if (Array.isArray(cols)) throw procReadError(cols, 'open');
+  if (typeof cols === 'number') {
+    if (cols < 0) throw procReadError(cols, SNAPSHOT_SYSCALL);
+    throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
+  }
+  return new ProcessTable(cols as TreeColumns);
 }
 
 function infoOf(t: ProcessTable, i: number): ProcessInfo {
@@ -270,8 +278,9 @@ export function descendants(pid: number): number[] {
   // A Linux thread id is no process: its task's children are only the ones that thread forked.
   refuseThreadId(p);
   const fast = native.treeChildren(p);
-  if (fast !== null) return Array.from(fast);
-  return scanDescendants(p);
+  if (fast === null) return scanDescendants(p);
+  if (Array.isArray(fast)) throw procReadError(fast, 'open', p);
+  return Array.from(fast as Int32Array);
 }
 
 /**

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { argValueError, ProcessError } from './errors';
+import { argValueError, ProcessError, TimeoutError } from './errors';
 import { native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { signalName } from './signals';
 import { checkBoolean, checkInteger, checkOptions, checkPid } from './validate';
@@ -186,11 +186,72 @@ export async function waitForExit(target: number | ProcessHandle, options?: Wait
   } catch (e) {
     // No such process: it is gone (reaped, possibly long ago); its status cannot be known.
     if (e instanceof ProcessError && e.code === 'ESRCH') return { pid };
+    if (isFdExhaustion(e)) return pollWithoutFd(pid, o);
     throw e;
   }
   try {
     return await h.wait(o);
   } finally {
     h.close();
+  }
+}
+
+function isFdExhaustion(e: unknown): boolean {
+  return e instanceof ProcessError && (e.code === 'EMFILE' || e.code === 'ENFILE');
+}
+
+/**
+ * waitForExit's fallback when no fd is left to open a handle (EMFILE/ENFILE): backoff polling
+ * (1 ms doubling to 100 ms) with calls that need no fd — getpgid(2) for "gone", and for a child
+ * of this process `waitid(WNOWAIT)` for its status — retrying the handle on every round, which
+ * takes over as soon as an fd is free. A non-child that is a zombie cannot be told from a live
+ * process without an fd, so the wait goes on until it is reaped or an fd frees up: never a false
+ * exit.
+ */
+async function pollWithoutFd(pid: number, o: WaitForExitOptions): Promise<ExitResult> {
+  const deadline = o.timeout !== undefined ? performance.now() + o.timeout : Infinity;
+  let delay = 1;
+  for (;;) {
+    if (o.signal?.aborted) throw o.signal.reason;
+    const pgid = new Int32Array(1);
+    native.treePgids(Int32Array.of(pid), pgid);
+    if (pgid[0] === -1) return { pid };
+    const t = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
+    if (t[1] === 0 && t[0] === pid) {
+      const status = decodeWait(t);
+      if (status && (status.exited || status.signaled)) return { pid, status };
+    }
+    let h: ProcessHandle | undefined;
+    try {
+      h = ProcessHandle.open(pid);
+    } catch (e) {
+      if (e instanceof ProcessError && e.code === 'ESRCH') return { pid };
+      if (!isFdExhaustion(e)) throw e;
+    }
+    if (h) {
+      try {
+        const left = deadline - performance.now();
+        return await h.wait({ signal: o.signal, timeout: left === Infinity ? undefined : Math.max(0, left) });
+      } catch (e) {
+        if (e instanceof TimeoutError) throw new TimeoutError(o.timeout!, pid);
+        throw e;
+      } finally {
+        h.close();
+      }
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) throw new TimeoutError(o.timeout!, pid);
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(o.signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        o.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.min(delay, left));
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    delay = Math.min(delay * 2, 100);
   }
 }

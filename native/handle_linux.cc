@@ -415,9 +415,13 @@ Napi::Value HandleClose(const Napi::CallbackInfo& info) {
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
+  const int pid = info[0].As<Napi::Number>().Int32Value();
   char start[32];
-  if (!ReadStartTime(info[0].As<Napi::Number>().Int32Value(), start, sizeof start)) return env.Null();
-  return Napi::String::New(env, start);
+  errno = 0;
+  if (ReadStartTime(pid, start, sizeof start)) return Napi::String::New(env, start);
+  // Gone, or there but unreadable (EMFILE, hidden, /proc not mounted): never "gone" for the latter.
+  const int why = ProcFailure(pid, errno != 0 ? errno : ENOENT);
+  return why == 0 ? env.Null() : Napi::Number::New(env, why);
 }
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {

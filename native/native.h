@@ -89,15 +89,37 @@ Napi::Value Waitpid(const Napi::CallbackInfo& info);
 Napi::Value WaitpidAsync(const Napi::CallbackInfo& info);
 
 // ---- process state (linux.cc / darwin.cc / win32.cc) ----
-// processState(pid) -> one-letter state ('R', 'S', 'Z', ...) or null when unknown/gone.
+// processState(pid) -> one-letter state ('R', 'S', 'Z', ...), null when the process is gone, or
+// (Linux) an error number when it exists but its state cannot be read: an errno (EMFILE, ...) or
+// one of the kProc* values below.
 Napi::Value ProcessState(const Napi::CallbackInfo& info);
+
+// ---- telling "gone" from "cannot see" (Linux /proc readers) ----
+// Negative "errno" values (never a real errno) a /proc reader returns when a process exists but
+// /proc does not show it: kProcNotMounted when /proc is not a procfs (not mounted, or covered by
+// another file system), kProcHidden when it is hidden from the caller (hidepid=, or a
+// /proc/<pid> entry the caller may not read).
+constexpr int kProcNotMounted = -1;
+constexpr int kProcHidden = -2;
+#ifdef __linux__
+// After opening or reading /proc/<pid>/... failed with errno `err`: 0 when the process is really
+// gone (ENOENT/ESRCH, and getpgid(2) — which needs no /proc and no fd — finds no such pid), else
+// the error to report: kProcNotMounted, kProcHidden, or `err` itself (EMFILE, ENFILE, ENOMEM...).
+// An exhausted fd table must never read as "gone". linux.cc.
+int ProcFailure(int pid, int err);
+// Whether /proc is a procfs (statfs f_type PROC_SUPER_MAGIC). linux.cc.
+bool ProcIsProcfs();
+#endif
 
 // ---- process trees (tree_linux.cc / tree_darwin.cc / tree_win32.cc) ----
 // treeSnapshot(withNames, group?) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
 // time: Linux clock ticks since boot, macOS microseconds since the epoch, Windows FILETIME 100 ns
 // units), state: Uint8Array (a /proc-style state letter), name?: string[], startUnitMs,
 // startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible process, or an
-// errno number when the process list itself cannot be read. Linux, without names: a member of
+// errno number when the process list itself cannot be read. Linux: also when one listed process
+// could not be read for a reason other than being gone (EMFILE, ENFILE, EACCES...): then
+// [errno, syscall, pid] (errno may be kProcHidden), never a partial list; and kProcNotMounted
+// when /proc is not a procfs. Linux, without names: a member of
 // `group` (> 0) is not read, only listed — { pid, pgid: group, ppid: 0, sid: 0, start: NaN,
 // state: 0 } — which saves a /proc read for each member of a group killTree signals whole —
 // and a process that cannot descend from a member (another session, not a leader) is left out.
@@ -111,11 +133,13 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
 Napi::Value TreeDelta(const Napi::CallbackInfo& info);
 // treeChildren(pid) -> Int32Array of every descendant, breadth-first, read from the kernel's own
 // child lists (Linux task/*/children, macOS proc_listchildpids); null where the platform has no
-// such list (then TypeScript walks a snapshot).
+// such list (then TypeScript walks a snapshot). Linux: [errno, syscall, pid] when a member's list
+// cannot be read although it exists (errno may be kProcHidden / kProcNotMounted).
 Napi::Value TreeChildren(const Napi::CallbackInfo& info);
 // treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array) -> number alive; out[i] is
 // 0 when pids[i] is gone or now names a different process (start time differs), else its state
-// letter ('Z' for a zombie). A NaN start skips the check; on Linux it is also filled in with the
+// letter ('Z' for a zombie), or '?' (counted alive) when it exists but cannot be read now (an
+// exhausted fd table, a hidden /proc): never "gone" for a process that cannot be seen. A NaN start skips the check; on Linux it is also filled in with the
 // start time read, so the next call checks it.
 Napi::Value TreeStates(const Napi::CallbackInfo& info);
 // treePgids(pids: Int32Array, out: Int32Array): out[i] = PgidOf(pids[i]). One syscall a pid and
@@ -187,7 +211,7 @@ Napi::Value HandleSignal(const Napi::CallbackInfo& info);
 Napi::Value HandleQuery(const Napi::CallbackInfo& info);
 // handleClose(fd) -> errno (EBADF when this env does not hold fd)
 Napi::Value HandleClose(const Napi::CallbackInfo& info);
-// processStartTime(pid) -> string | null
+// processStartTime(pid) -> string, null (gone), or (Linux) an error number as processState gives
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info);
 // watchExit(fd, pid, cb) -> [errno, id]; cb(errno) runs once on the JS thread when it exits.
 Napi::Value WatchExit(const Napi::CallbackInfo& info);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -25,9 +26,36 @@
 
 #include "native.h"
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
 namespace procsig {
 
 namespace {
+
+// Why a read failed, when it did for a reason other than the process being gone: the errno (or
+// kProcHidden / kProcNotMounted), the syscall and the pid. err == 0: no failure. A reader that
+// meets one fails as a whole: a list with an entry skipped would read as "that process is gone".
+struct ReadFailure {
+  int err = 0;
+  const char* syscall = "";
+  int32_t pid = 0;
+  void Set(int e, const char* call, int32_t p) {
+    if (err != 0 || e == 0) return;
+    err = e;
+    syscall = call;
+    pid = p;
+  }
+};
+
+Napi::Value FailureValue(Napi::Env env, const ReadFailure& f) {
+  Napi::Array a = Napi::Array::New(env, 3);
+  a.Set(0u, Napi::Number::New(env, f.err));
+  a.Set(1u, Napi::String::New(env, f.syscall));
+  a.Set(2u, Napi::Number::New(env, f.pid));
+  return a;
+}
 
 // One /proc/<pid>/stat line, parsed.
 struct StatRow {
@@ -137,11 +165,11 @@ T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
   return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
 }
 
-// Appends the pids listed in a children file ("12 345 678 ") to out. Returns false when the
-// file could not be read for a reason other than the task being gone.
-bool ReadChildren(int dirfd, const char* path, std::string* scratch, std::vector<int32_t>* out) {
+// Appends the pids listed in a children file ("12 345 678 ") to out. Returns 0, ENOENT/ESRCH
+// when the task is gone, or the errno that kept the file from being read.
+int ReadChildren(int dirfd, const char* path, std::string* scratch, std::vector<int32_t>* out) {
   const int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT || errno == ESRCH;
+  if (fd < 0) return errno;
   scratch->clear();
   char chunk[4096];
   for (;;) {
@@ -150,9 +178,9 @@ bool ReadChildren(int dirfd, const char* path, std::string* scratch, std::vector
       if (errno == EINTR) continue;
       // ESRCH: the thread exited between open and read; its children moved elsewhere and the
       // caller's re-scan finds them.
-      const bool gone = errno == ESRCH;
+      const int e = errno;
       close(fd);
-      return gone;
+      return e;
     }
     if (n == 0) break;
     scratch->append(chunk, static_cast<size_t>(n));
@@ -166,7 +194,7 @@ bool ReadChildren(int dirfd, const char* path, std::string* scratch, std::vector
     if (v > 0) out->push_back(static_cast<int32_t>(v));
     p = end;
   }
-  return true;
+  return 0;
 }
 
 // Whether /proc/<pid>/task/<tid>/children exists on this kernel (CONFIG_PROC_CHILDREN); probed
@@ -177,8 +205,9 @@ bool HaveChildrenFiles() {
 }
 
 // Reads /proc/<pid>/stat for pids[lo, hi) into rows[i]; ok[i] = 1 for each row read. A process
-// that exits between readdir() and open() is simply not part of the snapshot (ENOENT/ESRCH);
-// anything else unreadable is skipped the same way, as ps(1) does.
+// that exits between readdir() and open() is simply not part of the snapshot (ENOENT/ESRCH, and
+// getpgid finds no such pid); anything else unreadable (EMFILE, ENFILE, EACCES...) stops the
+// range and is recorded in `failure`: unlike ps(1), a partial list is never returned.
 struct ScanJob {
   int dfd;
   const int32_t* pids;
@@ -187,6 +216,7 @@ struct ScanJob {
   std::string* names;  // null when names are not wanted
   size_t lo;
   size_t hi;
+  ReadFailure failure;
 };
 
 constexpr size_t kParallelScanMin = 128;
@@ -230,7 +260,14 @@ void ScanRange(ScanJob* job) {
   char buf[1024];
   for (size_t i = job->lo; i < job->hi; i++) {
     snprintf(path, sizeof path, "%d/stat", job->pids[i]);
-    if (ReadSmall(job->dfd, path, buf, sizeof buf) <= 0) continue;
+    const ssize_t n = ReadSmall(job->dfd, path, buf, sizeof buf);
+    if (n <= 0) {
+      // An empty read: the process exited between open and read.
+      const int e = ProcFailure(job->pids[i], n < 0 ? errno : ESRCH);
+      if (e == 0) continue;
+      job->failure.Set(e, "open", job->pids[i]);
+      return;
+    }
     StatRow row;
     if (!ParseStat(buf, &row)) continue;
     if (job->names != nullptr) {
@@ -250,8 +287,9 @@ void* ScanThread(void* arg) {
 }
 
 // Reads /proc/<pid>/stat of every pid (relative to dfd); appends the rows read (and their names,
-// when names is not null) in pid order.
-void ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<StatRow>* rows, std::vector<std::string>* names) {
+// when names is not null) in pid order. Returns the first failure (then rows are incomplete and
+// must not be used).
+ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<StatRow>* rows, std::vector<std::string>* names) {
   // Generating /proc/<pid>/stat is most of the cost (~5 us a process, ~10 us the first time its
   // /proc entries are looked up), and it is per-process kernel work with no shared lock, so a
   // large list is read by two threads.
@@ -262,8 +300,8 @@ void ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<StatRow>* r
   std::string* np = names != nullptr ? slot_names.data() : nullptr;
   ScanJob jobs[2];
   const size_t half = total >= kParallelScanMin ? total / 2 : total;
-  jobs[0] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), np, 0, half};
-  jobs[1] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), np, half, total};
+  jobs[0] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), np, 0, half, ReadFailure()};
+  jobs[1] = ScanJob{dfd, pids.data(), slots.data(), ok.data(), np, half, total, ReadFailure()};
   pthread_t helper;
   // Without a helper thread (none needed, or pthread_create failed: EAGAIN under a thread
   // limit), this thread reads both halves.
@@ -274,11 +312,14 @@ void ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<StatRow>* r
   } else {
     ScanRange(&jobs[1]);
   }
+  if (jobs[0].failure.err != 0) return jobs[0].failure;
+  if (jobs[1].failure.err != 0) return jobs[1].failure;
   for (size_t i = 0; i < total; i++) {
     if (!ok[i]) continue;
     rows->push_back(slots[i]);
     if (names != nullptr) names->push_back(std::move(slot_names[i]));
   }
+  return ReadFailure();
 }
 
 // The columns of treeSnapshot for rows (names: null, or one per row).
@@ -325,7 +366,7 @@ Napi::Object MakeColumns(Napi::Env env, const std::vector<StatRow>& rows, const 
 //    session, or is in a session led by such a descendant. getsid(2) sorts the rest out unread:
 //    on a busy host most processes sit in sessions that are none of these.
 // Every row read is returned, in pid order after the group's; TypeScript does the linking.
-Napi::Object GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& pids, int32_t group) {
+Napi::Value GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& pids, int32_t group) {
   std::vector<StatRow> rows;
   std::vector<int32_t> to_read;
   std::vector<std::pair<int32_t, int32_t>> unread;  // (pid, sid) of processes set aside
@@ -365,7 +406,8 @@ Napi::Object GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& p
     }
     unread.swap(rest);
     std::sort(to_read.begin(), to_read.end());
-    ReadRows(dfd, to_read, &rows, nullptr);
+    const ReadFailure f = ReadRows(dfd, to_read, &rows, nullptr);
+    if (f.err != 0) return FailureValue(env, f);
     to_read.clear();
     // Which rows descend from the group (by parent pid alone: a superset, which is safe — it only
     // means reading more), and which of those lead a session not yet read.
@@ -389,7 +431,8 @@ Napi::Object GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& p
 }
 
 // /proc, open, and the pid of every process it lists (ascending); err is the errno when it
-// could not be opened or listed. Closes the directory when it goes.
+// could not be opened or listed, kProcNotMounted when /proc is not a procfs (an empty directory
+// would otherwise list no process at all). Closes the directory when it goes.
 class ProcListing {
  public:
   ProcListing() : dir_(opendir("/proc")) {
@@ -397,12 +440,21 @@ class ProcListing {
       err_ = errno;
       return;
     }
+    struct statfs fs;
+    if (fstatfs(dirfd(dir_), &fs) != 0) {
+      err_ = errno;
+      return;
+    }
+    if (static_cast<unsigned long>(fs.f_type) != PROC_SUPER_MAGIC) {
+      err_ = kProcNotMounted;
+      return;
+    }
     pids_.reserve(1024);
     errno = 0;
     for (struct dirent* de = readdir(dir_); de != nullptr; de = readdir(dir_)) {
       if (AllDigits(de->d_name)) pids_.push_back(static_cast<int32_t>(strtol(de->d_name, nullptr, 10)));
     }
-    if (errno != 0 && pids_.empty()) err_ = errno;
+    if (errno != 0) err_ = errno;  // a listing cut short is not the list
     std::sort(pids_.begin(), pids_.end());
   }
   ~ProcListing() {
@@ -438,11 +490,14 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   if (proc.err() != 0) return Napi::Number::New(env, proc.err());
   Napi::Object out;
   if (group > 0 && !with_names) {
-    out = GroupSnapshot(env, proc.fd(), proc.pids(), group);
+    Napi::Value v = GroupSnapshot(env, proc.fd(), proc.pids(), group);
+    if (v.IsArray()) return v;
+    out = v.As<Napi::Object>();
   } else {
     std::vector<StatRow> rows;
     std::vector<std::string> names;
-    ReadRows(proc.fd(), proc.pids(), &rows, with_names ? &names : nullptr);
+    const ReadFailure f = ReadRows(proc.fd(), proc.pids(), &rows, with_names ? &names : nullptr);
+    if (f.err != 0) return FailureValue(env, f);
     out = MakeColumns(env, rows, with_names ? &names : nullptr);
   }
   if (for_kill) out.Set("listed", ToInt32Array(env, proc.pids()));
@@ -464,7 +519,8 @@ Napi::Value TreeDelta(const Napi::CallbackInfo& info) {
   std::vector<int32_t> added;
   std::set_difference(proc.pids().begin(), proc.pids().end(), before.begin(), before.end(), std::back_inserter(added));
   std::vector<StatRow> rows;
-  ReadRows(proc.fd(), added, &rows, nullptr);
+  const ReadFailure f = ReadRows(proc.fd(), added, &rows, nullptr);
+  if (f.err != 0) return FailureValue(env, f);
   Napi::Object out = MakeColumns(env, rows, nullptr);
   out.Set("listed", ToInt32Array(env, proc.pids()));
   return out;
@@ -480,39 +536,63 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   std::unordered_set<int32_t> seen{root};
   std::vector<int32_t> found;
   std::string scratch;
+  ReadFailure failure;
   // Appends the children listed in dirfd/child_path to the walk. The kernel lists a task's
   // current children, so no start-time check is needed; the set only guards against a pid
-  // recycled mid-walk showing up twice.
-  auto take = [&](int dirfd, const char* child_path) {
+  // recycled mid-walk showing up twice. A thread that exited (ENOENT/ESRCH) has had its children
+  // moved to another thread of the group, whose file is read too; a list that cannot be read
+  // for another reason (EMFILE...) fails the walk.
+  auto take = [&](int dirfd, const char* child_path, int32_t owner) {
     found.clear();
-    if (!ReadChildren(dirfd, child_path, &scratch, &found)) return;
+    const int e = ReadChildren(dirfd, child_path, &scratch, &found);
+    if (e == ENOENT || e == ESRCH) {
+      const int why = ProcFailure(owner, e);
+      if (why != 0) failure.Set(why, "open", owner);
+      return;
+    }
+    if (e != 0) {
+      failure.Set(e == EACCES || e == EPERM ? kProcHidden : e, "open", owner);
+      return;
+    }
     for (int32_t c : found) {
       if (seen.insert(c).second) queue.push_back(c);
     }
   };
   char path[64];
-  for (size_t i = 0; i < queue.size(); i++) {
-    snprintf(path, sizeof path, "/proc/%d/task", queue[i]);
+  for (size_t i = 0; i < queue.size() && failure.err == 0; i++) {
+    const int32_t pid = queue[i];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
     // /proc/<pid>/task has 2 + (threads in the group) links, a zombie leader included. One
     // thread: its children file is the only one, read without listing the directory (a third
     // fewer syscalls over a tree of single-threaded processes).
     struct stat st;
-    if (stat(path, &st) != 0) continue;  // exited during the walk: its children were reparented
+    if (stat(path, &st) != 0) {
+      // Exited during the walk (its children were reparented), or there but not visible to us
+      // (hidepid: a child of another uid), whose own children cannot be listed: the walk fails.
+      const int why = ProcFailure(pid, errno);
+      if (why != 0) failure.Set(why, "stat", pid);
+      continue;
+    }
     if (st.st_nlink == 3) {
-      snprintf(path, sizeof path, "/proc/%d/task/%d/children", queue[i], queue[i]);
-      take(AT_FDCWD, path);
+      snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+      take(AT_FDCWD, path, pid);
       continue;
     }
     DIR* tasks = opendir(path);
-    if (tasks == nullptr) continue;
+    if (tasks == nullptr) {
+      const int why = ProcFailure(pid, errno);
+      if (why != 0) failure.Set(why, "opendir", pid);
+      continue;
+    }
     for (struct dirent* de = readdir(tasks); de != nullptr; de = readdir(tasks)) {
       if (!AllDigits(de->d_name)) continue;
       char child_path[sizeof de->d_name + 16];
       snprintf(child_path, sizeof child_path, "%s/children", de->d_name);
-      take(dirfd(tasks), child_path);
+      take(dirfd(tasks), child_path, pid);
     }
     closedir(tasks);
   }
+  if (failure.err != 0) return FailureValue(env, failure);
   const size_t n = queue.size() - 1;
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
   if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
@@ -538,7 +618,16 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < np; i++) {
     out[i] = 0;
     snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-    if (ReadSmall(AT_FDCWD, path, buf, sizeof buf) <= 0) continue;  // gone
+    const ssize_t n = ReadSmall(AT_FDCWD, path, buf, sizeof buf);
+    if (n <= 0) {
+      // Gone — or there but unreadable now (EMFILE, ENFILE, hidden): '?' counts as alive, so a
+      // wait keeps polling instead of reporting the process dead.
+      if (ProcFailure(pids[i], n < 0 ? errno : ESRCH) != 0) {
+        out[i] = '?';
+        alive++;
+      }
+      continue;
+    }
     StatRow row;
     if (!ParseStat(buf, &row)) continue;
     // A different start time means the pid was recycled: the process asked about is gone. An

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { drawTree, formatDuration, parseDuration } from '../lib/cli';
-import { canaryReport, cleanup, isDead, procState, spawnFixture, track, waitDead } from './helpers';
+import { canaryReport, cleanup, hiddenNote, isDead, procHiddenSkip, procState, spawnFixture, track, waitDead } from './helpers';
 
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -300,7 +300,7 @@ describe('procsig alive', () => {
   });
 });
 
-describe('procsig tree', () => {
+describe.skipIf(procHiddenSkip !== null)(`procsig tree${hiddenNote}`, () => {
   it('draws the tree of a pid like pstree -p: name(pid), children below', async () => {
     const g = await spawnFixture('group-leader.js', ['2'], { detached: true });
     const [leader, c1, c2] = g.ready.map(Number);
@@ -375,7 +375,7 @@ describe('procsig terminate', () => {
     expect(isDead(s.pid)).toBe(false);
   });
 
-  it('--tree stops the whole tree; --group the whole group', async () => {
+  it.skipIf(procHiddenSkip !== null)(`--tree stops the whole tree; --group the whole group${hiddenNote}`, async () => {
     const t = await spawnFixture('group-leader.js', ['2'], { detached: true });
     const g = await spawnFixture('group-leader.js', ['2'], { detached: true });
     const r1 = await procsig(['terminate', '--tree', String(t.pid)]);
@@ -455,7 +455,7 @@ describe('bad arguments: one-line error + usage on stderr, exit 2, nothing signa
     ['signals', '--bogus'],
   ];
 
-  it('for every case, and the canary got no signal', async () => {
+  it.skipIf(procHiddenSkip !== null)(`for every case, and the canary got no signal${hiddenNote}`, async () => {
     const c = await spawnFixture('canary.js');
     const p = String(c.pid);
     for (const args of cases(p)) {
@@ -472,7 +472,7 @@ describe('bad arguments: one-line error + usage on stderr, exit 2, nothing signa
   });
 });
 
-describe('procsig demo', () => {
+describe.skipIf(procHiddenSkip !== null)(`procsig demo${hiddenNote}`, () => {
   it('spawns a tree with a setsid grandchild, draws it, kills it, shows nothing is left', async () => {
     const r = await procsig(['demo']);
     expect(r.stderr).toBe('');

@@ -11,6 +11,9 @@ const linux = process.platform === 'linux';
 const hasPidfd = linux && (handleCaps() & HandleCap.Fd) !== 0;
 /** Why pidfd-only tests are skipped (PROCSIG_NO_PIDFD=1 forces the fallback for the whole run). */
 const noPidfd = process.env.PROCSIG_NO_PIDFD === '1' ? 'PROCSIG_NO_PIDFD=1 forces the pid + start-time fallback' : 'no pidfds on this kernel';
+/** Tests of the pidfd path itself (fd counts, pidfd_open, a child's status peeked through it). */
+const NO_PIDFD = hasPidfd ? '' : ' — skipped: pidfds are refused here (seccomp, kernel < 5.3)';
+const itPidfd = hasPidfd ? it : it.skip;
 const handles: ProcessHandle[] = [];
 const keep = (h: ProcessHandle): ProcessHandle => (handles.push(h), h);
 
@@ -35,8 +38,7 @@ const exitOf = (c: ChildProcess): Promise<[number | null, NodeJS.Signals | null]
     : new Promise((r) => c.once('exit', (code, sig) => r([code, sig])));
 
 describe.runIf(linux)('ProcessHandle (Linux)', () => {
-  it('uses a pidfd on this kernel', ({ skip }) => {
-    skip(!hasPidfd, noPidfd);
+  itPidfd(`uses a pidfd on this kernel${NO_PIDFD}`, () => {
     expect(handleKind()).toBe('pidfd');
     expect(handleCaps() & HandleCap.Signal).toBeTruthy();
   });
@@ -95,7 +97,7 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(() => h.kill()).toThrow(AlreadyExitedError);
   });
 
-  it('exited is one shared promise; tryWait() is null while it runs', async () => {
+  itPidfd(`exited is one shared promise; tryWait() is null while it runs${NO_PIDFD}`, async () => {
     const { child, pid } = await spawnFixture('sleeper.js');
     const h = keep(ProcessHandle.open(pid));
     expect(h.tryWait()).toBeNull();
@@ -110,7 +112,7 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(isTrackedDead(pid)).toBe(true);
   });
 
-  it('close() rejects pending waits and releases the watcher and the fd', async () => {
+  itPidfd(`close() rejects pending waits and releases the watcher and the fd${NO_PIDFD}`, async () => {
     const { pid } = await spawnFixture('sleeper.js');
     const fds = fdCount();
     const h = ProcessHandle.open(pid);
@@ -150,7 +152,7 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     for (const p of pids) expect(isTrackedDead(p)).toBe(true);
   });
 
-  it('open() of a pid that does not exist throws ProcessError ESRCH', async () => {
+  itPidfd(`open() of a pid that does not exist throws ProcessError ESRCH${NO_PIDFD}`, async () => {
     const c = spawn(process.execPath, ['-e', '0']);
     await exitOf(c);
     let err: unknown;
@@ -182,8 +184,7 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(isDead(pid)).toBe(false);
   });
 
-  it('fds return to their baseline after opening and closing 200 handles', async ({ skip }) => {
-    skip(!hasPidfd, `${noPidfd}: handles hold no fd`);
+  itPidfd(`fds return to their baseline after opening and closing 200 handles${NO_PIDFD}`, async () => {
     const { pid } = await spawnFixture('sleeper.js');
     const fds = fdCount();
     const [watchers0, handles0] = native.watchCount();
@@ -197,10 +198,10 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(native.watchCount()).toEqual([watchers0, handles0]);
   });
 
-  it.each([
+  itPidfd.each([
     ['terminated', false],
     ['exiting by itself', true],
-  ])('a worker %s releases its watchers and fds (env cleanup hooks)', async (_name, selfExit) => {
+  ])(`a worker %s releases its watchers and fds (env cleanup hooks)${NO_PIDFD}`, async (_name, selfExit) => {
     const { pid } = await spawnFixture('sleeper.js');
     const fds = fdCount();
     // the addon this process loaded (a build or a prebuild), never a hard-coded build path

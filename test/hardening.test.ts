@@ -32,7 +32,7 @@ import {
 } from '../lib';
 import { handleKind } from '../lib/handle';
 import { native } from '../lib/native';
-import { addonPath, canaryReport, checkAborted, cleanup, fixture, isDead, isDeadSince, isRoot, isTrackedDead, killTracked, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
+import { addonPath, canaryReport, checkAborted, cleanup, fixture, hiddenNote, isDead, isDeadSince, isRoot, isTrackedDead, killTracked, procHiddenSkip, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 const isLinux = process.platform === 'linux';
@@ -167,7 +167,7 @@ async function outcome(fn: () => unknown): Promise<unknown> {
   return 'returned';
 }
 
-describe.runIf(isLinux)('bad input across the tree, handle, terminate, job and tree-kill APIs', () => {
+describe.runIf(isLinux && procHiddenSkip === null)(`bad input across the tree, handle, terminate, job and tree-kill APIs${hiddenNote}`, () => {
   let canary: Spawned;
   let job: Job;
   let jobCanary: ChildProcess;
@@ -642,8 +642,8 @@ describe.runIf(isLinux)('storms and leaks', () => {
     return { made, survivors };
   };
 
-  it(
-    `a fork storm is killed with zero survivors, by killTree and by a Job (${N.storms} trials each)`,
+  it.skipIf(procHiddenSkip !== null)(
+    `a fork storm is killed with zero survivors, by killTree and by a Job (${N.storms} trials each)${hiddenNote}`,
     async ({ signal }) => {
       const rows: string[] = [];
       let survivors = 0;
@@ -670,8 +670,8 @@ describe.runIf(isLinux)('storms and leaks', () => {
 // 4. Workers
 
 describe.runIf(isLinux)('worker_threads', () => {
-  it(
-    'the addon in 4 workers at once, each spawning, killing and waiting',
+  it.skipIf(procHiddenSkip !== null)(
+    `the addon in 4 workers at once, each spawning, killing and waiting${hiddenNote}`,
     async () => {
       const d = compileLib();
       gc();

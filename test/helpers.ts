@@ -10,6 +10,7 @@ import { nativePath } from '../lib/native';
 
 /** The checkout's root. */
 export const repo = path.join(__dirname, '..');
+import { procListsAll } from '../lib/procfs';
 
 export const fixture = (name: string): string => path.join(__dirname, 'fixtures', name);
 
@@ -276,3 +277,13 @@ process.once('exit', () => {
   cleanup();
   removeAllStaged();
 });
+
+/**
+ * Why this runner's /proc cannot list every process — mounted hidepid= (the hidepid lane,
+ * .ci/deploy-hidepid.sh) or not mounted — or null. Process lists (snapshot, processTree,
+ * killTree, a 'tree' Job) then throw ProcUnavailableError by design: tests of them skip with this.
+ */
+export const procHiddenSkip: string | null =
+  process.platform === 'linux' && !procListsAll() ? '/proc hides processes from this runner (hidepid=): process lists throw ERR_PROC_HIDDEN by design' : null;
+/** The reason appended to the title of a test skipped for {@link procHiddenSkip} ('' otherwise). */
+export const hiddenNote = procHiddenSkip ? ` — skipped: ${procHiddenSkip}` : '';

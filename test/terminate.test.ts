@@ -2,10 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessHandle, terminate, TimeoutError } from '../lib/index';
-import { handleKind } from '../lib/handle';
-import { cleanup, isDead, spawnFixture, waitDead } from './helpers';
+import { handleCaps } from '../lib/handle';
+import { HandleCap } from '../lib/native';
+import { cleanup, hiddenNote, isDead, procHiddenSkip, spawnFixture, waitDead } from './helpers';
 
 const posix = process.platform !== 'win32';
+// Linux without pidfds: the status of a child libuv reaped first is unknown (issue 13 item 8).
+const childStatus = process.platform !== 'linux' || (handleCaps() & HandleCap.Fd) !== 0;
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 const exitOf = (c: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> =>
   c.exitCode !== null || c.signalCode !== null
@@ -25,13 +28,11 @@ describe.runIf(posix)('terminate', () => {
     expect(await exit).toEqual([null, 'SIGKILL']);
   });
 
-  it('a process that exits on SIGTERM is not escalated (code 143)', async () => {
+  it.skipIf(!childStatus)(`a process that exits on SIGTERM is not escalated (code 143)${childStatus ? '' : ' — skipped: pidfds are refused here (seccomp, kernel < 5.3)'}`, async () => {
     const { child, pid } = await spawnFixture('sleeper.js');
     const r = await terminate(pid, { timeout: 5000 });
     expect(r).toMatchObject({ pid, escalated: false });
-    // (by pid, the pid + start-time fallback polls: if Node reaped the child between two polls
-    // the status is unknown, never invented)
-    if (handleKind() !== 'pid' || r.status !== undefined) expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
+    expect(r.status).toMatchObject({ signal: 'SIGTERM', code: 143 });
     expect(await exitOf(child)).toEqual([null, 'SIGTERM']);
   });
 
@@ -77,7 +78,7 @@ describe.runIf(posix)('terminate', () => {
     }
   });
 
-  it('group: true takes every member of the group', async () => {
+  it.skipIf(procHiddenSkip !== null)(`group: true takes every member of the group${hiddenNote}`, async () => {
     const { ready } = await spawnFixture('group-leader.js', ['2'], { detached: true });
     const pids = ready.map(Number);
     const r = await terminate(pids[0], { group: true, timeout: 5000 });
@@ -85,7 +86,7 @@ describe.runIf(posix)('terminate', () => {
     for (const p of pids) expect(isDead(p)).toBe(true);
   });
 
-  it('tree: true takes the children and grandchildren (killTree)', async () => {
+  it.skipIf(procHiddenSkip !== null)(`tree: true takes the children and grandchildren (killTree)${hiddenNote}`, async () => {
     const { pid, ready } = await spawnFixture('handle-parent.js');
     const grandchild = Number(ready[0]);
     const r = await terminate(pid, { tree: true, timeout: 5000 });
