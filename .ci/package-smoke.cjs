@@ -15,7 +15,7 @@ const pkgDir = path.dirname(require.resolve('procsig/package.json'));
 const p = require('procsig');
 
 (async () => {
-  const addon = require('node-gyp-build').resolve(pkgDir);
+  const addon = require(require.resolve('node-gyp-build', { paths: [pkgDir] })).resolve(pkgDir);
   const rel = path.relative(pkgDir, addon);
   console.log(`smoke: ${process.version} ${process.platform}-${process.arch}: addon ${rel}`);
   if (expected) assert.equal(rel, expected);
