@@ -181,7 +181,8 @@ function pollSubscribe(onChange: () => void): () => void {
 
 // ---- where the addon (and the exec helper beside it) lives ----
 
-function addonPath(): string | undefined {
+/** @internal The loaded addon file (PROCSIG_NATIVE or what node-gyp-build picks). */
+export function addonPath(): string | undefined {
   const explicit = process.env.PROCSIG_NATIVE;
   if (explicit) return path.resolve(explicit);
   try {
@@ -261,7 +262,8 @@ const ARGS_ENV = 'PROCSIG_JOB_ARGS';
  * `ELECTRON_RUN_AS_NODE=1`, without which Electron's executable would start the app again
  * instead of evaluating the script. The intermediate removes both before the command runs.
  */
-function intermediateEnv(env: NodeJS.ProcessEnv | undefined, args: Record<string, unknown>): NodeJS.ProcessEnv {
+/** @internal Exported for the tests. */
+export function intermediateEnv(env: NodeJS.ProcessEnv | undefined, args: Record<string, unknown>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...(env ?? process.env) };
   for (const k of SHELTERED_ENV) {
     if (out[k] !== undefined) {
@@ -281,7 +283,8 @@ function intermediateEnv(env: NodeJS.ProcessEnv | undefined, args: Record<string
  * file, argv). It writes exactly one file, and only when that file is a `cgroup.procs` given by
  * an absolute path; it loads only a `*.node` file.
  */
-const LINUX_INTERMEDIATE = `
+/** @internal Exported for the tests. */
+export const LINUX_INTERMEDIATE = `
 let a;
 try { a = JSON.parse(process.env.${ARGS_ENV} || ''); } catch { a = null; }
 if (!a || typeof a.procs !== 'string' || !a.procs.startsWith('/') || !a.procs.endsWith('/cgroup.procs') ||
