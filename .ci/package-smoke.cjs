@@ -38,11 +38,15 @@ const p = require('procsig');
   const r = await p.waitForExit(c2.pid, { timeout: 10_000 });
   assert.ok(r);
 
-  // killTree: a child with a grandchild
-  const c3 = spawn(process.execPath, ['-e', `require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); setInterval(() => {}, 1000)`], { stdio: 'ignore' });
-  await new Promise((res) => setTimeout(res, 300));
+  // killTree: a child with a grandchild (the child prints the grandchild's pid once it exists)
+  const c3 = spawn(process.execPath, ['-e', `const g = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); g.on('spawn', () => console.log(g.pid)); setInterval(() => {}, 1000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const grandchild = await new Promise((res, rej) => {
+    let buf = '';
+    c3.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) res(Number(buf.trim())); });
+    c3.once('exit', () => rej(new Error('killTree fixture exited early')));
+  });
   const kt = await p.killTree(c3.pid, 'SIGKILL', { timeout: 10_000 });
-  assert.ok(kt.signalled.length >= 2, `killTree signalled ${JSON.stringify(kt)}`);
+  assert.ok(kt.signalled.includes(c3.pid) && kt.signalled.includes(grandchild), `killTree signalled ${JSON.stringify(kt)}`);
   await new Promise((res) => (c3.exitCode !== null || c3.signalCode !== null ? res() : c3.once('exit', res)));
 
   if (!noJob && process.platform === 'linux') {
