@@ -199,8 +199,9 @@ let helperCache: { path: string | null } | undefined;
 /**
  * Electron apps packed with asar: a file inside `app.asar` cannot be executed, but the same file
  * unpacked (`asarUnpack`) lives at the same path under `app.asar.unpacked`. Try that one first.
+ * @internal Exported for the tests.
  */
-function withAsarUnpacked(p: string): string[] {
+export function withAsarUnpacked(p: string): string[] {
   const marker = `${path.sep}app.asar${path.sep}`;
   const i = p.indexOf(marker);
   if (i < 0) return [p];

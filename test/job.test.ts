@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, JobBackendUnavailableError, type JobBackend } from '../lib/job';
 import { TimeoutError } from '../lib/errors';
-import { addonPath, cgroup2Mounts, intermediateEnv, LINUX_INTERMEDIATE, ownCgroup2Path } from '../lib/job';
+import { addonPath, cgroup2Mounts, intermediateEnv, LINUX_INTERMEDIATE, ownCgroup2Path, withAsarUnpacked } from '../lib/job';
 import { fixture, isDead, isRoot } from './helpers';
 
 const linux = process.platform === 'linux';
@@ -152,6 +152,18 @@ describe('cgroup2 discovery', () => {
     ]);
     expect(ownCgroup2Path('9:name=systemd:/\n0::/user.slice/x.scope\n')).toBe('/user.slice/x.scope');
     expect(ownCgroup2Path('4:memory:/a\n')).toBeUndefined();
+  });
+});
+
+describe('exec helper lookup', () => {
+  it('tries a path inside an Electron app.asar under app.asar.unpacked first', () => {
+    const inAsar = path.join('/opt/app/resources/app.asar/node_modules/procsig/prebuilds/linux-x64/helpers/procsig-job-exec');
+    expect(withAsarUnpacked(inAsar)).toEqual([
+      path.join('/opt/app/resources/app.asar.unpacked/node_modules/procsig/prebuilds/linux-x64/helpers/procsig-job-exec'),
+      inAsar,
+    ]);
+    expect(withAsarUnpacked('/usr/lib/node_modules/procsig/build/Release/procsig-job-exec')).toEqual(['/usr/lib/node_modules/procsig/build/Release/procsig-job-exec']);
+    expect(withAsarUnpacked('/x/app.asar.unpacked/y')).toEqual(['/x/app.asar.unpacked/y']);
   });
 });
 
