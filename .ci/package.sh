@@ -17,6 +17,7 @@
 #     PROCSIG_WIN32_PREBUILT), unless PROCSIG_PACKAGE_WINE=0.
 # darwin and musl binaries are compiled and linked only (checked in 2): nothing here can run them.
 #
+# PROCSIG_PACKAGE_REUSE_PREBUILDS=1 skips step 1 when prebuilds/ exists (local iteration only).
 # Tools (pinned) live in $PROCSIG_TOOLS (default ~/.cache/procsig-tools), outside the repository.
 set -euo pipefail
 
@@ -64,10 +65,14 @@ if [ ! -x "$NODE_ARM64" ]; then
 fi
 
 # ---- 1. prebuilds ----
-stage "building every prebuild (scripts/prebuild-all.sh)"
-t0=$(ms)
-bash scripts/prebuild-all.sh
-stage "prebuilds built in $(( ($(ms) - t0) / 1000 )) s"
+if [ "${PROCSIG_PACKAGE_REUSE_PREBUILDS:-0}" = 1 ] && [ -d prebuilds ]; then
+  stage "reusing prebuilds/ as it is (PROCSIG_PACKAGE_REUSE_PREBUILDS=1)"
+else
+  stage "building every prebuild (scripts/prebuild-all.sh)"
+  t0=$(ms)
+  bash scripts/prebuild-all.sh
+  stage "prebuilds built in $(( ($(ms) - t0) / 1000 )) s"
+fi
 
 # ---- 2. what the binaries are ----
 find prebuilds -type f | sort >"$WORK/prebuilds.txt"

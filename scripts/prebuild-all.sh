@@ -100,7 +100,8 @@ build_one() {
     cat "$log" >&2
     return 1
   fi
-  rm -f "$out".pdb "${out%.node}".lib "${out%.node}".pdb
+  # zig leaves an import library (named after the first source) and maybe a .pdb beside a DLL.
+  [ "$os" != win ] || rm -f "$(dirname "$out")"/*.lib "$(dirname "$out")"/*.pdb
   say "$name: $out ($(stat -c %s "$out") bytes)"
 }
 
