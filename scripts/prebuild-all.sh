@@ -102,6 +102,12 @@ build_one() {
   fi
   # zig leaves an import library (named after the first source) and maybe a .pdb beside a DLL.
   [ "$os" != win ] || rm -f "$(dirname "$out")"/*.lib "$(dirname "$out")"/*.pdb
+  # Reproducible DLLs: zig 0.11 has no --no-insert-timestamp, so zero the COFF TimeDateStamp
+  # (the only byte that differs between two builds of the same sources).
+  [ "$os" != win ] || node -e "
+    const fs = require('fs'); const b = fs.readFileSync(process.argv[1]);
+    const pe = b.readUInt32LE(0x3c); if (b.readUInt32LE(pe) !== 0x4550) throw new Error('not PE');
+    b.writeUInt32LE(0, pe + 8); fs.writeFileSync(process.argv[1], b);" "$out"
   say "$name: $out ($(stat -c %s "$out") bytes)"
 }
 
