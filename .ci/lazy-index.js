@@ -34,5 +34,5 @@ function lazyModule(load) {
 `;
   src = src.replace('"use strict";\n', `"use strict";\n${helper}`);
   fs.writeFileSync(file, src);
-  console.log(`dist/index.js: ${lazy} modules load on first use`);
+  console.error(`dist/index.js: ${lazy} modules load on first use`);
 }

@@ -231,7 +231,8 @@ function pollSubscribe(onChange: () => void): () => void {
 
 // ---- where the addon (and the exec helper beside it) lives ----
 
-function addonPath(): string | undefined {
+/** @internal The loaded addon file (PROCSIG_NATIVE or what node-gyp-build picks). */
+export function addonPath(): string | undefined {
   const explicit = process.env.PROCSIG_NATIVE;
   if (explicit) return path.resolve(explicit);
   try {
@@ -246,9 +247,23 @@ const HELPER_NAME = 'procsig-job-exec';
 let helperCache: { path: string | null } | undefined;
 
 /**
+ * Electron apps packed with asar: a file inside `app.asar` cannot be executed, but the same file
+ * unpacked (`asarUnpack`) lives at the same path under `app.asar.unpacked`. Try that one first.
+ * @internal Exported for the tests.
+ */
+export function withAsarUnpacked(p: string): string[] {
+  const marker = `${path.sep}app.asar${path.sep}`;
+  const i = p.indexOf(marker);
+  if (i < 0) return [p];
+  return [`${p.slice(0, i)}${path.sep}app.asar.unpacked${path.sep}${p.slice(i + marker.length)}`, p];
+}
+
+/**
  * @internal The exec helper: `$PROCSIG_JOB_EXEC` (a path; `'node'` forces the Node
- * intermediate), else `procsig-job-exec` beside the loaded addon, else in `build/Release/`.
- * `null` means: use the Node intermediate.
+ * intermediate), else `procsig-job-exec` beside the loaded addon (a node-gyp build), else in
+ * `helpers/` beside it or in `prebuilds/linux-<arch>/helpers/` (the prebuilt package: a static
+ * executable per architecture), else in `build/Release/`. Paths inside an Electron `app.asar`
+ * are tried under `app.asar.unpacked` first. `null` means: use the Node intermediate.
  */
 export function findExecHelper(): string | null {
   if (helperCache && !process.env.PROCSIG_JOB_EXEC) return helperCache.path;
@@ -257,27 +272,49 @@ export function findExecHelper(): string | null {
   if (env === 'node') return null;
   if (env) candidates.push(path.resolve(env));
   const addon = addonPath();
-  if (addon) candidates.push(path.join(path.dirname(addon), HELPER_NAME));
+  if (addon) {
+    candidates.push(path.join(path.dirname(addon), HELPER_NAME));
+    candidates.push(path.join(path.dirname(addon), 'helpers', HELPER_NAME));
+  }
+  candidates.push(path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'helpers', HELPER_NAME));
   candidates.push(path.join(packageRoot, 'build', 'Release', HELPER_NAME));
   let found: string | null = null;
-  for (const c of candidates) {
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      found = c;
-      break;
-    } catch {
-      // not there: try the next place
+  search: for (const c of candidates) {
+    for (const p of withAsarUnpacked(c)) {
+      try {
+        if (fs.statSync(p).isFile()) {
+          fs.accessSync(p, fs.constants.X_OK);
+          found = p;
+          break search;
+        }
+      } catch {
+        // not there: try the next place
+      }
     }
   }
   helperCache = { path: found };
   return found;
 }
 
-/** Environment variables the Node intermediate must not act on itself; restored before exec. */
-const SHELTERED_ENV = ['NODE_OPTIONS', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID'];
+/**
+ * Environment variables the Node intermediate must not act on itself; saved under
+ * `PROCSIG_JOB_SAVED_<name>` and restored (or left unset) for the command.
+ * `ELECTRON_RUN_AS_NODE` is among them because the intermediate needs it set (below).
+ */
+const SHELTERED_ENV = ['NODE_OPTIONS', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'NODE_UNIQUE_ID', 'ELECTRON_RUN_AS_NODE'];
 const SHELTER_PREFIX = 'PROCSIG_JOB_SAVED_';
+/** The intermediate's arguments, as JSON: never argv, whose layout differs between runtimes. */
+const ARGS_ENV = 'PROCSIG_JOB_ARGS';
 
-function shelterEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+/**
+ * The environment of a Node intermediate: the command's environment with {@link SHELTERED_ENV}
+ * saved away, the intermediate's arguments in `PROCSIG_JOB_ARGS` (Deno's `-e` adds an argv entry
+ * and Bun's may differ: positions in argv cannot be trusted, an environment variable can), and
+ * `ELECTRON_RUN_AS_NODE=1`, without which Electron's executable would start the app again
+ * instead of evaluating the script. The intermediate removes both before the command runs.
+ */
+/** @internal Exported for the tests. */
+export function intermediateEnv(env: NodeJS.ProcessEnv | undefined, args: Record<string, unknown>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...(env ?? process.env) };
   for (const k of SHELTERED_ENV) {
     if (out[k] !== undefined) {
@@ -285,42 +322,62 @@ function shelterEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
       delete out[k];
     }
   }
+  out[ARGS_ENV] = JSON.stringify(args);
+  out.ELECTRON_RUN_AS_NODE = '1';
   return out;
 }
 
 /**
- * The Node intermediate (Linux), used when the exec helper was not shipped (prebuilds carry
- * only the .node file): a fresh Node process joins the group, then replaces itself with the
- * command through the addon's execvpe. Argv: addon, cgroup.procs, file, argv0, args...
+ * The Node intermediate (Linux), used when the exec helper cannot be found: a fresh Node (or
+ * Deno, Bun, Electron-as-Node) process joins the group, then replaces itself with the command
+ * through the addon's execvpe. Its arguments come from `PROCSIG_JOB_ARGS` (JSON: addon, procs,
+ * file, argv). It writes exactly one file, and only when that file is a `cgroup.procs` given by
+ * an absolute path; it loads only a `*.node` file.
  */
-const LINUX_INTERMEDIATE = `
-const [addon, procs, file, argv0, ...args] = process.argv.slice(1);
-try { require('fs').writeFileSync(procs, '0\\n'); }
-catch (e) { process.stderr.write('procsig job: cannot join ' + procs + ': ' + e.code + '\\n'); process.exit(125); }
+/** @internal Exported for the tests. */
+export const LINUX_INTERMEDIATE = `
+let a;
+try { a = JSON.parse(process.env.${ARGS_ENV} || ''); } catch { a = null; }
+if (!a || typeof a.procs !== 'string' || !a.procs.startsWith('/') || !a.procs.endsWith('/cgroup.procs') ||
+    typeof a.addon !== 'string' || !a.addon.endsWith('.node') || typeof a.file !== 'string' || !Array.isArray(a.argv)) {
+  process.stderr.write('procsig job: the intermediate was started without valid ${ARGS_ENV}\\n');
+  process.exit(125);
+}
+try { require('fs').writeFileSync(a.procs, '0\\n'); }
+catch (e) { process.stderr.write('procsig job: cannot join ' + a.procs + ': ' + e.code + '\\n'); process.exit(125); }
 const env = [];
 for (const [k, v] of Object.entries(process.env)) {
+  if (k === '${ARGS_ENV}' || k === 'ELECTRON_RUN_AS_NODE') continue;
   if (k.startsWith('${SHELTER_PREFIX}')) env.push(k.slice(${SHELTER_PREFIX.length}) + '=' + v);
   else env.push(k + '=' + v);
 }
-const err = require(addon).jobExecve(file, [argv0, ...args], env);
-process.stderr.write('procsig job: ' + file + ': ' + require('util').getSystemErrorName(-err) + '\\n');
+const err = require(a.addon).jobExecve(a.file, a.argv, env);
+process.stderr.write('procsig job: ' + a.file + ': ' + require('util').getSystemErrorName(-err) + '\\n');
 process.exit(127);
 `;
 
 /**
  * The Windows intermediate: joins the named Job Object, then runs the command as its own child
- * (Windows has no exec) and exits with its exit code. Argv: addon, job name, file, options JSON, args...
+ * (Windows has no exec) and exits with its exit code. Arguments from `PROCSIG_JOB_ARGS` (JSON:
+ * addon, name, file, args, opts).
  */
 const WIN32_INTERMEDIATE = `
-const [addon, name, file, opts, ...args] = process.argv.slice(1);
-const r = require(addon).jobObjectAssignSelf(name);
+let a;
+try { a = JSON.parse(process.env.${ARGS_ENV} || ''); } catch { a = null; }
+if (!a || typeof a.addon !== 'string' || !a.addon.endsWith('.node') || typeof a.name !== 'string' || typeof a.file !== 'string' || !Array.isArray(a.args) || !a.opts) {
+  process.stderr.write('procsig job: the intermediate was started without valid ${ARGS_ENV}\\n');
+  process.exit(125);
+}
+const r = require(a.addon).jobObjectAssignSelf(a.name);
 if (r[0] !== 0) { process.stderr.write('procsig job: cannot join the job: win32 error ' + r[1] + '\\n'); process.exit(125); }
+delete process.env.${ARGS_ENV};
+delete process.env.ELECTRON_RUN_AS_NODE;
 for (const k of Object.keys(process.env)) {
   if (k.startsWith('${SHELTER_PREFIX}')) { process.env[k.slice(${SHELTER_PREFIX.length})] = process.env[k]; delete process.env[k]; }
 }
-const o = JSON.parse(opts);
-const c = require('child_process').spawn(file, args, { stdio: 'inherit', shell: o.shell, windowsHide: o.windowsHide, windowsVerbatimArguments: o.windowsVerbatimArguments, argv0: o.argv0 });
-c.on('error', (e) => { process.stderr.write('procsig job: ' + file + ': ' + e.code + '\\n'); process.exit(127); });
+const o = a.opts;
+const c = require('child_process').spawn(a.file, a.args, { stdio: 'inherit', shell: o.shell, windowsHide: o.windowsHide, windowsVerbatimArguments: o.windowsVerbatimArguments, argv0: o.argv0 });
+c.on('error', (e) => { process.stderr.write('procsig job: ' + a.file + ': ' + e.code + '\\n'); process.exit(127); });
 c.on('exit', (code) => process.exit(code === null ? 1 : code));
 `;
 
@@ -533,9 +590,9 @@ class Cgroup2Backend implements Backend {
     } else {
       const addon = addonPath();
       if (addon === undefined) throw new JobBackendUnavailableError('cgroup2', 'neither the exec helper nor the addon file was found');
-      child = spawnChild(process.execPath, ['-e', LINUX_INTERMEDIATE, '--', addon, this.#procs, file, argv0, ...args], {
+      child = spawnChild(process.execPath, ['-e', LINUX_INTERMEDIATE], {
         ...o,
-        env: shelterEnv(o.env),
+        env: intermediateEnv(o.env, { addon, procs: this.#procs, file, argv: [argv0, ...args] }),
       });
     }
     setShownCommand(child, file, argv0, args);
@@ -866,17 +923,17 @@ class JobObjectBackend implements Backend {
   spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
     const addon = addonPath();
     if (addon === undefined) throw new JobBackendUnavailableError('jobobject', 'the addon file was not found');
-    const inner = JSON.stringify({
+    const opts = {
       shell: options.shell,
       windowsHide: options.windowsHide,
       windowsVerbatimArguments: options.windowsVerbatimArguments,
       argv0,
-    });
+    };
     const o = checkedSpawnOptions(options);
     delete o.windowsVerbatimArguments;
-    const child = spawnChild(process.execPath, ['-e', WIN32_INTERMEDIATE, '--', addon, this.#name, file, inner, ...args], {
+    const child = spawnChild(process.execPath, ['-e', WIN32_INTERMEDIATE], {
       ...o,
-      env: shelterEnv(o.env),
+      env: intermediateEnv(o.env, { addon, name: this.#name, file, args, opts }),
     });
     setShownCommand(child, file, argv0, args);
     return child;

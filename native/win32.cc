@@ -13,6 +13,7 @@
 #include <windows.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "native.h"

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, JobBackendUnavailableError, type JobBackend } from '../lib/job';
 import { TimeoutError } from '../lib/errors';
-import { cgroup2Mounts, ownCgroup2Path } from '../lib/job';
+import { addonPath, cgroup2Mounts, intermediateEnv, LINUX_INTERMEDIATE, ownCgroup2Path, withAsarUnpacked } from '../lib/job';
 import { fixture, hiddenNote, isDead, isRoot, procHiddenSkip } from './helpers';
 
 const linux = process.platform === 'linux';
@@ -152,6 +152,18 @@ describe('cgroup2 discovery', () => {
     ]);
     expect(ownCgroup2Path('9:name=systemd:/\n0::/user.slice/x.scope\n')).toBe('/user.slice/x.scope');
     expect(ownCgroup2Path('4:memory:/a\n')).toBeUndefined();
+  });
+});
+
+describe('exec helper lookup', () => {
+  it('tries a path inside an Electron app.asar under app.asar.unpacked first', () => {
+    const inAsar = path.join('/opt/app/resources/app.asar/node_modules/procsig/prebuilds/linux-x64/helpers/procsig-job-exec');
+    expect(withAsarUnpacked(inAsar)).toEqual([
+      path.join('/opt/app/resources/app.asar.unpacked/node_modules/procsig/prebuilds/linux-x64/helpers/procsig-job-exec'),
+      inAsar,
+    ]);
+    expect(withAsarUnpacked('/usr/lib/node_modules/procsig/build/Release/procsig-job-exec')).toEqual(['/usr/lib/node_modules/procsig/build/Release/procsig-job-exec']);
+    expect(withAsarUnpacked('/x/app.asar.unpacked/y')).toEqual(['/x/app.asar.unpacked/y']);
   });
 });
 
@@ -305,6 +317,41 @@ for (const backend of ['cgroup2', 'tree'] as const) {
 }
 
 describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
+  it('the Node intermediate reads its arguments from PROCSIG_JOB_ARGS: extra argv entries (Deno\'s -e adds one) change nothing', () => {
+    const job = makeJob('cgroup2');
+    const procs = path.join(job.path!, 'cgroup.procs');
+    const script = 'cat /proc/self/cgroup; echo "ERAN=${ELECTRON_RUN_AS_NODE-unset} ARGS=${PROCSIG_JOB_ARGS-unset} NO=${NODE_OPTIONS-unset}"; echo "$0|$1"';
+    const env = intermediateEnv({ ...process.env, NODE_OPTIONS: '--no-warnings' }, { addon: addonPath(), procs, file: '/bin/sh', argv: ['sh', '-c', script, 'zero', 'one two'] });
+    expect(env.ELECTRON_RUN_AS_NODE).toBe('1');
+    // Shifted and extra argv entries, as other runtimes may add: the intermediate ignores argv.
+    const r = spawnSync(node, ['-e', LINUX_INTERMEDIATE, '--', 'stray', procs, '/bin/false'], { env, encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^0::.*/${path.basename(job.path!).replace(/[.]/g, '\\.')}$`, 'm'));
+    expect(r.stdout).toContain('ERAN=unset ARGS=unset NO=--no-warnings');
+    expect(r.stdout).toContain('zero|one two');
+  });
+
+  it('the Node intermediate never writes to anything but a cgroup.procs file (exit 125, the file untouched)', () => {
+    const victim = path.join(tmp, 'victim.node');
+    fs.writeFileSync(victim, 'addon bytes');
+    for (const procs of [victim, 'cgroup.procs', path.join(tmp, 'not-cgroup.procs.txt')]) {
+      const env = intermediateEnv(process.env, { addon: addonPath(), procs, file: '/bin/true', argv: ['true'] });
+      const r = spawnSync(node, ['-e', LINUX_INTERMEDIATE, victim], { env, encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(125);
+      expect(r.stderr).toMatch(/without valid PROCSIG_JOB_ARGS/);
+    }
+    // No PROCSIG_JOB_ARGS at all, or garbage in it.
+    for (const bad of [undefined, '{', '[]']) {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      if (bad === undefined) delete env.PROCSIG_JOB_ARGS;
+      else env.PROCSIG_JOB_ARGS = bad;
+      const r = spawnSync(node, ['-e', LINUX_INTERMEDIATE, victim, victim], { env, encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(125);
+    }
+    expect(fs.readFileSync(victim, 'utf8')).toBe('addon bytes');
+  });
+
   it('creates its group under the caller\'s own cgroup2 group, with a custom name', async () => {
     const name = `procsig-test-${process.pid}-${crypto.randomInt(1e9)}`;
     const job = Job.create({ backend: 'cgroup2', name });

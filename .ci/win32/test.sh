@@ -59,7 +59,15 @@ fi
 cd "$ROOT"
 stage "building dist/ and the win32 addon"
 npx tsc -p tsconfig.build.json
-bash "$ROOT/.ci/win32/build.sh"
+if [ -n "${PROCSIG_WIN32_PREBUILT:-}" ]; then
+  # .ci/package.sh: test the binary from the packed tarball (zig-built) instead of a mingw build.
+  stage "using the prebuilt $PROCSIG_WIN32_PREBUILT"
+  PREBUILT_DIR=$(mktemp -d)
+  mkdir -p "$PREBUILT_DIR/win32-x64"
+  cp "$PROCSIG_WIN32_PREBUILT" "$PREBUILT_DIR/win32-x64/procsig.node"
+else
+  bash "$ROOT/.ci/win32/build.sh"
+fi
 
 # ---- 5. run ----
 # The tests run from a staged copy of the package as npm would install it (dist/, prebuilds/,
@@ -70,7 +78,12 @@ bash "$ROOT/.ci/win32/build.sh"
 STAGE=$CACHE/stage
 rm -rf "$STAGE"
 mkdir -p "$STAGE/test" "$STAGE/node_modules"
-cp -r dist prebuilds package.json "$STAGE/"
+cp -r dist package.json "$STAGE/"
+if [ -n "${PREBUILT_DIR:-}" ]; then
+  cp -r "$PREBUILT_DIR" "$STAGE/prebuilds" && rm -rf "$PREBUILT_DIR"
+else
+  mkdir -p "$STAGE/prebuilds" && cp -r prebuilds/win32-x64 "$STAGE/prebuilds/"
+fi
 cp -r test/win32 test/fixtures "$STAGE/test/"
 for dep in $(node -p "Object.keys(require('./package.json').dependencies || {}).join(' ')"); do
   cp -r "node_modules/$dep" "$STAGE/node_modules/"
@@ -81,6 +94,17 @@ rc=0
 (cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
   timeout --kill-after=10 480 wine "$NODE_EXE" --test --test-reporter=spec test/win32/*.test.js \
   </dev/null >"$LOG" 2>&1) || rc=$?
+# The addon in a host not named node.exe (as in electron.exe): Node-API is resolved in the host
+# process (native/win32_napi_imports.cc), not bound to NODE.EXE by an import library.
+HOST_EXE=$(dirname "$NODE_EXE")/procsig-host.exe
+cp "$NODE_EXE" "$HOST_EXE"
+HOST_LOG=$CACHE/host-win32.log
+(cd "$STAGE" && env -u PROCSIG_NATIVE timeout --kill-after=10 120 wine "$HOST_EXE" -e "
+  const p = require('./dist');
+  if (p.kill(0, process.pid) !== 1) process.exit(3);
+  console.log('renamed host: ' + require('path').basename(process.execPath) + ' loaded ' + require('node-gyp-build').resolve('.'));
+" </dev/null >"$HOST_LOG" 2>&1) || { echo "test:win32: the addon did not load in procsig-host.exe:" >&2; rc=1; }
+tr -d '\r' <"$HOST_LOG"
 # Anything the tests left behind in this prefix (it is ours alone) goes with the wineserver.
 wineserver -k 2>/dev/null || true
 tr -d '\r' <"$LOG"
