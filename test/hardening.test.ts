@@ -32,7 +32,7 @@ import {
 } from '../lib';
 import { handleKind } from '../lib/handle';
 import { native } from '../lib/native';
-import { addonPath, canaryReport, checkAborted, cleanup, fixture, hiddenNote, isDead, isDeadSince, isRoot, isTrackedDead, killTracked, procHiddenSkip, procState, repo, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
+import { addonPath, canaryReport, checkAborted, cleanup, fixture, hiddenNote, isDead, isDeadSince, isRoot, isTrackedDead, killTracked, procHiddenSkip, procState, repo, runStagedAs, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 const isLinux = process.platform === 'linux';
@@ -766,20 +766,9 @@ describe.runIf(isLinux && isRoot)('a target owned by another uid', () => {
     // detached: a session of its own. kill(2) lets SIGCONT through to any process of the
     // caller's session whatever the uids, and killTree resumes (SIGCONT) every member after the
     // freeze — even one it could not stop (reported); a separate session keeps this test about EPERM.
-    const caller = spawn(process.execPath, [staged.fixture('hard-perm.js'), staged.index, String(target.pid)], {
-      uid: 65533,
-      gid: 65533,
-      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
-      cwd: '/',
-      detached: true,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    track(caller.pid!);
-    let out = '';
-    caller.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    await Promise.race([exitOf(caller), sleep(60_000)]);
-    expect(caller.exitCode).toBe(0);
-    const r = JSON.parse(out);
+    const run = await runStagedAs(staged, 65533, 'hard-perm.js', [staged.index, String(target.pid)]);
+    expect(run.code).toBe(0);
+    const r = JSON.parse(run.out);
     report(`permissions: ${JSON.stringify(r)}`);
     expect(r.uid).toBe(65533);
     expect(r.probe).toBe('forbidden');

@@ -260,6 +260,43 @@ function removeStaged(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** What {@link runStagedAs} saw of the process. */
+export interface StagedRun {
+  /** Everything it wrote to stdout. */
+  out: string;
+  /** Its exit code (null: killed by a signal, or still running at the limit). */
+  code: number | null;
+}
+
+/**
+ * Runs the staged fixture `name` with node as `uid` (its gid the same), detached (a session of its
+ * own: kill(2) lets SIGCONT through to a process of the caller's session whatever the uids) and
+ * in `/`, with `args`, and resolves once it exits or after `limitMs`. The staged addon is named in
+ * `PROCSIG_NATIVE`, so a `PROCSIG_NATIVE` of this run (which another uid may not read) is not
+ * inherited. The process is tracked, so cleanup kills it if it outlives the test.
+ */
+export async function runStagedAs(staged: Staged, uid: number, name: string, args: string[], limitMs = 60_000): Promise<StagedRun> {
+  const c = spawn(process.execPath, [staged.fixture(name), ...args], {
+    uid,
+    gid: uid,
+    env: { ...process.env, PROCSIG_NATIVE: staged.addon },
+    cwd: '/',
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  track(c.pid!);
+  let out = '';
+  c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, limitMs);
+    c.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return { out, code: c.exitCode };
+}
+
 /** Removes every staged copy still there (helpers call it after each test file). */
 export function removeAllStaged(): void {
   for (const d of [...stagedDirs]) removeStaged(d);

@@ -13,11 +13,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import realTreeKill from 'tree-kill';
 import treeKill from '../lib/tree-kill';
 import { descendants } from '../lib/tree';
-import { cleanup, fixture, isRoot, procState, spawnFixture, track, waitDead } from './helpers';
+import { cleanup, fixture, isRoot, procState, runStagedAs, spawnFixture, stageForOtherUid, track, waitDead } from './helpers';
 
 const linux = process.platform === 'linux';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -155,20 +155,13 @@ describe.runIf(linux && isRoot)('killTree as an unprivileged caller over a tree 
   it('reports the group members killpg could not reach, and does not wait for what it could not stop', { timeout: 30_000 }, async () => {
     // The tree: a root-owned leader of its own group, a member of that group running as 65534,
     // and a root-owned child in a session of its own.
-    const t = await spawnFixture('tk-perm-tree.js', [], { detached: true, cwd: '/' });
+    // Other uids cannot read a checkout in a private (0700) directory: they run a staged copy.
+    const staged = stageForOtherUid();
+    onTestFinished(() => staged.remove());
+    const t = await spawnFixture(staged.fixture('tk-perm-tree.js'), [], { detached: true, cwd: '/' });
     const [member, loner] = t.ready.map(Number);
-    const caller = spawn(process.execPath, [fixture('tk-perm-caller.js'), String(t.pid)], {
-      uid: 65534,
-      gid: 65534,
-      cwd: '/',
-      detached: true,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    track(caller.pid!);
-    let out = '';
-    caller.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    await Promise.race([exitOf(caller), sleep(20_000)]);
-    const r = JSON.parse(out);
+    const run = await runStagedAs(staged, 65534, 'tk-perm-caller.js', [staged.index, String(t.pid)], 20_000);
+    const r = JSON.parse(run.out);
     expect(r.uid).toBe(65534);
     expect(r.threw).toBeUndefined();
     // Only the member of its own uid was signalled; the leader (in the group: the killpg's partial

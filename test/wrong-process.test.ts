@@ -13,10 +13,10 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { descendants, Job, kill, killEach, killpg, killTree, killTreeSync, ProcessHandle, probe, processTree, isAlive, terminate } from '../lib';
 import { HandleCap, native } from '../lib/native';
-import { canaryReport, cleanup, fixture, isRoot, spawnFixture, track, type Spawned } from './helpers';
+import { canaryReport, cleanup, fixture, isRoot, runStagedAs, spawnFixture, stageForOtherUid, track, type Spawned } from './helpers';
 
 const linux = process.platform === 'linux';
 const repo = path.join(__dirname, '..');
@@ -259,19 +259,12 @@ describe.runIf(linux)('thread ids', () => {
 describe.runIf(linux && isRoot)('Job.kill() reports what it could not signal', () => {
   it("a member of another uid (EPERM) is in `failed` ('tree' backend)", async () => {
     // The target runs as nobody; the job's owner is another unprivileged uid (root may signal anything).
-    const target = await spawnFixture('canary.js', [], { uid: 65534, gid: 65534, detached: true });
-    const caller = spawn(process.execPath, [fixture('job-perm.js'), path.join(dist, 'index.js'), String(target.pid)], {
-      uid: 65533,
-      gid: 65533,
-      cwd: '/',
-      detached: true,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    track(caller.pid!);
-    let outText = '';
-    caller.stdout!.on('data', (b: Buffer) => (outText += b.toString()));
-    await new Promise((r) => caller.once('exit', r));
-    const out = JSON.parse(outText);
+    // Other uids cannot read a checkout in a private (0700) directory: they run a staged copy.
+    const staged = stageForOtherUid();
+    onTestFinished(() => staged.remove());
+    const target = await spawnFixture(staged.fixture('canary.js'), [], { uid: 65534, gid: 65534, detached: true, cwd: '/' });
+    const run = await runStagedAs(staged, 65533, 'job-perm.js', [staged.index, String(target.pid)]);
+    const out = JSON.parse(run.out);
     expect(out.uid).toBe(65533);
     expect(out.result).toEqual({ failed: [{ pid: target.pid, group: false, code: 'EPERM' }] });
     expect(await canaryReport(target.child)).toEqual([]);
