@@ -7,10 +7,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { HandleCap, native } from '../lib/native';
 import { procListsAll } from '../lib/procfs';
-import { cleanup, fixture, isRoot, track } from './helpers';
+import { cleanup, fixture, isRoot, stageForOtherUid, track } from './helpers';
 
 const linux = process.platform === 'linux';
 
@@ -118,14 +118,17 @@ describe.skipIf(nsSkip !== null)(`/proc that cannot show every process${nsSkip ?
     fs.copyFileSync('/bin/bash', xonly);
     fs.chmodSync(xonly, 0o111);
     fs.chmodSync(dir, 0o711);
+    // uid 65534 cannot read a checkout in a private (0700) directory: it runs a staged copy.
+    const staged = stageForOtherUid();
+    onTestFinished(() => staged.remove());
     try {
       const r = await runJson(
         [
           'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
           'mount -t proc -o hidepid=2 proc /proc && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$0" "$@"',
-          process.execPath, fixture('proc-restricted.js'), 'hidden', xonly,
+          process.execPath, staged.fixture('proc-restricted.js'), 'hidden', xonly,
         ],
-        { PROCSIG_TREE_FILE: newTreeFile() },
+        { PROCSIG_TREE_FILE: newTreeFile(), PROCSIG_DIST: staged.index, PROCSIG_NATIVE: staged.addon },
       );
       const res = r.results;
       const hidden = (x: { ok: boolean; error?: { code?: string } }): string | undefined => (x.ok ? 'ok' : x.error?.code);
