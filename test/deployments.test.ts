@@ -70,7 +70,7 @@ describe.skipIf(fdSkip !== null)(`an exhausted fd table never turns into a wrong
     (e.name === 'ProcUnavailableError' && !procListsAll());
 
   for (const free of [0, 1, 2]) {
-    it(`with ${free} free fd${free === 1 ? '' : 's'}: complete answers or EMFILE, never a short list or a false exit`, { timeout: 60_000 }, async () => {
+    it(`with ${free} free fd${free === 1 ? '' : 's'}: complete answers or EMFILE, never a short list or a false exit`, async () => {
       const r = await runJson(['prlimit', '--nofile=64:64', process.execPath, fixture('fd-pressure.js'), String(free)], { PROCSIG_TREE_FILE: newTreeFile() });
       const res = r.results;
       for (const name of ['snapshot', 'descendants', 'processTree']) {
@@ -110,7 +110,7 @@ const nsSkip = !linux
         })();
 
 describe.skipIf(nsSkip !== null)(`/proc that cannot show every process${nsSkip ? ` — skipped: ${nsSkip}` : ''}`, () => {
-  it('hidepid=2, as uid 65534: a hidden member gives ERR_PROC_HIDDEN, never an empty tree or dead: true', { timeout: 60_000 }, async () => {
+  it('hidepid=2, as uid 65534: a hidden member gives ERR_PROC_HIDDEN, never an empty tree or dead: true', async () => {
     // An execute-only copy of bash: a process that execs it is not dumpable, so hidepid=2 hides
     // it even from its own uid — a child of R that the runner cannot see.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-xonly-'));
@@ -152,7 +152,7 @@ describe.skipIf(nsSkip !== null)(`/proc that cannot show every process${nsSkip ?
     }
   });
 
-  it('/proc not mounted: ERR_PROC_NOT_MOUNTED instead of [] or ESRCH; probe, waitForExit and a cgroup2 Job still work', { timeout: 60_000 }, async () => {
+  it('/proc not mounted: ERR_PROC_NOT_MOUNTED instead of [] or ESRCH; probe, waitForExit and a cgroup2 Job still work', async () => {
     const r = await runJson(
       ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs tmpfs /proc && exec "$0" "$@"', process.execPath, fixture('proc-restricted.js'), 'empty'],
       { PROCSIG_TREE_FILE: newTreeFile() },

@@ -224,19 +224,19 @@ for (const [backend, skip] of backends) {
     });
 
     for (const death of ['abort', 'throw'] as const) {
-      it(`after ${death === 'abort' ? 'process.abort()' : 'an uncaught exception'}`, { timeout: 30_000 }, async () => {
+      it(`after ${death === 'abort' ? 'process.abort()' : 'an uncaught exception'}`, async () => {
         const s = await startSupervisor(backend, death);
         expect((await killAndMeasure(s, death)).ms).toBeLessThan(1000);
       });
     }
 
-    it('the Node watchdog (no helper binary: PROCSIG_JOB_WATCHDOG=node) does the same', { timeout: 30_000 }, async () => {
+    it('the Node watchdog (no helper binary: PROCSIG_JOB_WATCHDOG=node) does the same', async () => {
       const s = await startSupervisor(backend, 'SIGKILL', true, { ...process.env, PROCSIG_JOB_WATCHDOG: 'node' });
       expect(s.info.watchdog?.kind).toBe('node');
       expect((await killAndMeasure(s, 'SIGKILL')).ms).toBeLessThan(1000);
     });
 
-    it('the job\'s processes do not hold the watchdog pipe\'s write end', { timeout: 30_000 }, async () => {
+    it('the job\'s processes do not hold the watchdog pipe\'s write end', async () => {
       const s = await startSupervisor(backend, 'SIGKILL');
       expect(s.info.writeEnd).toMatch(/^socket:\[\d+\]$/);
       for (const [pid] of s.members) {
@@ -257,7 +257,7 @@ for (const [backend, skip] of backends) {
       await killAndMeasure(s, 'SIGKILL');
     });
 
-    it('killOnClose: false — the job survives its creator' + (backend === 'cgroup2' ? ' and is killed later by its path (Job.open)' : ''), { timeout: 30_000 }, async () => {
+    it('killOnClose: false — the job survives its creator' + (backend === 'cgroup2' ? ' and is killed later by its path (Job.open)' : ''), async () => {
       const s = await startSupervisor(backend, 'SIGKILL', false);
       expect(s.info.watchdog).toBeNull();
       s.sup.kill('SIGKILL');
@@ -280,7 +280,7 @@ for (const [backend, skip] of backends) {
       expect(liveWithToken(s.token)).toEqual([]);
     });
 
-    it('killOnClose: false — a normal exit of the creator (the \'exit\' hook) leaves the job running too', { timeout: 30_000 }, async () => {
+    it('killOnClose: false — a normal exit of the creator (the \'exit\' hook) leaves the job running too', async () => {
       const s = await startSupervisor(backend, 'exit', false);
       const exited = new Promise((r) => s.sup.once('exit', r));
       s.sup.stdin!.write('go\n');
@@ -294,7 +294,7 @@ for (const [backend, skip] of backends) {
 
 describe.skipIf(!linux)('registration is synchronous', () => {
   for (const [backend, skip] of backends) {
-    it.skipIf(skip !== undefined)(`${backend}: a supervisor SIGKILLing itself in the same tick as job.spawn leaves nothing`, { timeout: 30_000 }, async () => {
+    it.skipIf(skip !== undefined)(`${backend}: a supervisor SIGKILLing itself in the same tick as job.spawn leaves nothing`, async () => {
       const token = newToken();
       const script = `
         const { Job } = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
@@ -325,7 +325,7 @@ describe.skipIf(!linux)('registration is synchronous', () => {
 
 describe.skipIf(!linux)('the watchdog stays out of the way', () => {
   // Job.create() falls back to 'tree' without a writable cgroup2, which /proc hidepid refuses.
-  it.skipIf(procHiddenSkip !== null && noCgroup2 !== undefined)(`does not keep the event loop alive: a script with an open job exits at once, and the job dies with it${noCgroup2 !== undefined ? hiddenNote : ''}`, { timeout: 30_000 }, async () => {
+  it.skipIf(procHiddenSkip !== null && noCgroup2 !== undefined)(`does not keep the event loop alive: a script with an open job exits at once, and the job dies with it${noCgroup2 !== undefined ? hiddenNote : ''}`, async () => {
     const token = newToken();
     const script = `
       const { Job } = require(${JSON.stringify(path.join(__dirname, '..', 'dist'))});
@@ -361,7 +361,7 @@ describe.skipIf(!linux)('deathSignal (PR_SET_PDEATHSIG): a spawned child dies wi
     ['cgroup2', noCgroup2],
   ];
   for (const [how, skip] of hows) {
-    it.skipIf(skip !== undefined)(`${how === 'handle' ? 'ProcessHandle.spawn' : `job.spawn (${how}, killOnClose: false)`}: SIGKILL of the parent kills the child${skip ? ` — skipped: ${skip}` : ''}`, { timeout: 30_000 }, async () => {
+    it.skipIf(skip !== undefined)(`${how === 'handle' ? 'ProcessHandle.spawn' : `job.spawn (${how}, killOnClose: false)`}: SIGKILL of the parent kills the child${skip ? ` — skipped: ${skip}` : ''}`, async () => {
       const token = newToken();
       const sup = spawn(node, [fixture('job-deathsig.js'), token, how], { stdio: ['ignore', 'pipe', 'inherit'] });
       track(sup.pid!);

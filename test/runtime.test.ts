@@ -80,7 +80,7 @@ describe.skipIf(process.platform !== 'linux')('pure Node-API', () => {
     for (const p of pids) process.kill(p, 'SIGKILL');
     await Promise.all([first, ...rest]);
     expect(native.watchCount()[0]).toBe(0);
-  }, 30000);
+  });
 
   it('an active wait keeps the event loop alive; a settled one does not', () => {
     // The sleep is unref'd and its stdio ignored: only procsig's watch can keep node running.
@@ -108,5 +108,5 @@ describe.skipIf(process.platform !== 'linux')('pure Node-API', () => {
     expect(gone).toMatch(/^rejected TimeoutError \d+$/);
     expect(Date.now() - t1).toBeLessThan(10000);
     expect(t1 - t0).toBeGreaterThanOrEqual(300);
-  }, 30000);
+  });
 });

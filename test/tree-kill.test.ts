@@ -42,7 +42,7 @@ afterEach(() => cleanup());
 describe.skipIf(!linux)('a client that exits right after the kill leaves nothing stopped', () => {
   for (const api of ['treeKill', 'killTree', 'killTreeSync']) {
     for (const when of ['now', 'sigterm', 'exit']) {
-      it(`${api}, ${when === 'now' ? 'then process.exit()' : when === 'sigterm' ? 'from a SIGTERM handler' : "from an 'exit' handler"}`, { timeout: 30_000 }, async () => {
+      it(`${api}, ${when === 'now' ? 'then process.exit()' : when === 'sigterm' ? 'from a SIGTERM handler' : "from an 'exit' handler"}`, async () => {
         const s = await spawnFixture('tk-caller.js', [api, when]);
         const [root, ...members] = s.ready.map(Number);
         expect(members.length).toBe(2);
@@ -72,7 +72,7 @@ describe.skipIf(!linux)('the callback never hangs', () => {
       returned = performance.now();
     });
 
-  it("sh -c 'sleep 1000 & wait' with SIGINT: the background job ignores it, the callback comes within 1 s", { timeout: 30_000 }, async () => {
+  it("sh -c 'sleep 1000 & wait' with SIGINT: the background job ignores it, the callback comes within 1 s", async () => {
     const sh = spawn('/bin/sh', ['-c', 'sleep 1000 & wait'], { stdio: 'ignore' });
     track(sh.pid!);
     await until('the background sleep', () => descendants(sh.pid!).length === 1);
@@ -87,7 +87,7 @@ describe.skipIf(!linux)('the callback never hangs', () => {
     expect(procState(bg)).toBe('S');
   });
 
-  it('a member that catches SIGTERM: the callback comes within 1 s, the member runs on', { timeout: 30_000 }, async () => {
+  it('a member that catches SIGTERM: the callback comes within 1 s, the member runs on', async () => {
     const s = await spawnFixture('sleeper.js', ['--ignore', 'SIGTERM']);
     const { err, ms } = await timedTreeKill(s.pid);
     expect(err).toBeUndefined();
@@ -96,7 +96,7 @@ describe.skipIf(!linux)('the callback never hangs', () => {
     expect(procState(s.pid)).toMatch(/^[RS]$/);
   });
 
-  it('a tree that dies: the callback comes once it is dead', { timeout: 30_000 }, async () => {
+  it('a tree that dies: the callback comes once it is dead', async () => {
     const sh = spawn('/bin/sh', ['-c', 'sleep 1000 & sleep 1000 & wait'], { stdio: 'ignore' });
     track(sh.pid!);
     await until('two sleeps', () => descendants(sh.pid!).length === 2);
@@ -116,7 +116,7 @@ describe.skipIf(!linux)("tree-kill's argument handling", () => {
       sync = false;
     });
 
-  it("signal '' (and other falsy non-integers) is SIGTERM, as tree-kill's process.kill reads it", { timeout: 30_000 }, async () => {
+  it("signal '' (and other falsy non-integers) is SIGTERM, as tree-kill's process.kill reads it", async () => {
     for (const sig of ['', null, false, NaN]) {
       const s = await spawnFixture('sleeper.js');
       const r = await outcome(treeKill, s.pid, sig);
@@ -126,7 +126,7 @@ describe.skipIf(!linux)("tree-kill's argument handling", () => {
     }
   });
 
-  it('reports bad signals through the callback, later, with the error tree-kill gives', { timeout: 30_000 }, async () => {
+  it('reports bad signals through the callback, later, with the error tree-kill gives', async () => {
     const s = await spawnFixture('sleeper.js');
     for (const sig of ['SIGNOPE', 15.5, Infinity, {}, '15', -1, 1000, 65]) {
       const ours = await outcome(treeKill, s.pid, sig);
@@ -152,7 +152,7 @@ describe.skipIf(!linux)("tree-kill's argument handling", () => {
 });
 
 describe.runIf(linux && isRoot)('killTree as an unprivileged caller over a tree it may signal only in part', () => {
-  it('reports the group members killpg could not reach, and does not wait for what it could not stop', { timeout: 30_000 }, async () => {
+  it('reports the group members killpg could not reach, and does not wait for what it could not stop', async () => {
     // The tree: a root-owned leader of its own group, a member of that group running as 65534,
     // and a root-owned child in a session of its own.
     // Other uids cannot read a checkout in a private (0700) directory: they run a staged copy.
