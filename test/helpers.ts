@@ -260,6 +260,64 @@ function removeStaged(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Live (non-zombie) pids whose command line contains `token` (a process in exit(2) has an empty
+ * one). The Job tests mark what they start with a random token: a job's members are not all
+ * children of the test, and a daemon may have left every group.
+ */
+export function liveWithToken(token: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(token) && !isDead(Number(d))) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** SIGKILLs every live process marked with one of `tokens` (see {@link liveWithToken}) and empties the list. */
+export function killTokened(tokens: string[]): void {
+  for (const t of tokens.splice(0)) {
+    for (const pid of liveWithToken(t)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}
+
+/**
+ * Starts `n` `sleep 1000`s from one shell (a Node process each would need ~40 MB; these are the
+ * shell's children, and it reaps them, sitting in `wait`), and resolves once it has printed every
+ * pid. The shell and the sleepers are tracked. On a loaded machine the shell may fail to fork a
+ * few: the pids are what it got. Kill `sh` when done (and the sleepers, which cleanup also does).
+ */
+export async function spawnShellSleepers(n: number): Promise<{ sh: ChildProcess; pids: number[] }> {
+  const sh = spawn('/bin/sh', ['-c', `i=0; while [ $i -lt ${n} ]; do sleep 1000 & echo $!; i=$((i+1)); done; echo done; wait`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  track(sh.pid!);
+  let buf = '';
+  await new Promise<void>((resolve) => {
+    const on = (d: Buffer): void => {
+      buf += d.toString();
+      if (/\bdone\b/.test(buf)) {
+        sh.stdout!.off('data', on);
+        resolve();
+      }
+    };
+    sh.stdout!.on('data', on);
+  });
+  const pids = buf.split('\n').map(Number).filter((x) => x > 0);
+  track(...pids);
+  return { sh, pids };
+}
+
 /** What {@link runStagedAs} saw of the process. */
 export interface StagedRun {
   /** Everything it wrote to stdout. */

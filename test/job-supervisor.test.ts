@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobBackend } from '../lib/job';
 import { ProcessHandle } from '../lib/handle';
-import { cleanup, fixture, hiddenNote, isDead, isRoot, procHiddenSkip, startTime, track } from './helpers';
+import { cleanup, fixture, hiddenNote, isDead, isRoot, killTokened, liveWithToken, procHiddenSkip, startTime, track } from './helpers';
 
 const linux = process.platform === 'linux';
 const SOAK = Math.max(1, Number(process.env.PROCSIG_JOB_SOAK ?? 2) || 2);
@@ -45,20 +45,6 @@ function newToken(): string {
   const t = `${Date.now() % 1e6}${crypto.randomInt(1e6)}`.padEnd(12, '7');
   tokens.push(t);
   return t;
-}
-
-/** Live (non-zombie) pids whose command line contains `token` (one in exit(2) has an empty one). */
-function liveWithToken(token: string): number[] {
-  const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(token) && !isDead(Number(d))) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 interface Ready {
@@ -172,15 +158,7 @@ function median(xs: number[]): number {
 }
 
 afterEach(async () => {
-  for (const t of tokens.splice(0)) {
-    for (const pid of liveWithToken(t)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
+  killTokened(tokens);
   cleanup();
   for (const d of dirs.splice(0)) {
     if (!fs.existsSync(d)) continue;

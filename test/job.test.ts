@@ -16,7 +16,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, JobBackendUnavailableError, type JobBackend } from '../lib/job';
 import { TimeoutError } from '../lib/errors';
 import { addonPath, cgroup2Mounts, intermediateEnv, LINUX_INTERMEDIATE, ownCgroup2Path, withAsarUnpacked } from '../lib/job';
-import { fixture, hiddenNote, isDead, isRoot, procHiddenSkip } from './helpers';
+import { fixture, hiddenNote, isDead, isRoot, killTokened, liveWithToken, procHiddenSkip } from './helpers';
 
 const linux = process.platform === 'linux';
 const SOAK = process.env.PROCSIG_SOAK === '1';
@@ -52,23 +52,6 @@ function makeJob(backend: JobBackend): Job {
   jobs.push(j);
   if (j.path) paths.push(j.path);
   return j;
-}
-
-/** Live (non-zombie) pids whose command line contains `token`. */
-function liveWithToken(token: string): number[] {
-  const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const pid = Number(d);
-    let cmd: string;
-    try {
-      cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (cmd.includes(token) && !isDead(pid)) out.push(pid);
-  }
-  return out;
 }
 
 /** Resolves with the words after "ready" on the child's first stdout line. */
@@ -108,15 +91,7 @@ async function killAndCheck(job: Job, token: string): Promise<void> {
 
 afterEach(async () => {
   // Kill everything a test started, even when it failed half-way, and remove its cgroups.
-  for (const t of tokens.splice(0)) {
-    for (const pid of liveWithToken(t)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
+  killTokened(tokens);
   for (const j of jobs.splice(0)) await j.close().catch(() => {});
   for (const p of paths.splice(0)) {
     if (!fs.existsSync(p)) continue;

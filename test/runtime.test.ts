@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitForExit } from '../lib';
 import { native } from '../lib/native';
-import { cleanup, track } from './helpers';
+import { cleanup, spawnShellSleepers, track } from './helpers';
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -52,24 +52,8 @@ describe.skipIf(process.platform !== 'linux')('pure Node-API', () => {
   });
 
   it('one watcher thread per environment, not one per waiter', async () => {
-    const sh = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 200 ]; do sleep 1000 & echo $!; i=$((i+1)); done; echo done; wait'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { sh, pids } = await spawnShellSleepers(200);
     extra.push(sh);
-    track(sh.pid!);
-    let buf = '';
-    await new Promise<void>((resolve) => {
-      const on = (d: Buffer): void => {
-        buf += d.toString();
-        if (/\bdone\b/.test(buf)) {
-          sh.stdout!.off('data', on);
-          resolve();
-        }
-      };
-      sh.stdout!.on('data', on);
-    });
-    const pids = buf.split('\n').map(Number).filter((n) => n > 0);
-    track(...pids);
     const t0 = threads();
     const first = waitForExit(pids[0]!, { timeout: 30000 });
     const t1 = threads();

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessHandle, TimeoutError, waitForExit } from '../lib/index';
 import { handleCaps, handleKind } from '../lib/handle';
 import { HandleCap, native } from '../lib/native';
-import { cleanup, isTrackedAlive, isTrackedDead, procState, spawnFixture, track } from './helpers';
+import { cleanup, isTrackedAlive, isTrackedDead, procState, spawnFixture, spawnShellSleepers, track } from './helpers';
 
 const linux = process.platform === 'linux';
 const exitInfo = linux && (handleCaps() & HandleCap.ExitInfo) !== 0;
@@ -166,28 +166,10 @@ describe.runIf(linux)('waitForExit', () => {
   });
 
   itPidfd(`1,000 concurrent waits resolve as their processes die; fds and watchers return to baseline${NO_PIDFD}`, async () => {
-    // 1,000 Node processes would need ~40 GB; 1,000 `sleep`s started by one shell do not. They are
-    // the shell's children, not ours, and it reaps them (it sits in `wait`).
-    const sh = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 1000 ]; do sleep 1000 & echo $!; i=$((i+1)); done; echo done; wait'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { sh, pids } = await spawnShellSleepers(1000);
     extra.push(sh);
-    track(sh.pid!);
-    let buf = '';
-    await new Promise<void>((resolve) => {
-      const on = (d: Buffer): void => {
-        buf += d.toString();
-        if (/\bdone\b/.test(buf)) {
-          sh.stdout!.off('data', on);
-          resolve();
-        }
-      };
-      sh.stdout!.on('data', on);
-    });
-    const pids = buf.split('\n').map(Number).filter((n) => n > 0);
     // (on a loaded machine the shell may fail to fork a few: the test uses what it got)
     expect(pids.length).toBeGreaterThan(900);
-    track(...pids);
     const fds = fdCount();
     const [w0] = native.watchCount();
     const waits = pids.map((p) => waitForExit(p, { timeout: 240_000 }));
