@@ -51,6 +51,49 @@ export function requireHelper(helper: string | null): string {
   return helper;
 }
 
+/**
+ * A spawn call's arguments read as `child_process.spawn` reads them — `(command, args?,
+ * options?)` or `(command, options?)` — and checked, `deathSignal` taken out of the options (the
+ * one shared reading of `ProcessHandle.spawn` and `job.spawn`).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE`; `ERR_UNKNOWN_SIGNAL` for a bad `deathSignal`.
+ */
+export function spawnArgs<T extends SpawnOptions & { deathSignal?: SignalLike }>(
+  command: unknown,
+  argsOrOptions: unknown,
+  maybeOptions: unknown,
+): { command: string; args: string[]; options: T; deathSig: number | undefined } {
+  if (typeof command !== 'string' || command.length === 0 || command.includes('\0')) {
+    throw argValueError('command', 'must be a non-empty string without null bytes', command, TypeError);
+  }
+  let args: string[] = [];
+  let options: unknown = maybeOptions;
+  if (Array.isArray(argsOrOptions)) {
+    args = [...(argsOrOptions as readonly unknown[])].map((a, i) => {
+      if (typeof a !== 'string') throw argTypeError(`args[${i}]`, 'of type string', a);
+      return a;
+    });
+  } else if (argsOrOptions !== undefined && argsOrOptions !== null) {
+    if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
+    options = argsOrOptions;
+  }
+  const o = { ...checkOptions<T>(options) } as T;
+  const deathSig = checkDeathSignal(o.deathSignal);
+  delete o.deathSignal;
+  return { command, args, options: o, deathSig };
+}
+
+/**
+ * What actually runs when the exec helper stands between Node and the command: Node's own
+ * `shell` handling (`/bin/sh -c 'command args…'`), and the `argv0` the command sees.
+ */
+export function commandLine(command: string, args: string[], o: SpawnOptions): { file: string; argv0: string; args: string[] } {
+  if (o.shell) {
+    const file = typeof o.shell === 'string' ? o.shell : '/bin/sh';
+    return { file, argv0: file, args: ['-c', [command, ...args].join(' ')] };
+  }
+  return { file: command, argv0: typeof o.argv0 === 'string' ? o.argv0 : command, args };
+}
+
 /** Options of {@link ProcessHandle.spawn}: `child_process.spawn`'s, and `deathSignal`. */
 export interface HandleSpawnOptions extends SpawnOptions {
   /**
@@ -68,36 +111,14 @@ export function spawnWithHandle(
   maybeOptions: unknown,
   fromChild: (c: ChildProcess) => ProcessHandle,
 ): { child: ChildProcess; handle: ProcessHandle | null } {
-  if (typeof command !== 'string' || command.length === 0 || command.includes('\0')) {
-    throw argValueError('command', 'must be a non-empty string without null bytes', command, TypeError);
-  }
-  let args: string[] = [];
-  let options: unknown = maybeOptions;
-  if (Array.isArray(argsOrOptions)) {
-    args = (argsOrOptions as unknown[]).map((a, i) => {
-      if (typeof a !== 'string') throw argTypeError(`args[${i}]`, 'of type string', a);
-      return a;
-    });
-  } else if (argsOrOptions !== undefined && argsOrOptions !== null) {
-    if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
-    options = argsOrOptions;
-  }
-  const o = { ...checkOptions<HandleSpawnOptions>(options) } as HandleSpawnOptions;
-  const sig = checkDeathSignal(o.deathSignal);
-  delete o.deathSignal;
+  const { command: cmd, args: given, options: o, deathSig: sig } = spawnArgs<HandleSpawnOptions>(command, argsOrOptions, maybeOptions);
   const cp = require('node:child_process') as typeof import('node:child_process');
   let child: ChildProcess;
   if (sig === undefined) {
-    child = cp.spawn(command, args, o);
+    child = cp.spawn(cmd, given, o);
   } else {
     const helper = requireHelper(findExecHelper());
-    let file = command;
-    let argv0 = typeof o.argv0 === 'string' ? o.argv0 : command;
-    if (o.shell) {
-      file = typeof o.shell === 'string' ? o.shell : '/bin/sh';
-      args = ['-c', [command, ...args].join(' ')];
-      argv0 = file;
-    }
+    const { file, argv0, args } = commandLine(cmd, given, o);
     const rest: SpawnOptions = { ...o };
     delete rest.argv0;
     delete rest.shell;

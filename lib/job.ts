@@ -33,7 +33,7 @@ import { displaySignal, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
 import { killTree, pgidsOf, snapshot, type KillTreeFailure } from './tree';
 import { unwatchJob, watchJob, watchRoot } from './job-watchdog';
-import { checkDeathSignal, deathSignalArgs, requireHelper } from './death-signal';
+import { commandLine, deathSignalArgs, requireHelper, spawnArgs } from './death-signal';
 import { checkAbortSignal, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 
 // child_process and crypto are loaded on first use: together they cost ~4 ms of every
@@ -1173,32 +1173,11 @@ export class Job implements AsyncDisposable {
   spawn(command: string, args?: readonly string[], options?: JobSpawnOptions): JobChild;
   spawn(command: string, options?: JobSpawnOptions): JobChild;
   spawn(command: string, argsOrOptions?: readonly string[] | JobSpawnOptions, maybeOptions?: JobSpawnOptions): JobChild {
-    if (typeof command !== 'string' || command.length === 0 || command.includes('\0')) {
-      throw argValueError('command', 'must be a non-empty string without null bytes', command, TypeError);
-    }
-    let args: string[] = [];
-    let options: unknown = maybeOptions;
-    if (Array.isArray(argsOrOptions)) {
-      args = [...(argsOrOptions as readonly unknown[])].map((a, i) => {
-        if (typeof a !== 'string') throw argTypeError(`args[${i}]`, 'of type string', a);
-        return a;
-      });
-    } else if (argsOrOptions !== undefined && argsOrOptions !== null) {
-      if (maybeOptions !== undefined) throw argTypeError('args', 'an instance of Array', argsOrOptions);
-      options = argsOrOptions;
-    }
-    const o = { ...checkOptions<JobSpawnOptions>(options) } as JobSpawnOptions;
-    const deathSig = checkDeathSignal(o.deathSignal);
-    delete o.deathSignal;
+    const { args: given, options: o, deathSig } = spawnArgs<JobSpawnOptions>(command, argsOrOptions, maybeOptions);
     this.#checkOpen();
-    let file = command;
-    let argv0 = typeof o.argv0 === 'string' ? o.argv0 : command;
-    if (o.shell && this.backend !== 'jobobject') {
-      // Node's own shell handling, done here because the helper stands between Node and the command.
-      file = typeof o.shell === 'string' ? o.shell : '/bin/sh';
-      args = ['-c', [command, ...args].join(' ')];
-      argv0 = file;
-    }
+    // Node's own shell handling is done here where the helper stands between Node and the
+    // command; a Job Object's process is spawned by Node itself, which handles `shell`.
+    const { file, argv0, args } = commandLine(command, given, this.backend === 'jobobject' ? { argv0: o.argv0 } : o);
     const child = this.#b.spawn(file, argv0, args, o, deathSig);
     let handle: ProcessHandle | null = null;
     if (child.pid !== undefined) {
