@@ -22,11 +22,13 @@ import { cleanup, fixture, isRoot, procState, runStagedAs, spawnFixture, stageFo
 const linux = process.platform === 'linux';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const exitOf = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
-const comm = (pid: number): string | undefined => {
+/** Whether `pid` runs this node binary (by its executable: comm is `MainThread` on Node >= 24). */
+const node = fs.realpathSync(process.execPath);
+const isNode = (pid: number): boolean => {
   try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return fs.readlinkSync(`/proc/${pid}/exe`) === node;
   } catch {
-    return undefined;
+    return false;
   }
 };
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
@@ -49,7 +51,7 @@ describe.skipIf(!linux)('a client that exits right after the kill leaves nothing
         if (when === 'sigterm') s.child.kill('SIGTERM');
         await exitOf(s.child);
         expect(s.child.exitCode).toBe(0);
-        const catcher = members.find((p) => comm(p) === 'node');
+        const catcher = members.find(isNode);
         expect(catcher).toBeDefined();
         // Everything that does not catch SIGTERM dies; the catcher lives on, running.
         await waitDead([root, ...members].filter((p) => p !== catcher));
