@@ -397,7 +397,10 @@ describe.skipIf(typeof launcher !== 'string')('pidfd syscalls denied by seccomp'
   // the filters below only take away.
   const outer = linux ? native.handleProbe() : 0;
   const run = (filter: string[]) => {
-    const r = spawnSync(launcher as string, [...filter, '--', process.execPath, fixture('seccomp-handles.js'), dist], { encoding: 'utf8', timeout: 30_000 });
+    // Only the filter takes pidfds away: PROCSIG_NO_PIDFD=1 (a lane's forced fallback) is not passed on.
+    const env = { ...process.env };
+    delete env.PROCSIG_NO_PIDFD;
+    const r = spawnSync(launcher as string, [...filter, '--', process.execPath, fixture('seccomp-handles.js'), dist], { encoding: 'utf8', timeout: 30_000, env });
     expect(r.stdout, r.stderr).toMatch(/^\{/);
     return JSON.parse(r.stdout);
   };
