@@ -278,16 +278,26 @@ export function liveWithToken(token: string): number[] {
   return out;
 }
 
-/** SIGKILLs every live process marked with one of `tokens` (see {@link liveWithToken}) and empties the list. */
+/**
+ * SIGKILLs every live process marked with one of `tokens` (see {@link liveWithToken}) and empties
+ * the list. Passes repeat (10 ms apart, 5 s at most) until none is left: a fork loop's child in
+ * flight during one pass (a double-forked `( sleep & )`, reparented away from its loop) shows up
+ * only in the next.
+ */
 export function killTokened(tokens: string[]): void {
-  for (const t of tokens.splice(0)) {
-    for (const pid of liveWithToken(t)) {
+  const ts = tokens.splice(0);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let round = 0; round < 500; round++) {
+    const live = ts.flatMap((t) => liveWithToken(t));
+    if (live.length === 0) return;
+    for (const pid of live) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // gone meanwhile
       }
     }
+    Atomics.wait(pause, 0, 0, 10);
   }
 }
 
