@@ -37,9 +37,23 @@ async function waitUntilWaiting(waiter: number, target: number): Promise<void> {
       return false;
     }
   };
+  // Without pidfds (PROCSIG_NO_PIDFD=1, or seccomp) the handle is the target's /proc directory.
+  const holdsProcDir = (): boolean => {
+    try {
+      return fs.readdirSync(`/proc/${waiter}/fd`).some((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/${waiter}/fd/${fd}`) === `/proc/${target}`;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      return false;
+    }
+  };
   const noPidfd = process.env.PROCSIG_NO_PIDFD === '1';
   for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
-    if (holdsPidfd()) return;
+    if (holdsPidfd() || holdsProcDir()) return;
     if (noPidfd && loaded()) return void (await new Promise((r) => setTimeout(r, 500)));
   }
 }
