@@ -48,21 +48,19 @@ sources() { node -e "
   const t = g.targets.find((x) => x.target_name === 'procsig');
   const c = t.conditions.find((x) => x[0] === \"OS=='$1'\");
   console.log([...t.sources, ...c[1].sources].join(' '));"; }
-# uv.h (the uv_poll exit watchers on POSIX) is not in node-api-headers: take it from this
-# machine's Node headers, searched after everything else. Unused once the addon is pure Node-API.
-UV_INC=()
-for d in "$(dirname "$(dirname "$(command -v node)")")/include/node" /usr/include/node /usr/local/include/node; do
-  if [ -f "$d/uv.h" ]; then UV_INC=(-idirafter "$d"); break; fi
-done
-
+# The Linux exec helper's sources (the exec and the --watchdog mode), from the same file.
+helper_sources() { node -e "
+  const g = JSON.parse(require('fs').readFileSync('binding.gyp', 'utf8'));
+  const t = g.targets.find((x) => x.target_name === 'procsig-job-exec');
+  console.log(t.conditions.find((x) => x[0] === \"OS=='linux'\")[1].sources.join(' '));"; }
 # -Os with per-function sections: a quarter smaller packed than -O2, and the addon spends its time
 # in system calls anyway.
 COMMON=(-std=c++17 -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -fstack-protector-strong -Wall -Wextra -Werror
   -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED -DNDEBUG
   -I"$NAPI_INC" -I"$ADDON_API_INC" -s)
-LINUX=(-fPIC -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 "${UV_INC[@]}" -shared
+LINUX=(-fPIC -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -shared
   -Wl,--version-script="$ROOT/scripts/procsig.map" -Wl,--gc-sections -Wl,-z,relro,-z,now)
-DARWIN=(-fPIC "${UV_INC[@]}" -shared -Wl,-undefined,dynamic_lookup -Wl,-dead_strip)
+DARWIN=(-fPIC -shared -Wl,-undefined,dynamic_lookup -Wl,-dead_strip)
 WIN=(-DWIN32_LEAN_AND_MEAN -DNOMINMAX -D_WIN32_WINNT=0x0A00 -DBUILDING_NODE_EXTENSION -shared -Wl,--gc-sections
   native/win32_napi_imports.cc)
 
@@ -93,7 +91,7 @@ build_one() {
     win)   cmd=("$ZIG" c++ -target "$target" "${COMMON[@]}" "${WIN[@]}" $(sources win)) ;;
     # The helper is plain C-style code: no libc++, static musl (runs on glibc and musl alike).
     exec)  cmd=("$ZIG" cc -target "$target" -x c++ -std=c++17 -O2 -fno-exceptions -fstack-protector-strong
-             -Wall -Wextra -Werror -D_GNU_SOURCE -static -s native/job_exec_linux.cc) ;;
+             -Wall -Wextra -Werror -D_GNU_SOURCE -static -s $(helper_sources)) ;;
   esac
   if ! "${cmd[@]}" -o "$out" >"$log" 2>&1; then
     echo "prebuild: $name FAILED ($target):" >&2
