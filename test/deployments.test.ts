@@ -137,8 +137,9 @@ describe.skipIf(nsSkip !== null)(`/proc that cannot show every process${nsSkip ?
       // descendants reads R's own child list, which names the hidden child: the walk fails on it.
       expect(res.descendants.ok).toBe(false);
       expect(res.descendants.error).toMatchObject({ code: 'ERR_PROC_HIDDEN', name: 'ProcUnavailableError' });
-      // (It names the hidden child; once, under a seccomp lane's load, it named the root.)
-      expect([`pid ${r.child})`, `pid ${r.root})`].some((m) => res.descendants.error.message.endsWith(m)), res.descendants.error.message).toBe(true);
+      // It names a member of the tree: the hidden child mostly; under a loaded machine (the fresh-clone
+      // lane's CPU hogs, a seccomp lane beside it) the root or the grandchild, whichever read failed first.
+      expect([r.root, r.child, r.grandchild].some((p) => res.descendants.error.message.endsWith(`pid ${p})`)), res.descendants.error.message).toBe(true);
       // The child exists: probe asks a pidfd where /proc hides the state; without pidfds it
       // cannot tell alive from zombie and says why.
       if (process.env.PROCSIG_NO_PIDFD !== '1' && hasPidfd()) expect(res.probeChild).toEqual({ ok: true, value: 'alive' });
