@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { drawTree, formatDuration, parseDuration } from '../lib/cli';
+import { formatDuration, parseDuration } from '../lib/cli/core';
+import { drawTree } from '../lib/cli/tree';
 import { canaryReport, cleanup, hiddenNote, isDead, procHiddenSkip, procState, spawnFixture, track, waitDead } from './helpers';
 
 const root = path.join(__dirname, '..');
@@ -119,8 +120,10 @@ describe('the bin file', () => {
         c.stderr.on('data', (d: Buffer) => (err += d));
         c.once('close', () => resolve(JSON.parse(err.trim().split('\n').pop()!)));
       });
-    expect(await loaded(['--help'])).toEqual(['cli.js']);
-    expect(await loaded(['kill', '--help'])).toEqual(['cli.js']);
+    // The entry and the CLI's library-free core: no command file, no library module, no addon.
+    const core = ['cli.js', ...['core.js', 'usage.js', 'kill-args.js'].map((f) => path.join('cli', f))];
+    expect(await loaded(['--help'])).toEqual(core);
+    expect(await loaded(['kill', '--help'])).toEqual(core);
     const kill = await loaded(['kill', '-0', String(process.pid)]);
     expect(kill).toContain('kill.js');
     expect(kill).not.toContain('tree.js');
