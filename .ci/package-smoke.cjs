@@ -50,7 +50,7 @@ const p = require('procsig');
   await new Promise((res) => (c3.exitCode !== null || c3.signalCode !== null ? res() : c3.once('exit', res)));
 
   if (!noJob && process.platform === 'linux') {
-    const { findExecHelper } = require(path.join(pkgDir, 'dist', 'job.js'));
+    const { findExecHelper } = require(path.join(pkgDir, 'dist', 'job', 'helper.js'));
     const helper = findExecHelper();
     console.log(`smoke: job exec helper ${helper && path.relative(pkgDir, helper)}`);
     if (rel.startsWith('prebuilds')) assert.equal(helper, path.join(path.dirname(addon), 'helpers', 'procsig-job-exec'));
