@@ -33,7 +33,7 @@ export interface Backend {
   exitHook(): void;
 }
 
-/** @internal */
+/** @internal SIGKILL's number on this platform. */
 export const SIGKILL = toSignal('SIGKILL');
 
 /** @internal Collects kill(2) failures other than ESRCH (a member that is gone is what a kill wants). */
