@@ -70,7 +70,7 @@ const kExitHook = Symbol('procsig.job.exitHook');
  * {@link JobOptions.killOnClose}): when the process that created the job dies — SIGKILL, a crash,
  * `process.abort()`, an uncaught exception, a normal exit — the job's processes die too: a Job
  * Object's `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` on Windows, a watchdog process on Linux
- * (lib/job-watchdog.ts; cgroup2: `cgroup.kill` and the group removed), and on other systems the
+ * (lib/job/watchdog.ts; cgroup2: `cgroup.kill` and the group removed), and on other systems the
  * synchronous `'exit'` hook only.
  */
 export class Job implements AsyncDisposable {
@@ -79,7 +79,7 @@ export class Job implements AsyncDisposable {
   /** Whether the job's processes are killed when its creator dies ({@link JobOptions.killOnClose}). */
   readonly killOnClose: boolean;
   readonly #b: Backend;
-  /** Its id with the kill-on-close watchdog (lib/job-watchdog.ts); 0 = not watched. */
+  /** Its id with the kill-on-close watchdog (lib/job/watchdog.ts); 0 = not watched. */
   #watch = 0;
   #state: 'open' | 'killed' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
