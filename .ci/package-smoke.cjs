@@ -50,7 +50,7 @@ const p = require('procsig');
   await new Promise((res) => (c3.exitCode !== null || c3.signalCode !== null ? res() : c3.once('exit', res)));
 
   if (!noJob && process.platform === 'linux') {
-    const { findExecHelper } = require(path.join(pkgDir, 'dist', 'job.js'));
+    const { findExecHelper } = require(path.join(pkgDir, 'dist', 'job', 'helper.js'));
     const helper = findExecHelper();
     console.log(`smoke: job exec helper ${helper && path.relative(pkgDir, helper)}`);
     if (rel.startsWith('prebuilds')) assert.equal(helper, path.join(path.dirname(addon), 'helpers', 'procsig-job-exec'));
@@ -62,6 +62,26 @@ const p = require('procsig');
     await job.wait({ timeout: 10_000 });
     await job.close();
     console.log(`smoke: job backend ${job.backend}`);
+    // The Node programs (the intermediate, the watchdog) are found in the installed dist/.
+    const { programPath } = require(path.join(pkgDir, 'dist', 'job', 'helper.js'));
+    for (const name of ['intermediate-linux', 'intermediate-win32', 'watchdog']) {
+      assert.equal(programPath(name), path.join(pkgDir, 'dist', 'job', 'programs', `${name}.js`), `program ${name}`);
+    }
+    if (job.backend === 'cgroup2') {
+      // An install without the exec helper: the Node intermediate joins the group.
+      process.env.PROCSIG_JOB_EXEC = 'node';
+      try {
+        const j2 = p.Job.create();
+        const c2 = j2.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }).child;
+        const end = Date.now() + 10_000;
+        while (!j2.pids().includes(c2.pid) && Date.now() < end) await new Promise((res) => setTimeout(res, 20));
+        assert.deepEqual(j2.pids().includes(c2.pid), true, 'the Node intermediate joined the group');
+        await j2.close();
+        console.log('smoke: job through the Node intermediate');
+      } finally {
+        delete process.env.PROCSIG_JOB_EXEC;
+      }
+    }
   }
 
   // the CLI

@@ -15,7 +15,9 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, JobBackendUnavailableError, type JobBackend } from '../lib/job';
 import { TimeoutError } from '../lib/errors';
-import { addonPath, cgroup2Mounts, intermediateEnv, LINUX_INTERMEDIATE, ownCgroup2Path, withAsarUnpacked } from '../lib/job';
+import { intermediateEnv } from '../lib/job/env';
+import { addonPath, programPath, withAsarUnpacked } from '../lib/job/helper';
+import { cgroup2Mounts, ownCgroup2Path } from '../lib/job/mountinfo';
 import { fixture, hiddenNote, isDead, isRoot, killTokened, liveWithToken, procHiddenSkip } from './helpers';
 
 const linux = process.platform === 'linux';
@@ -291,15 +293,22 @@ for (const backend of ['cgroup2', 'tree'] as const) {
   });
 }
 
+/** The compiled Node intermediate (dist/job/programs/, built by `npm test`'s pretest). */
+function linuxIntermediate(): string {
+  const p = programPath('intermediate-linux');
+  if (p === null) throw new Error('dist/job/programs/intermediate-linux.js is missing: run npm run build:ts');
+  return p;
+}
+
 describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
-  it('the Node intermediate reads its arguments from PROCSIG_JOB_ARGS: extra argv entries (Deno\'s -e adds one) change nothing', () => {
+  it('the Node intermediate reads its arguments from PROCSIG_JOB_ARGS: extra argv entries (other runtimes shift or add some) change nothing', () => {
     const job = makeJob('cgroup2');
     const procs = path.join(job.path!, 'cgroup.procs');
     const script = 'cat /proc/self/cgroup; echo "ERAN=${ELECTRON_RUN_AS_NODE-unset} ARGS=${PROCSIG_JOB_ARGS-unset} NO=${NODE_OPTIONS-unset}"; echo "$0|$1"';
     const env = intermediateEnv({ ...process.env, NODE_OPTIONS: '--no-warnings' }, { addon: addonPath(), procs, file: '/bin/sh', argv: ['sh', '-c', script, 'zero', 'one two'] });
     expect(env.ELECTRON_RUN_AS_NODE).toBe('1');
     // Shifted and extra argv entries, as other runtimes may add: the intermediate ignores argv.
-    const r = spawnSync(node, ['-e', LINUX_INTERMEDIATE, '--', 'stray', procs, '/bin/false'], { env, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(node, [linuxIntermediate(), '--', 'stray', procs, '/bin/false'], { env, encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^0::.*/${path.basename(job.path!).replace(/[.]/g, '\\.')}$`, 'm'));
@@ -312,7 +321,7 @@ describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
     fs.writeFileSync(victim, 'addon bytes');
     for (const procs of [victim, 'cgroup.procs', path.join(tmp, 'not-cgroup.procs.txt')]) {
       const env = intermediateEnv(process.env, { addon: addonPath(), procs, file: '/bin/true', argv: ['true'] });
-      const r = spawnSync(node, ['-e', LINUX_INTERMEDIATE, victim], { env, encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(node, [linuxIntermediate(), victim], { env, encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(125);
       expect(r.stderr).toMatch(/without valid PROCSIG_JOB_ARGS/);
     }
@@ -321,7 +330,7 @@ describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
       const env: NodeJS.ProcessEnv = { ...process.env };
       if (bad === undefined) delete env.PROCSIG_JOB_ARGS;
       else env.PROCSIG_JOB_ARGS = bad;
-      const r = spawnSync(node, ['-e', LINUX_INTERMEDIATE, victim, victim], { env, encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(node, [linuxIntermediate(), victim, victim], { env, encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(125);
     }
     expect(fs.readFileSync(victim, 'utf8')).toBe('addon bytes');

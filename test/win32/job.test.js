@@ -1,4 +1,4 @@
-// Job on Windows: a Job Object (native/job_win32.cc under lib/job.ts). Skipped, with the
+// Job on Windows: a Job Object (native/job_win32.cc under lib/job/win32.ts). Skipped, with the
 // reason, until lib/index.ts exports Job.
 'use strict';
 const { test, afterEach } = require('node:test');

@@ -1,0 +1,106 @@
+/**
+ * Where a Job's helpers live: the addon file, the `procsig-job-exec` binary beside it, and the
+ * Node programs (lib/job/programs/, compiled to dist/job/programs/) that stand in for the binary
+ * where it is missing.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { packageRoot } from '../native';
+
+/** @internal The loaded addon file (PROCSIG_NATIVE or what node-gyp-build picks). */
+export function addonPath(): string | undefined {
+  const explicit = process.env.PROCSIG_NATIVE;
+  if (explicit) return path.resolve(explicit);
+  try {
+    const ngb = require('node-gyp-build') as { resolve(dir: string): string };
+    return ngb.resolve(packageRoot);
+  } catch {
+    return undefined;
+  }
+}
+
+const HELPER_NAME = 'procsig-job-exec';
+let helperCache: { path: string | null } | undefined;
+
+/**
+ * Electron apps packed with asar: a file inside `app.asar` cannot be executed, but the same file
+ * unpacked (`asarUnpack`) lives at the same path under `app.asar.unpacked`. Try that one first.
+ * @internal Exported for the tests.
+ */
+export function withAsarUnpacked(p: string): string[] {
+  const marker = `${path.sep}app.asar${path.sep}`;
+  const i = p.indexOf(marker);
+  if (i < 0) return [p];
+  return [`${p.slice(0, i)}${path.sep}app.asar.unpacked${path.sep}${p.slice(i + marker.length)}`, p];
+}
+
+/**
+ * @internal The exec helper: `$PROCSIG_JOB_EXEC` (a path; `'node'` forces the Node
+ * intermediate), else `procsig-job-exec` beside the loaded addon (a node-gyp build), else in
+ * `helpers/` beside it or in `prebuilds/linux-<arch>/helpers/` (the prebuilt package: a static
+ * executable per architecture), else in `build/Release/`. Paths inside an Electron `app.asar`
+ * are tried under `app.asar.unpacked` first. `null` means: use the Node intermediate.
+ */
+export function findExecHelper(): string | null {
+  if (helperCache && !process.env.PROCSIG_JOB_EXEC) return helperCache.path;
+  const candidates: string[] = [];
+  const env = process.env.PROCSIG_JOB_EXEC;
+  if (env === 'node') return null;
+  if (env) candidates.push(path.resolve(env));
+  const addon = addonPath();
+  if (addon) {
+    candidates.push(path.join(path.dirname(addon), HELPER_NAME));
+    candidates.push(path.join(path.dirname(addon), 'helpers', HELPER_NAME));
+  }
+  candidates.push(path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'helpers', HELPER_NAME));
+  candidates.push(path.join(packageRoot, 'build', 'Release', HELPER_NAME));
+  let found: string | null = null;
+  search: for (const c of candidates) {
+    for (const p of withAsarUnpacked(c)) {
+      try {
+        if (fs.statSync(p).isFile()) {
+          fs.accessSync(p, fs.constants.X_OK);
+          found = p;
+          break search;
+        }
+      } catch {
+        // not there: try the next place
+      }
+    }
+  }
+  helperCache = { path: found };
+  return found;
+}
+
+/** The Node programs a Job may start (lib/job/programs/<name>.ts). */
+export type JobProgram = 'intermediate-linux' | 'intermediate-win32' | 'watchdog';
+
+const programCache = new Map<JobProgram, string | null>();
+
+/**
+ * @internal The compiled program `name` to run with `process.execPath`: `programs/<name>.js`
+ * beside this module (dist/job/, the installed package), else in the package's dist/job/ (this
+ * module loaded from its TypeScript source, as the unit tests do: `npm test` builds dist/
+ * first). Inside an Electron `app.asar`, `app.asar.unpacked` is tried first, as for the exec
+ * helper. `null` when neither exists.
+ */
+export function programPath(name: JobProgram): string | null {
+  const cached = programCache.get(name);
+  if (cached !== undefined) return cached;
+  const file = `${name}.js`;
+  let found: string | null = null;
+  search: for (const c of [path.join(__dirname, 'programs', file), path.join(packageRoot, 'dist', 'job', 'programs', file)]) {
+    for (const p of withAsarUnpacked(c)) {
+      if (fs.existsSync(p)) {
+        found = p;
+        break search;
+      }
+    }
+  }
+  // Only a found path is cached: a missing one may appear (a build running beside the tests).
+  if (found !== null) programCache.set(name, found);
+  return found;
+}

@@ -1,0 +1,105 @@
+/**
+ * The `'jobobject'` backend (Windows): a Job Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`.
+ * Processes start inside it (a Node intermediate, lib/job/programs/intermediate-win32.ts, joins
+ * the Job Object before it creates the command); `kill` is `TerminateJobObject`; `wait` follows
+ * the active-process count.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { ProcessError } from '../errors';
+import { native, type JobObjectRef } from '../native';
+import { displaySignal } from '../signals';
+import type { KillTreeFailure } from '../tree';
+import { checkedSpawnOptions, pollSubscribe, setShownCommand, spawnChild, uniqueName, type Backend } from './backend';
+import { intermediateEnv } from './env';
+import { addonPath, programPath } from './helper';
+import { JobBackendUnavailableError, JobClosedError } from './types';
+
+/** @internal The `'jobobject'` backend. */
+export class JobObjectBackend implements Backend {
+  readonly kind = 'jobobject' as const;
+  readonly #name: string;
+  #job: JobObjectRef | null;
+
+  private constructor(name: string, job: JobObjectRef) {
+    this.#name = name;
+    this.#job = job;
+  }
+
+  static create(): JobObjectBackend | string {
+    if (process.platform !== 'win32') return 'Job Objects exist only on Windows';
+    const name = uniqueName('Local\\procsig-job', 6);
+    const [errno, win32, job] = native.jobObjectCreate(name);
+    if (errno !== 0 || job === null) throw new ProcessError(errno, 'CreateJobObject', { win32 });
+    return new JobObjectBackend(name, job);
+  }
+
+  #ref(): JobObjectRef {
+    if (this.#job === null) throw new JobClosedError();
+    return this.#job;
+  }
+
+  spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
+    const addon = addonPath();
+    if (addon === undefined) throw new JobBackendUnavailableError('jobobject', 'the addon file was not found');
+    const program = programPath('intermediate-win32');
+    if (program === null) throw new JobBackendUnavailableError('jobobject', 'the Node intermediate (dist/job/programs) was not found');
+    const opts = {
+      shell: options.shell,
+      windowsHide: options.windowsHide,
+      windowsVerbatimArguments: options.windowsVerbatimArguments,
+      argv0,
+    };
+    const o = checkedSpawnOptions(options);
+    delete o.windowsVerbatimArguments;
+    const child = spawnChild(process.execPath, [program], {
+      ...o,
+      env: intermediateEnv(o.env, { addon, name: this.#name, file, args, opts }),
+    });
+    setShownCommand(child, file, argv0, args);
+    return child;
+  }
+
+  add(pid: number): void {
+    const [errno, win32] = native.jobObjectAssign(this.#ref(), pid);
+    if (errno !== 0) throw new ProcessError(errno, 'AssignProcessToJobObject', { pid, win32 });
+  }
+
+  pids(): number[] {
+    const [errno, win32, pids] = native.jobObjectPids(this.#ref());
+    if (errno !== 0 || pids === null) throw new ProcessError(errno, 'QueryInformationJobObject', { win32 });
+    return pids;
+  }
+
+  isEmpty(): boolean {
+    if (this.#job === null) return true;
+    const [errno, win32, acct] = native.jobObjectQuery(this.#job);
+    if (errno !== 0 || acct === null) throw new ProcessError(errno, 'QueryInformationJobObject', { win32 });
+    return acct[0] === 0;
+  }
+
+  async kill(sig: number): Promise<KillTreeFailure[]> {
+    // TerminateJobObject ends every process with exit code 1, libuv's code for a killed process.
+    const [errno, win32] = native.jobObjectTerminate(this.#ref(), 1);
+    if (errno !== 0) throw new ProcessError(errno, 'TerminateJobObject', { win32, signal: displaySignal(sig) });
+    return [];
+  }
+
+  subscribe(onChange: () => void): () => void {
+    return pollSubscribe(onChange);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#job === null) return;
+    const job = this.#job;
+    this.#job = null;
+    const [errno, win32] = native.jobObjectClose(job);
+    if (errno !== 0) throw new ProcessError(errno, 'CloseHandle', { win32 });
+  }
+
+  exitHook(): void {
+    // JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: Windows kills the job when this process's handle goes.
+  }
+}
