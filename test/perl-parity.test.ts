@@ -4,6 +4,7 @@
  * through procsig, each on its own fresh processes, and the count, $! and the effect compared.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { errnoName, kill, lastKillError, toSignal } from '../lib';
 import { cleanup, isDead, procState, spawnFixture, stageForOtherUid, track, waitDead, type Staged } from './helpers';
@@ -70,6 +71,23 @@ async function deadPid(): Promise<number> {
   return c.pid!;
 }
 
+/** Whether some process holds `pid` now (a "dead" pid that another process received since). */
+const inUse = (pid: number) => fs.existsSync(`/proc/${pid}`);
+
+/**
+ * Runs `body` with `n` fresh dead pids, again (up to 5 times) while one of them was handed to
+ * another process meanwhile: pid_max is small here and a busy machine recycles within seconds,
+ * and a recycled pid is alive, which is not the case being compared.
+ */
+async function withDeadPids<T>(n: number, body: (dead: number[]) => T | Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const dead: number[] = [];
+    for (let i = 0; i < n; i++) dead.push(await deadPid());
+    const out = await body(dead);
+    if (!dead.some(inUse) || attempt === 5) return out;
+  }
+}
+
 async function zombie(): Promise<{ zpid: number; done: () => void }> {
   const parent = spawn('perl', ['-e', '$| = 1; my $p = fork; if (!$p) { exit 0 } print "$p\\n"; sleep 60']);
   track(parent.pid!);
@@ -87,12 +105,16 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
       const run = async (fn: (s: Sig, p: number[]) => Outcome) => {
         const a = await spawnFixture('sleeper.js', ['--ignore', 'SIGHUP']);
         const b = await spawnFixture('sleeper.js', ['--ignore', 'SIGHUP']);
-        const dead = await deadPid();
-        const r = fn(sig, [a.pid, dead, b.pid]);
-        return { r, alive: [isDead(a.pid), isDead(b.pid)] };
+        return withDeadPids(1, ([dead]) => {
+          const before = [isDead(a.pid), isDead(b.pid)];
+          const r = fn(sig, [a.pid, dead, b.pid]);
+          return { r, before, alive: [isDead(a.pid), isDead(b.pid)] };
+        });
       };
       const perl = await run(perlKill);
       const ours = await run(procsigKill);
+      // (the sleepers were alive when each side ran: a failure below is about the kill)
+      expect([perl.before, ours.before]).toEqual([[false, false], [false, false]]);
       expect(ours.r).toEqual(perl.r);
       expect(ours.r).toEqual({ count: 2, errno: 'ESRCH' });
       expect(ours.alive).toEqual(perl.alive);
@@ -126,9 +148,8 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
   });
 
   it('only dead pids: 0 and ESRCH', async () => {
-    const d1 = await deadPid();
-    const d2 = await deadPid();
-    expect(procsigKill(0, [d1, d2])).toEqual(perlKill(0, [d1, d2]));
+    const [ours, perl] = await withDeadPids(2, (d) => [procsigKill(0, d), perlKill(0, d)]);
+    expect(ours).toEqual(perl);
   });
 
   it('a zombie still counts as signallable (signal 0)', async () => {
@@ -168,9 +189,9 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
   });
 
   it('negative signal on a group that does not exist: 0 and ESRCH', async () => {
-    const dead = await deadPid();
-    expect(procsigKill('-ZERO', [dead])).toEqual(perlKill('-ZERO', [dead]));
-    expect(procsigKill(-toSignal('CONT'), [dead])).toEqual({ count: 0, errno: 'ESRCH' });
+    const [ours, perl, cont] = await withDeadPids(1, (d) => [procsigKill('-ZERO', d), perlKill('-ZERO', d), procsigKill(-toSignal('CONT'), d)]);
+    expect(ours).toEqual(perl);
+    expect(cont).toEqual({ count: 0, errno: 'ESRCH' });
   });
 
   it('pid 0 is the caller\'s own group (probed from a process in a group of its own)', async () => {
@@ -183,14 +204,16 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
 
   it.skipIf(process.getuid?.() !== 0)('EPERM, and $! is the LAST failing pid', async () => {
     // As nobody, our root-owned process is EPERM and a dead pid is ESRCH.
-    const dead = await deadPid();
     const mine = process.pid;
-    for (const pids of [[mine, dead], [dead, mine], [mine], [dead, mine, dead]]) {
-      const perl = perlKill(0, pids, { uid: 65534 });
-      const ours = procsigKillIn(0, pids, { uid: 65534 });
-      expect(ours, pids.join(',')).toEqual(perl);
-    }
-    expect(procsigKillIn(0, [dead, mine], { uid: 65534 })).toEqual({ count: 0, errno: 'EPERM' });
-    expect(procsigKillIn(0, [mine, dead], { uid: 65534 })).toEqual({ count: 0, errno: 'ESRCH' });
+    const seen = await withDeadPids(1, ([dead]) => {
+      const pairs = [[mine, dead], [dead, mine], [mine], [dead, mine, dead]].map((pids) => ({
+        pids: pids.join(','),
+        perl: perlKill(0, pids, { uid: 65534 }),
+        ours: procsigKillIn(0, pids, { uid: 65534 }),
+      }));
+      return { pairs, last: [procsigKillIn(0, [dead, mine], { uid: 65534 }), procsigKillIn(0, [mine, dead], { uid: 65534 })] };
+    });
+    for (const { pids, perl, ours } of seen.pairs) expect(ours, pids).toEqual(perl);
+    expect(seen.last).toEqual([{ count: 0, errno: 'EPERM' }, { count: 0, errno: 'ESRCH' }]);
   });
 });
