@@ -9,6 +9,7 @@
 # The clone is removed at the end (kept, with its path printed, when something failed).
 # FRESH_CLONE_NO_PIDFD=0 skips the second suite run (to repeat the first one quickly by hand).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 cd "$(dirname "$0")/.."
 src=$(pwd -P)
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then

@@ -9,6 +9,7 @@
 # 2-3 min here; on 2 cores, suites in parallel would only slow each other and strain the
 # timing-sensitive tests). NODE_MATRIX_SUITES / NODE_MATRIX_SMOKE override the versions.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 cd "$(dirname "$0")/.."
 suites=(${NODE_MATRIX_SUITES:-22.23.5 24.22.3 26.12.1})
 smokes=(${NODE_MATRIX_SMOKE:-18.17.0})

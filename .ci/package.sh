@@ -20,6 +20,7 @@
 # PROCSIG_PACKAGE_REUSE_PREBUILDS=1 skips step 1 when prebuilds/ exists (local iteration only).
 # Tools (pinned) live in $PROCSIG_TOOLS (default ~/.cache/procsig-tools), outside the repository.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS=${PROCSIG_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/procsig-tools}

@@ -7,6 +7,7 @@
 #      uses) under Deno, on a scratch copy of the package: the smoke passes and procsig.node is
 #      left as it was (it once shifted its argv under Deno and wrote over the addon: issue 16).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 cd "$(dirname "$0")/.."
 BUN_VERSION=1.4.4
 DENO_VERSION=2.9.6
@@ -16,7 +17,7 @@ tools="$cache/runtimes-bun-$BUN_VERSION-deno-$DENO_VERSION"
 
 echo "-- the addon imports no libuv symbol"
 addon=build/Release/procsig.node
-test -f "$addon"
+[ -f "$addon" ] || { echo "FAIL: $addon is missing"; ls -la build build/Release 2>&1; exit 1; }
 if nm -D --undefined-only "$addon" | grep -E '\buv_|napi_get_uv_event_loop'; then
   echo "FAIL: $addon imports libuv symbols (above): it would not load in Bun or Deno"
   exit 1
@@ -27,12 +28,14 @@ if ! "$tools/node_modules/.bin/bun" --version >/dev/null 2>&1 || ! "$tools/node_
   rm -rf "$tools"
   mkdir -p "$tools"
   echo '{ "private": true }' > "$tools/package.json"
-  npm install --prefix "$tools" --no-audit --no-fund --no-package-lock "bun@$BUN_VERSION" "deno@$DENO_VERSION"
+  npm install --prefix "$tools" --no-audit --no-fund --no-package-lock "bun@$BUN_VERSION" "deno@$DENO_VERSION" 2>&1
 fi
 bun="$tools/node_modules/.bin/bun"
 deno="$tools/node_modules/.bin/deno"
-[ "$("$bun" --version)" = "$BUN_VERSION" ]
-"$deno" --version | grep -q "^deno $DENO_VERSION "
+have=$("$bun" --version 2>&1) || true
+[ "$have" = "$BUN_VERSION" ] || { echo "FAIL: $bun --version says: $have"; exit 1; }
+have=$("$deno" --version 2>&1) || true
+grep -q "^deno $DENO_VERSION " <<<"$have" || { echo "FAIL: $deno --version says: $have"; exit 1; }
 
 fail=0
 smoke() {

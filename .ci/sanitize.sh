@@ -12,6 +12,7 @@
 #     procsig::, node-addon-api's napi-inl.h); .ci/lsan.supp names V8/Node internals, recorded with short stacks (malloc_context_size) so a suppression
 #     matches only the allocating frames.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 cd "$(dirname "$0")/.."
 npm run build:asan
 addon=$(ls build-asan/*/procsig.node | head -1)

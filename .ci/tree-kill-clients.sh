@@ -14,6 +14,7 @@
 #
 #   bash .ci/tree-kill-clients.sh
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 cd "$(dirname "$0")/.."
 repo=$PWD
 mirror=${CONCURRENTLY_GIT_DIR:-/work/.mirror/open-cli-tools+concurrently/repo}

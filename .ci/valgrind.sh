@@ -5,6 +5,7 @@
 # libuv, libc-only stacks) is counted and printed but does not fail it (test/memcheck/report.js).
 # About 35 s on an idle 2-core machine, up to ~3 min when other suites run beside it. ROUNDS=<n> changes how many rounds the script runs (default 300).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
 npx cmake-js compile --debug --out build-valgrind >/dev/null

@@ -10,6 +10,7 @@
 #  5. node.exe --test, from a staged copy of the package outside the repo, with stdout/stderr in a file (node.exe dies when its stdout is a pipe);
 #     the file is printed, and the exit status is node's: non-zero when any test failed.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../errtrap.sh"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${PROCSIG_WIN32_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procsig-win32}
