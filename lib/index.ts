@@ -3,6 +3,12 @@
  *
  * @packageDocumentation
  */
+// Plain re-exports: dist/index.js is tsc's emit, unprocessed (test/build-output.test.ts). Every
+// module named here loads with the package, for `require` and `import` alike. The kill-and-wait
+// paths must (a module loaded on first use needs a free fd to be read: docs/internals.md, "Under
+// EMFILE"). A module with heavy parts loads those on first use itself, behind exports that are
+// cheap to create: Node's ESM loader reads every export of a CommonJS module when it is imported,
+// so laziness behind getters here would help `require` only.
 export { signals, toSignal, signalName, signalInfo, listSignals } from './signals';
 export type { SignalLike, SignalName, SignalBaseName, GroupSignalName, SignalInfo, SignalAction } from './signals';
 export {
