@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawnWithHandle, type HandleSpawnOptions } from './death-signal';
+import { spawnWithHandle, type HandleSpawnOptions } from './job/death-signal';
 import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
 import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';

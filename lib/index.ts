@@ -32,6 +32,6 @@ export type { JobBackend, JobOptions, JobWaitOptions, JobChild, JobSpawnOptions,
 export { waitForExit } from './wait';
 export { ProcessHandle } from './handle';
 export type { ExitResult, WaitForExitOptions, HandleKillOptions } from './handle';
-export type { HandleSpawnOptions } from './death-signal';
+export type { HandleSpawnOptions } from './job/death-signal';
 export { terminate } from './terminate';
 export type { TerminateOptions, TerminateResult } from './terminate';
