@@ -25,9 +25,9 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { argTypeError, argValueError, errnoNumber, ProcessError, TimeoutError } from './errors';
+import { argTypeError, argValueError, errnoNumber, processError, ProcessError, TimeoutError } from './errors';
 import { ProcessHandle } from './handle';
-import { native, packageRoot, type JobObjectRef } from './native';
+import { isFailure, native, packageRoot, type JobObjectRef, type NativeFailure } from './native';
 import { assertProcListsAll } from './procfs';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
@@ -59,9 +59,9 @@ export interface JobKillResult {
 class Failures {
   readonly list: KillTreeFailure[] = [];
   readonly #seen = new Set<string>();
-  add(pid: number, group: boolean, errno: number, sig: number): void {
-    if (errno === 0 || errno === (errnoNumber('ESRCH') ?? 3)) return;
-    this.push({ pid, group, error: new ProcessError(errno, group ? 'killpg' : 'kill', { pid, signal: displaySignal(sig) }) });
+  add(pid: number, group: boolean, failure: NativeFailure | undefined, sig: number): void {
+    if (failure === undefined || failure.errno === (errnoNumber('ESRCH') ?? 3)) return;
+    this.push({ pid, group, error: processError(failure, { pid, signal: displaySignal(sig) }) });
   }
   push(f: KillTreeFailure): void {
     const key = `${f.group ? 'g' : 'p'}${f.pid}`;
@@ -351,8 +351,8 @@ for (const [k, v] of Object.entries(process.env)) {
   if (k.startsWith('${SHELTER_PREFIX}')) env.push(k.slice(${SHELTER_PREFIX.length}) + '=' + v);
   else env.push(k + '=' + v);
 }
-const err = require(a.addon).jobExecve(a.file, a.argv, env);
-process.stderr.write('procsig job: ' + a.file + ': ' + require('util').getSystemErrorName(-err) + '\\n');
+const f = require(a.addon).jobExecve(a.file, a.argv, env);
+process.stderr.write('procsig job: ' + a.file + ': ' + require('util').getSystemErrorName(-f.errno) + '\\n');
 process.exit(127);
 `;
 
@@ -368,8 +368,8 @@ if (!a || typeof a.addon !== 'string' || !a.addon.endsWith('.node') || typeof a.
   process.stderr.write('procsig job: the intermediate was started without valid ${ARGS_ENV}\\n');
   process.exit(125);
 }
-const r = require(a.addon).jobObjectAssignSelf(a.name);
-if (r[0] !== 0) { process.stderr.write('procsig job: cannot join the job: win32 error ' + r[1] + '\\n'); process.exit(125); }
+const f = require(a.addon).jobObjectAssignSelf(a.name);
+if (f !== undefined) { process.stderr.write('procsig job: cannot join the job: win32 error ' + f.win32 + '\\n'); process.exit(125); }
 delete process.env.${ARGS_ENV};
 delete process.env.ELECTRON_RUN_AS_NODE;
 for (const k of Object.keys(process.env)) {
@@ -910,8 +910,8 @@ class JobObjectBackend implements Backend {
   static create(): JobObjectBackend | string {
     if (process.platform !== 'win32') return 'Job Objects exist only on Windows';
     const name = `Local\\procsig-job-${process.pid}-${++jobCounter}-${randomHex(6)}`;
-    const [errno, win32, job] = native.jobObjectCreate(name);
-    if (errno !== 0 || job === null) throw new ProcessError(errno, 'CreateJobObject', { win32 });
+    const job = native.jobObjectCreate(name);
+    if (isFailure(job)) throw processError(job);
     return new JobObjectBackend(name, job);
   }
 
@@ -940,27 +940,27 @@ class JobObjectBackend implements Backend {
   }
 
   add(pid: number): void {
-    const [errno, win32] = native.jobObjectAssign(this.#ref(), pid);
-    if (errno !== 0) throw new ProcessError(errno, 'AssignProcessToJobObject', { pid, win32 });
+    const failure = native.jobObjectAssign(this.#ref(), pid);
+    if (failure !== undefined) throw processError(failure, { pid });
   }
 
   pids(): number[] {
-    const [errno, win32, pids] = native.jobObjectPids(this.#ref());
-    if (errno !== 0 || pids === null) throw new ProcessError(errno, 'QueryInformationJobObject', { win32 });
+    const pids = native.jobObjectPids(this.#ref());
+    if (isFailure(pids)) throw processError(pids);
     return pids;
   }
 
   isEmpty(): boolean {
     if (this.#job === null) return true;
-    const [errno, win32, acct] = native.jobObjectQuery(this.#job);
-    if (errno !== 0 || acct === null) throw new ProcessError(errno, 'QueryInformationJobObject', { win32 });
+    const acct = native.jobObjectQuery(this.#job);
+    if (isFailure(acct)) throw processError(acct);
     return acct[0] === 0;
   }
 
   async kill(sig: number): Promise<KillTreeFailure[]> {
     // TerminateJobObject ends every process with exit code 1, libuv's code for a killed process.
-    const [errno, win32] = native.jobObjectTerminate(this.#ref(), 1);
-    if (errno !== 0) throw new ProcessError(errno, 'TerminateJobObject', { win32, signal: displaySignal(sig) });
+    const failure = native.jobObjectTerminate(this.#ref(), 1);
+    if (failure !== undefined) throw processError(failure, { signal: displaySignal(sig) });
     return [];
   }
 
@@ -972,8 +972,8 @@ class JobObjectBackend implements Backend {
     if (this.#job === null) return;
     const job = this.#job;
     this.#job = null;
-    const [errno, win32] = native.jobObjectClose(job);
-    if (errno !== 0) throw new ProcessError(errno, 'CloseHandle', { win32 });
+    const failure = native.jobObjectClose(job);
+    if (failure !== undefined) throw processError(failure);
   }
 
   exitHook(): void {
@@ -1266,7 +1266,7 @@ export class Job implements AsyncDisposable {
     for (const c of this.#running) {
       if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) continue;
       const state = native.processState(c.pid);
-      // A number: it exists but /proc cannot show it now (no fd, hidden): not done.
+      // A failure: it exists but /proc cannot show it now (no fd, hidden): not done.
       if (state !== null && state !== 'Z' && state !== 'X') return false;
     }
     return true;

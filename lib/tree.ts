@@ -13,8 +13,8 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, ProcessError, procReadError } from './errors';
-import { native, type TreeColumns, type TreeFailure } from './native';
+import { argTypeError, argValueError, errnoNumber, failureError, processError, ProcessError, procReadError } from './errors';
+import { isFailure, native, type NativeFailure, type TreeColumns } from './native';
 import { assertProcListsAll } from './procfs';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
@@ -166,10 +166,7 @@ export class ProcessTable {
  * @internal For killTree and the Job 'tree' backend.
  */
 export function pgidsOf(pids: readonly number[] | Int32Array): Int32Array {
-  const p = pids instanceof Int32Array ? pids : Int32Array.from(pids);
-  const out = new Int32Array(p.length);
-  if (p.length > 0) native.treePgids(p, out);
-  return out;
+  return native.treePgids(pids instanceof Int32Array ? pids : Int32Array.from(pids));
 }
 
 /**
@@ -189,13 +186,9 @@ function readDelta(listed: Int32Array): ProcessTable {
   return tableOf(native.treeDelta(listed));
 }
 
-function tableOf(cols: TreeColumns | TreeFailure | number): ProcessTable {
-  if (Array.isArray(cols)) throw procReadError(cols, 'open');
-  if (typeof cols === 'number') {
-    if (cols < 0) throw procReadError(cols, SNAPSHOT_SYSCALL);
-    throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
-  }
-  return new ProcessTable(cols as TreeColumns);
+function tableOf(cols: TreeColumns | NativeFailure): ProcessTable {
+  if (isFailure(cols)) throw failureError(cols);
+  return new ProcessTable(cols);
 }
 
 function infoOf(t: ProcessTable, i: number): ProcessInfo {
@@ -279,8 +272,8 @@ export function descendants(pid: number): number[] {
   refuseThreadId(p);
   const fast = native.treeChildren(p);
   if (fast === null) return scanDescendants(p);
-  if (Array.isArray(fast)) throw procReadError(fast, 'open', p);
-  return Array.from(fast as Int32Array);
+  if (isFailure(fast)) throw failureError(fast, { pid: p });
+  return Array.from(fast);
 }
 
 /**
@@ -447,13 +440,16 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export async function waitGone(pids: readonly number[], starts: readonly number[], timeout: number, signal?: AbortSignal): Promise<number[]> {
   let P = Int32Array.from(pids);
-  let S = Float64Array.from(starts);
-  let out = new Uint8Array(P.length);
+  let S: Float64Array = Float64Array.from(starts);
   const deadline = performance.now() + timeout;
   let delay = 1;
   for (;;) {
     if (signal?.aborted) throw signal.reason;
-    const alive = P.length === 0 ? 0 : native.treeStates(P, S, out);
+    if (P.length === 0) return [];
+    const r = native.treeStates(P, S);
+    const { alive, state: out } = r;
+    // The start times read for the unknown (NaN) ones: the next round tells a recycled pid apart.
+    S = r.start;
     if (alive === 0) return [];
     if (alive < P.length) {
       // Keep polling only the living.
@@ -468,7 +464,6 @@ export async function waitGone(pids: readonly number[], starts: readonly number[
       }
       P = np;
       S = ns;
-      out = new Uint8Array(alive);
     }
     const left = deadline - performance.now();
     if (left <= 0) return Array.from(P);
@@ -502,10 +497,11 @@ function pause(ms: number): void {
  */
 function settleStopped(pids: Int32Array, starts: Float64Array): void {
   if (pids.length === 0) return;
-  const out = new Uint8Array(pids.length);
   const end = performance.now() + SETTLE_LIMIT_MS;
   for (let round = 0; ; round++) {
-    native.treeStates(pids, starts, out);
+    const r = native.treeStates(pids, starts);
+    const out = r.state;
+    starts = r.start;
     let pending = false;
     for (let i = 0; i < out.length && !pending; i++) {
       const c = out[i];
@@ -636,7 +632,15 @@ function newTreeKill(root: number, sig: number, includeRoot: boolean, takeGroup:
  * which reports them).
  */
 function freezeGroup(k: TreeKill): number {
-  return k.candidate !== 0 && native.killpg(k.candidate, k.freeze ? SIG.STOP : 0) === 0 ? k.candidate : 0;
+  return k.candidate !== 0 && native.killpg(k.candidate, k.freeze ? SIG.STOP : 0) === undefined ? k.candidate : 0;
+}
+
+/** killMany's failures by pid (each with its own errno and Win32 code); undefined when none failed. */
+function failuresByPid(failures: NativeFailure[] | undefined): Map<number, NativeFailure> | undefined {
+  if (failures === undefined) return undefined;
+  const m = new Map<number, NativeFailure>();
+  for (const f of failures) if (f.pid !== undefined) m.set(f.pid, f);
+  return m;
 }
 
 /** Whether `p` is never signalled: the caller, or the root when it is spared. */
@@ -699,11 +703,10 @@ function scanPhase(k: TreeKill): void {
 function stopEach(k: TreeKill, pids: readonly number[]): boolean {
   const P = Int32Array.from(pids).filter((p) => p !== k.self && !k.stopped.has(p));
   if (P.length === 0) return false;
-  const errs = new Int32Array(P.length);
-  native.killMany(P, SIG.STOP, errs);
+  const failed = failuresByPid(native.killMany(P, SIG.STOP));
   const halted: number[] = [];
   for (let i = 0; i < P.length; i++) {
-    if (errs[i] !== 0) continue;
+    if (failed?.has(P[i])) continue;
     k.stopped.add(P[i]);
     halted.push(P[i]);
   }
@@ -752,25 +755,21 @@ function freezePhase(k: TreeKill): void {
 function signalEach(k: TreeKill, pids: readonly number[]): void {
   const targets = Int32Array.from(pids).filter((p) => !spared(k, p));
   if (targets.length === 0) return;
-  const errs = new Int32Array(targets.length);
-  native.killMany(targets, k.sig, errs);
-  let win32: number | undefined;
+  const failed = failuresByPid(native.killMany(targets, k.sig));
   for (let i = 0; i < targets.length; i++) {
-    const e = errs[i];
-    if (e === 0) k.ok.add(targets[i]);
-    // ESRCH: it exited during the walk — expected, and exactly what a kill wants.
-    else if (e !== ESRCH) {
-      win32 ??= native.lastWin32Error();
-      k.failed.push({ pid: targets[i], group: false, error: new ProcessError(e, 'kill', { pid: targets[i], signal: k.shown, win32 }) });
-    }
+    const f = failed?.get(targets[i]);
+    if (f === undefined) k.ok.add(targets[i]);
+    // ESRCH: it exited during the walk — expected, and exactly what a kill wants. Each failure
+    // carries its own errno and Win32 code.
+    else if (f.errno !== ESRCH) k.failed.push({ pid: targets[i], group: false, error: processError(f, { pid: targets[i], signal: k.shown }) });
   }
 }
 
 /** killpg of the group with the signal; a failure other than ESRCH goes to `failed`. */
 function signalGroup(k: TreeKill): void {
-  const e = native.killpg(k.pgrp, k.sig);
-  if (e !== 0 && e !== ESRCH) k.failed.push({ pid: k.pgrp, group: true, error: new ProcessError(e, 'killpg', { pid: k.pgrp, signal: k.shown }) });
-  k.groupSignalled = e === 0;
+  const f = native.killpg(k.pgrp, k.sig);
+  if (f !== undefined && f.errno !== ESRCH) k.failed.push({ pid: k.pgrp, group: true, error: processError(f, { pid: k.pgrp, signal: k.shown }) });
+  k.groupSignalled = f === undefined;
 }
 
 /**
@@ -781,12 +780,10 @@ function signalGroup(k: TreeKill): void {
 function checkGroupReach(k: TreeKill): void {
   const pids = Int32Array.from(k.grouped).filter((p) => p !== k.self);
   if (pids.length === 0) return;
-  const errs = new Int32Array(pids.length);
-  native.killMany(pids, 0, errs);
-  for (let i = 0; i < pids.length; i++) {
-    if (errs[i] === 0 || errs[i] === ESRCH) continue;
-    k.denied.add(pids[i]);
-    k.failed.push({ pid: pids[i], group: false, error: new ProcessError(errs[i], 'kill', { pid: pids[i], signal: k.shown }) });
+  for (const f of native.killMany(pids, 0) ?? []) {
+    if (f.errno === ESRCH || f.pid === undefined) continue;
+    k.denied.add(f.pid);
+    k.failed.push({ pid: f.pid, group: false, error: processError(f, { signal: k.shown }) });
   }
 }
 
@@ -830,7 +827,7 @@ function resumePhase(k: TreeKill): void {
   const resumeAll = k.sig !== SIG.KILL && signalInfo(k.sig).action !== 'stop';
   const inGroup = (p: number): boolean => k.pgrp !== 0 && k.grouped.has(p);
   const resume = k.order.filter((p) => p !== k.self && (k.stopped.has(p) || inGroup(p)) && (resumeAll ? !inGroup(p) : spared(k, p)));
-  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT);
   if (k.pgrp !== 0 && resumeAll) native.killpg(k.pgrp, SIG.CONT);
 }
 
@@ -861,7 +858,7 @@ export function runKill(root: number, sig: number, includeRoot: boolean, takeGro
 /** SIGCONT to everything frozen so far (the freeze is abandoned). */
 function resumeFrozen(k: TreeKill): void {
   const resume = Array.from(k.stopped).filter((p) => p !== k.self);
-  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT);
   if (k.pgrp !== 0) native.killpg(k.pgrp, SIG.CONT);
 }
 

@@ -38,24 +38,16 @@ namespace {
 // kProcHidden / kProcNotMounted), the syscall and the pid. err == 0: no failure. A reader that
 // meets one fails as a whole: a list with an entry skipped would read as "that process is gone".
 struct ReadFailure {
-  int err = 0;
-  const char* syscall = "";
+  SysError error;
   int32_t pid = 0;
   void Set(int e, const char* call, int32_t p) {
-    if (err != 0 || e == 0) return;
-    err = e;
-    syscall = call;
+    if (error.err != 0 || e == 0) return;
+    error = SysError{e, call, 0};
     pid = p;
   }
 };
 
-Napi::Value FailureValue(Napi::Env env, const ReadFailure& f) {
-  Napi::Array a = Napi::Array::New(env, 3);
-  a.Set(0u, Napi::Number::New(env, f.err));
-  a.Set(1u, Napi::String::New(env, f.syscall));
-  a.Set(2u, Napi::Number::New(env, f.pid));
-  return a;
-}
+Napi::Value FailureValue(Napi::Env env, const ReadFailure& f) { return Failure(env, f.error, &f.pid); }
 
 // One /proc/<pid>/stat line, parsed.
 struct StatRow {
@@ -154,15 +146,6 @@ StartClock ReadStartClock() {
 const StartClock& GetStartClock() {
   static const StartClock clock = ReadStartClock();
   return clock;
-}
-
-template <typename T>
-T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
-  if (!v.IsTypedArray()) return nullptr;
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != type) return nullptr;
-  *length = ta.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
 }
 
 // Appends the pids listed in a children file ("12 345 678 ") to out. Returns 0, ENOENT/ESRCH
@@ -312,8 +295,8 @@ ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<Stat
   } else {
     ScanRange(&jobs[1]);
   }
-  if (jobs[0].failure.err != 0) return jobs[0].failure;
-  if (jobs[1].failure.err != 0) return jobs[1].failure;
+  if (jobs[0].failure.error.err != 0) return jobs[0].failure;
+  if (jobs[1].failure.error.err != 0) return jobs[1].failure;
   for (size_t i = 0; i < total; i++) {
     if (!ok[i]) continue;
     rows->push_back(slots[i]);
@@ -407,7 +390,7 @@ Napi::Value GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& pi
     unread.swap(rest);
     std::sort(to_read.begin(), to_read.end());
     const ReadFailure f = ReadRows(dfd, to_read, &rows, nullptr);
-    if (f.err != 0) return FailureValue(env, f);
+    if (f.error.err != 0) return FailureValue(env, f);
     to_read.clear();
     // Which rows descend from the group (by parent pid alone: a superset, which is safe — it only
     // means reading more), and which of those lead a session not yet read.
@@ -487,7 +470,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   const bool for_kill = info.Length() > 1 && info[1].IsNumber();
   const int32_t group = for_kill ? info[1].As<Napi::Number>().Int32Value() : 0;
   const ProcListing proc;
-  if (proc.err() != 0) return Napi::Number::New(env, proc.err());
+  if (proc.err() != 0) return Failure(env, proc.err(), "opendir");
   Napi::Object out;
   if (group > 0 && !with_names) {
     Napi::Value v = GroupSnapshot(env, proc.fd(), proc.pids(), group);
@@ -497,7 +480,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
     std::vector<StatRow> rows;
     std::vector<std::string> names;
     const ReadFailure f = ReadRows(proc.fd(), proc.pids(), &rows, with_names ? &names : nullptr);
-    if (f.err != 0) return FailureValue(env, f);
+    if (f.error.err != 0) return FailureValue(env, f);
     out = MakeColumns(env, rows, with_names ? &names : nullptr);
   }
   if (for_kill) out.Set("listed", ToInt32Array(env, proc.pids()));
@@ -515,12 +498,12 @@ Napi::Value TreeDelta(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < before.size(); i++) before[i] = la[i];
   std::sort(before.begin(), before.end());
   const ProcListing proc;
-  if (proc.err() != 0) return Napi::Number::New(env, proc.err());
+  if (proc.err() != 0) return Failure(env, proc.err(), "opendir");
   std::vector<int32_t> added;
   std::set_difference(proc.pids().begin(), proc.pids().end(), before.begin(), before.end(), std::back_inserter(added));
   std::vector<StatRow> rows;
   const ReadFailure f = ReadRows(proc.fd(), added, &rows, nullptr);
-  if (f.err != 0) return FailureValue(env, f);
+  if (f.error.err != 0) return FailureValue(env, f);
   Napi::Object out = MakeColumns(env, rows, nullptr);
   out.Set("listed", ToInt32Array(env, proc.pids()));
   return out;
@@ -559,7 +542,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
     }
   };
   char path[64];
-  for (size_t i = 0; i < queue.size() && failure.err == 0; i++) {
+  for (size_t i = 0; i < queue.size() && failure.error.err == 0; i++) {
     const int32_t pid = queue[i];
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     // /proc/<pid>/task has 2 + (threads in the group) links, a zombie leader included. One
@@ -592,7 +575,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
     }
     closedir(tasks);
   }
-  if (failure.err != 0) return FailureValue(env, failure);
+  if (failure.error.err != 0) return FailureValue(env, failure);
   const size_t n = queue.size() - 1;
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
   if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
@@ -601,17 +584,14 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t np = 0;
-  size_t ns = 0;
-  size_t no = 0;
-  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
-  double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
-  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
-  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
-    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Napi::Int32Array pa;
+  Napi::Uint8Array oa;
+  Napi::Float64Array sa;
+  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
+  const int32_t* pids = pa.Data();
+  const size_t np = pa.ElementLength();
+  uint8_t* out = oa.Data();
+  double* starts = sa.Data();
   uint32_t alive = 0;
   char path[64];
   char buf[1024];
@@ -632,12 +612,12 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
     if (!ParseStat(buf, &row)) continue;
     // A different start time means the pid was recycled: the process asked about is gone. An
     // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
-    if (std::isnan(starts[i])) starts[i] = row.start;
+    if (std::isnan(starts[i])) starts[i] = row.start;  // the fresh copy StatesArgs made
     if (row.start != starts[i]) continue;
     out[i] = static_cast<uint8_t>(row.state);
     if (row.state != 'Z' && row.state != 'X') alive++;
   }
-  return Napi::Number::New(env, alive);
+  return StatesResult(env, alive, oa, sa);
 }
 
 }  // namespace procsig
