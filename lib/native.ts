@@ -64,8 +64,6 @@ export interface TreeColumns {
   name?: string[];
   startUnitMs: number;
   startBaseMs: number;
-  /** Linux, treeSnapshot with a group and treeDelta: every pid /proc listed (ascending). */
-  listed?: Int32Array;
 }
 
 /** treeStates' fresh result. */
@@ -91,19 +89,23 @@ export interface NativeAddon {
   /** The state letter, null when gone, or (Linux) a failure (errno EMFILE / -1 / -2 ...) when it exists but cannot be read. */
   processState(pid: number): string | null | NativeFailure;
   /**
-   * tree_*.cc: every visible process as columns, or a failure when the list cannot be read
-   * (Linux: also when a listed process exists but cannot be read; `pid` names it). Linux:
-   * members of `group` (> 0) are listed unread (ppid 0, start NaN, state 0) unless names are asked for.
+   * tree_*.cc: every visible process as columns, every row read (one shape), or a failure when
+   * the list cannot be read (Linux: also when a listed process exists but cannot be read; `pid`
+   * names it).
    */
-  treeSnapshot(withNames: boolean, group?: number): TreeColumns | NativeFailure;
+  treeSnapshot(withNames: boolean): TreeColumns | NativeFailure;
+  /** tree_linux.cc: every pid /proc lists, ascending; ENOSYS off Linux. */
+  treeList(): Int32Array | NativeFailure;
+  /** tree_linux.cc: the rows (no names) of those of `pids` still there, as treeSnapshot; ENOSYS off Linux. */
+  treeRead(pids: Int32Array): TreeColumns | NativeFailure;
   /** tree_*.cc: descendants from the kernel's own child lists, breadth-first; null where there are none. */
   treeChildren(pid: number): Int32Array | NativeFailure | null;
   /** tree_*.cc: the state of each pid, checked against its start time (fresh arrays). */
   treeStates(pids: Int32Array, starts: Float64Array): TreeStates;
-  /** tree_*.cc: the processes /proc lists now but `listed` did not, and the new `listed`; ENOSYS off Linux. */
-  treeDelta(listed: Int32Array): TreeColumns | NativeFailure;
   /** kill.cc: getpgid(2) of each pid, -1 where that fails (always -1 on Windows). */
   treePgids(pids: Int32Array): Int32Array;
+  /** kill.cc: getsid(2) of each pid, -1 where that fails (always -1 on Windows). */
+  treeSids(pids: Int32Array): Int32Array;
   // ---- jobs (native/job_*.cc) ----
   /** execvpe(3) after restoring default signal dispositions; returns only on failure. Linux; ENOSYS elsewhere. */
   jobExecve(file: string, argv: string[], env: string[]): NativeFailure;

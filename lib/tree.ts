@@ -145,7 +145,7 @@ export class ProcessTable {
     for (let i = n - 1; i >= 0; i--) {
       const p = index.get(ppid[i]);
       // start[i] >= start[p] is false for NaN: an unknown start time never links — except to a
-      // group member listed unread (state 0, Linux only), whose children Linux names by their
+      // group member listed unread (state 0: groupTable, Linux only), whose children Linux names by their
       // current parent, so there is no stale link to guard against.
       if (p !== undefined && p !== i && (start[i] >= start[p] || state[p] === 0)) {
         next[i] = head[p];
@@ -170,20 +170,153 @@ export function pgidsOf(pids: readonly number[] | Int32Array): Int32Array {
 }
 
 /**
- * @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read.
- * Members of `group` (> 0) may come back unread (Linux): pid and pgid only; with a `group`
- * (0 included) Linux also reports every pid it listed, for {@link readDelta}.
+ * @internal Reads a native snapshot of every process, throwing a ProcessError when the list
+ * cannot be read.
  */
-export function readTable(withNames: boolean, group?: number): ProcessTable {
+export function readTable(withNames: boolean): ProcessTable {
   // A process /proc does not list would read as gone: refuse when /proc hides any (hidepid) or
   // is not mounted, rather than return a list that looks complete.
   if (IS_LINUX) assertProcListsAll();
-  return tableOf(native.treeSnapshot(withNames, group));
+  return tableOf(native.treeSnapshot(withNames));
 }
 
-/** The processes that appeared since `listed` (Linux), as a table of only those. */
-function readDelta(listed: Int32Array): ProcessTable {
-  return tableOf(native.treeDelta(listed));
+/** One of killTree's scans: the table, and (Linux) every pid /proc listed, for {@link readDelta}. */
+interface Scan {
+  table: ProcessTable;
+  listed: Int32Array | undefined;
+}
+
+/**
+ * killTree's first scan. Linux, with a `group` (> 0) taken whole: only what can matter is read
+ * ({@link groupTable}); elsewhere every process.
+ */
+function readScan(group: number): Scan {
+  if (!IS_LINUX) return { table: readTable(false), listed: undefined };
+  assertProcListsAll();
+  const listed = listProc();
+  return { table: group > 0 ? groupTable(listed, group) : tableOf(native.treeRead(listed)), listed };
+}
+
+/** The processes /proc lists now but `before` did not (Linux), as a table of only those. */
+function readDelta(before: Int32Array): Scan {
+  const listed = listProc();
+  const added: number[] = [];
+  // Both ascending: one merge pass.
+  for (let i = 0, j = 0; i < listed.length; i++) {
+    while (j < before.length && before[j] < listed[i]) j++;
+    if (j === before.length || before[j] !== listed[i]) added.push(listed[i]);
+  }
+  return { table: tableOf(native.treeRead(Int32Array.from(added))), listed };
+}
+
+function listProc(): Int32Array {
+  const l = native.treeList();
+  if (isFailure(l)) throw failureError(l);
+  return l;
+}
+
+/**
+ * The table of killTree's first Linux scan when the root leads `group`, reading only what can
+ * matter (the policy that decides it lives here; native only lists, asks getpgid/getsid and reads
+ * the rows it is given):
+ * - A member of the group is listed, not read: getpgid(2) (well under a microsecond, no /proc
+ *   entry built) says it is one, and killTree signals the group as a whole. Its row is
+ *   `{ pid, pgid: group }` with ppid 0, sid 0, start NaN and state 0 ("listed unread", which
+ *   {@link ProcessTable} links children to).
+ * - Any other process can matter only as a descendant of a member. A descendant is in its
+ *   parent's session unless it called setsid(2), so it is in the group's session, or leads a
+ *   session, or is in a session led by such a descendant. getsid(2) sorts the rest out unread:
+ *   on a busy host most processes sit in sessions that are none of these.
+ */
+function groupTable(listed: Int32Array, group: number): ProcessTable {
+  const pg = native.treePgids(listed);
+  const members: number[] = [];
+  const others: number[] = [];
+  for (let i = 0; i < listed.length; i++) (pg[i] === group ? members : others).push(listed[i]);
+  const other = Int32Array.from(others);
+  const sids = native.treeSids(other);
+  // The group's session: the leader's, or (the leader gone) any member's.
+  let groupSid = native.treeSids(Int32Array.of(group))[0];
+  if (groupSid < 0 && members.length > 0) groupSid = native.treeSids(Int32Array.of(members[0]))[0];
+  let toRead: number[] = [];
+  let unread: number[] = []; // indices into `other` of processes set aside
+  for (let i = 0; i < other.length; i++) {
+    if (sids[i] < 0) continue; // gone
+    if (sids[i] === other[i]) toRead.push(other[i]);
+    else unread.push(i);
+  }
+  const linked = new Set(members); // the group, then rows whose parent is linked
+  const sessions = new Set<number>(); // sessions whose every process is read
+  const parts: TreeColumns[] = [];
+  for (;;) {
+    // Read the set-aside processes of the newly relevant sessions (the group's, at first).
+    if (sessions.size === 0 && groupSid >= 0) sessions.add(groupSid);
+    const rest: number[] = [];
+    for (const i of unread) {
+      if (sessions.has(sids[i])) toRead.push(other[i]);
+      else rest.push(i);
+    }
+    unread = rest;
+    toRead.sort((x, y) => x - y);
+    const cols = native.treeRead(Int32Array.from(toRead));
+    if (isFailure(cols)) throw failureError(cols);
+    parts.push(cols);
+    toRead = [];
+    // Which rows descend from the group (by parent pid alone: a superset, which is safe — it only
+    // means reading more), and which of those lead a session not yet read.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const c of parts) {
+        for (let r = 0; r < c.pid.length; r++) {
+          if (!linked.has(c.pid[r]) && linked.has(c.ppid[r])) {
+            linked.add(c.pid[r]);
+            grew = true;
+          }
+        }
+      }
+    }
+    let more = false;
+    for (const c of parts) {
+      for (let r = 0; r < c.pid.length; r++) {
+        const p = c.pid[r];
+        if (c.sid[r] === p && linked.has(p) && !sessions.has(p)) {
+          sessions.add(p);
+          more = true;
+        }
+      }
+    }
+    if (!more || unread.length === 0) break;
+  }
+  return new ProcessTable(withUnreadMembers(members, group, parts));
+}
+
+/** The columns of `members` (listed unread: see {@link groupTable}) followed by `parts`' rows. */
+function withUnreadMembers(members: number[], group: number, parts: TreeColumns[]): TreeColumns {
+  const n = members.length + parts.reduce((sum, c) => sum + c.pid.length, 0);
+  const out: TreeColumns = {
+    pid: new Int32Array(n),
+    ppid: new Int32Array(n),
+    pgid: new Int32Array(n),
+    sid: new Int32Array(n),
+    start: new Float64Array(n),
+    state: new Uint8Array(n),
+    startUnitMs: parts[0].startUnitMs,
+    startBaseMs: parts[0].startBaseMs,
+  };
+  out.pid.set(members);
+  out.pgid.fill(group, 0, members.length);
+  out.start.fill(NaN, 0, members.length);
+  let at = members.length;
+  for (const c of parts) {
+    out.pid.set(c.pid, at);
+    out.ppid.set(c.ppid, at);
+    out.pgid.set(c.pgid, at);
+    out.sid.set(c.sid, at);
+    out.start.set(c.start, at);
+    out.state.set(c.state, at);
+    at += c.pid.length;
+  }
+  return out;
 }
 
 function tableOf(cols: TreeColumns | NativeFailure): ProcessTable {
@@ -681,8 +814,8 @@ function scanPhase(k: TreeKill): void {
   // The group's members are only listed (Linux: getpgid, no /proc read): the signal reaches them
   // through the group.
   k.group = k.readFirst ? k.candidate : k.freeze ? k.pgrp : 0;
-  const t = readTable(false, k.group);
-  k.listed = t.cols.listed;
+  const { table: t, listed } = readScan(k.group);
+  k.listed = listed;
   k.scans = 1;
   const first = freshMembers(t, k);
   if (first.length === 0) {
@@ -737,13 +870,9 @@ function freezePhase(k: TreeKill): void {
   for (;;) {
     const stoppedSome = stopEach(k, pending);
     if (!k.readFirst && !stoppedSome) return;
-    let nt: ProcessTable;
-    if (k.readFirst && k.listed !== undefined) {
-      nt = readDelta(k.listed);
-      k.listed = nt.cols.listed;
-    } else {
-      nt = readTable(false, k.pgrp);
-    }
+    const scan = k.readFirst && k.listed !== undefined ? readDelta(k.listed) : readScan(k.pgrp);
+    const nt = scan.table;
+    k.listed = scan.listed;
     k.scans++;
     const fresh = Array.from(addMembers(nt, k, freshMembers(nt, k)));
     pending = loose(k, fresh);

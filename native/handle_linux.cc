@@ -88,60 +88,24 @@ int Probe() {
   return bits;
 }
 
-// Reads `name` (a file of /proc/<pid>/) relative to `dirfd` (AT_FDCWD with a full path) into
-// buf, NUL-terminated: the length, or -1 with errno set. Through a /proc/<pid> dirfd, ESRCH
-// (or ENOENT) means that process has been reaped, even when its pid now names another one.
-ssize_t ReadProcFile(int dirfd, const char* name, char* buf, size_t len) {
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n;
-  do {
-    n = read(fd, buf, len - 1);
-  } while (n < 0 && errno == EINTR);
-  const int saved = errno;
-  close(fd);
-  errno = saved;
+// starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) out of a stat file read
+// through `dirfd` (AT_FDCWD with a full path), as a decimal string: with the pid it identifies a
+// process (a recycled pid gets a later start time). -1 with errno set when the read failed, 0
+// when the file was empty or unreadable (the process exited meanwhile), 1 on success.
+int ReadStartTime(int dirfd, const char* path, char* out, size_t len) {
+  char buf[1024];
+  const ssize_t n = ReadProcFile(dirfd, path, buf, sizeof buf);
   if (n < 0) return -1;
-  buf[n] = '\0';
-  return n;
+  ProcStat row;
+  if (n == 0 || !ParseProcStat(buf, &row)) return 0;
+  return snprintf(out, len, "%.0f", row.start) < static_cast<int>(len) ? 1 : 0;
 }
 
-// The fields of a stat line after "pid (comm) ": comm may contain spaces and parentheses, so
-// fields are counted from the last ')'. Returns field 3 (the state), or null.
-char* StatFields(char* buf) {
-  char* p = strrchr(buf, ')');
-  if (p == nullptr || p[1] != ' ') return nullptr;
-  return p + 2;
-}
-
-// starttime (field 22, clock ticks after boot) out of a stat line.
-bool StartTimeOf(char* buf, char* out, size_t len) {
-  char* p = StatFields(buf);
-  if (p == nullptr) return false;
-  for (int field = 3; field <= 22; field++) {
-    while (*p == ' ') p++;
-    if (*p == '\0') return false;
-    char* start = p;
-    while (*p != ' ' && *p != '\0') p++;
-    if (field == 22) {
-      size_t l = static_cast<size_t>(p - start);
-      if (l == 0 || l >= len) return false;
-      memcpy(out, start, l);
-      out[l] = '\0';
-      return true;
-    }
-  }
-  return false;
-}
-
-// starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) identifies a process
-// together with its pid: a recycled pid gets a later start time.
+// The start time of `pid`, read by path.
 bool ReadStartTime(int pid, char* out, size_t len) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  char buf[1024];
-  if (ReadProcFile(AT_FDCWD, path, buf, sizeof buf) <= 0) return false;
-  return StartTimeOf(buf, out, len);
+  return ReadStartTime(AT_FDCWD, path, out, len) > 0;
 }
 
 // The identity of a process where pidfds are refused (seccomp, kernel < 5.3): an open
@@ -160,15 +124,15 @@ int OpenProcDir(int pid, char* start, size_t len, int* err) {
     if (*err == ENOENT) *err = (kill(pid, 0) == 0 || errno != ESRCH) ? EACCES : ESRCH;
     return -1;
   }
-  char buf[2048];
   // Read through the dirfd: the start time and the thread-group id belong to the process it
   // pins, whatever the pid names by now.
-  const ssize_t n = ReadProcFile(dfd, "stat", buf, sizeof buf);
-  if (n <= 0 || !StartTimeOf(buf, start, len)) {
-    *err = (n < 0 && errno != ENOENT) ? errno : ESRCH;
+  const int got = ReadStartTime(dfd, "stat", start, len);
+  if (got <= 0) {
+    *err = (got < 0 && errno != ENOENT) ? errno : ESRCH;
     close(dfd);
     return -1;
   }
+  char buf[2048];
   long tgid = -1;
   if (ReadProcFile(dfd, "status", buf, sizeof buf) > 0) {
     const char* t = strstr(buf, "\nTgid:");
@@ -238,8 +202,8 @@ Napi::Value QueryProcDir(Napi::Env env, int dfd, int pid, bool peek_child) {
   // ESRCH/ENOENT: reaped. Anything else (an empty read included) is an error, never an exit.
   if (n < 0 && (errno == ESRCH || errno == ENOENT)) return QueryResult(env, kHandleExitedUnknown, 0);
   if (n <= 0) return Failure(env, n < 0 ? errno : EIO, "read");
-  const char* f = StatFields(buf);
-  const char state = f != nullptr ? f[0] : '?';
+  ProcStat row;
+  const char state = ParseProcStat(buf, &row) ? row.state : '?';
   if (state != 'Z' && state != 'X') return QueryResult(env, kHandleRunning, 0);
   if (peek_child) {
     siginfo_t si;

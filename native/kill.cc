@@ -1,6 +1,6 @@
-// The platform-neutral half of kill, killMany and treePgids: argument handling, the batch
+// The platform-neutral half of kill, killMany, treePgids and treeSids: argument handling, the batch
 // loops and their results (native.h's convention). The syscalls themselves are KillOne (posix.cc: kill(2); win32.cc: a probe or
-// TerminateProcess) and PgidOf (posix.cc: getpgid(2); win32.cc: -1).
+// TerminateProcess), PgidOf and SidOf (posix.cc: getpgid(2), getsid(2); win32.cc: -1).
 #include <errno.h>
 
 #include <string>
@@ -58,14 +58,23 @@ Napi::Value KillMany(const Napi::CallbackInfo& info) {
   return failed == 0 ? env.Undefined() : Napi::Value(failures);
 }
 
-Napi::Value TreePgids(const Napi::CallbackInfo& info) {
+namespace {
+
+// One id per pid, by `of` (getpgid / getsid: -1 when it fails), into a fresh Int32Array.
+Napi::Value IdsOf(const Napi::CallbackInfo& info, const char* usage, int32_t (*of)(int32_t)) {
   Napi::Env env = info.Env();
   Napi::Int32Array pa;
-  if (!PidArray(info, "treePgids(Int32Array)", &pa)) return env.Undefined();
+  if (!PidArray(info, usage, &pa)) return env.Undefined();
   const size_t n = pa.ElementLength();
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
-  for (size_t i = 0; i < n; i++) out[i] = PgidOf(pa[i]);
+  for (size_t i = 0; i < n; i++) out[i] = of(pa[i]);
   return out;
 }
+
+}  // namespace
+
+Napi::Value TreePgids(const Napi::CallbackInfo& info) { return IdsOf(info, "treePgids(Int32Array)", PgidOf); }
+
+Napi::Value TreeSids(const Napi::CallbackInfo& info) { return IdsOf(info, "treeSids(Int32Array)", SidOf); }
 
 }  // namespace procsig

@@ -135,38 +135,57 @@ constexpr int kProcHidden = -2;
 int ProcFailure(int pid, int err);
 // Whether /proc is a procfs (statfs f_type PROC_SUPER_MAGIC). linux.cc.
 bool ProcIsProcfs();
+// Reads a small /proc file (`path` relative to `dirfd`, AT_FDCWD for an absolute one) into buf,
+// NUL-terminated: the length, or -1 with errno set. /proc/<pid>/stat is a seq_file single_open
+// file: the first read() returns the whole text whenever it fits, so a read that leaves room in
+// the buffer is the end (no second read() to see EOF: a syscall saved per process in a scan).
+// Through a /proc/<pid> dirfd, ESRCH (or ENOENT) means that process has been reaped. linux.cc.
+ssize_t ReadProcFile(int dirfd, const char* path, char* buf, size_t cap);
+// One /proc/<pid>/stat line, parsed by ParseProcStat: the one parser of that file.
+struct ProcStat {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  int32_t pgid = 0;
+  int32_t sid = 0;
+  double start = 0;  // field 22, starttime: clock ticks since boot
+  char state = '?';
+  const char* name = nullptr;  // comm, pointing into the parsed buffer
+  size_t name_len = 0;
+};
+// Parses "pid (comm) S ppid pgrp session ... starttime ...": comm may contain spaces and
+// parentheses, so the fields start after the *last* ')'. False for a line it cannot read.
+// linux.cc.
+bool ParseProcStat(const char* buf, ProcStat* row);
 #endif
 
 // ---- process trees (tree_linux.cc / tree_darwin.cc / tree_win32.cc) ----
-// treeSnapshot(withNames, group?) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
+// treeSnapshot(withNames) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
 // time: Linux clock ticks since boot, macOS microseconds since the epoch, Windows FILETIME 100 ns
-// units), state: Uint8Array (a /proc-style state letter), name?: string[], startUnitMs,
-// startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible process, or an
-// errno number when the process list itself cannot be read. Linux: also when one listed process
-// could not be read for a reason other than being gone (EMFILE, ENFILE, EACCES...): then
-// [errno, syscall, pid] (errno may be kProcHidden), never a partial list; and kProcNotMounted
-// when /proc is not a procfs. Linux, without names: a member of
-// `group` (> 0) is not read, only listed — { pid, pgid: group, ppid: 0, sid: 0, start: NaN,
-// state: 0 } — which saves a /proc read for each member of a group killTree signals whole —
-// and a process that cannot descend from a member (another session, not a leader) is left out.
-// Linux, whenever `group` is a number (0 included): `listed` (Int32Array) holds every pid /proc
-// listed, for treeDelta.
+// units), state: Uint8Array (a /proc-style state letter), name?: string[] (with names),
+// startUnitMs, startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible
+// process: one shape, every row read. A failure when the process list itself cannot be read;
+// Linux: also when one listed process could not be read for a reason other than being gone
+// (EMFILE, ENFILE, EACCES...: errno may be kProcHidden; its pid named), never a partial list;
+// and kProcNotMounted when /proc is not a procfs.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
-// treeDelta(listed: Int32Array) -> the columns of treeSnapshot (no names) for the processes /proc
-// lists now but `listed` did not, with `listed` set to every pid listed now; or an errno number.
-// Linux (ENOSYS elsewhere): killTree's re-scan after the freeze costs one readdir(3) plus a read
-// of each new process.
-Napi::Value TreeDelta(const Napi::CallbackInfo& info);
+// treeList() -> Int32Array of every pid /proc lists (ascending) | failure. Linux (ENOSYS
+// elsewhere): killTree's scans choose what to read from it (lib/tree.ts).
+Napi::Value TreeList(const Napi::CallbackInfo& info);
+// treeRead(pids: Int32Array) -> the columns of treeSnapshot (no names) for those of `pids` still
+// there (a process gone meanwhile is left out) | failure, as treeSnapshot. Linux (ENOSYS
+// elsewhere).
+Napi::Value TreeRead(const Napi::CallbackInfo& info);
 // treeChildren(pid) -> Int32Array of every descendant, breadth-first, read from the kernel's own
 // child lists (Linux task/*/children, macOS proc_listchildpids); null where the platform has no
-// such list (then TypeScript walks a snapshot). Linux: [errno, syscall, pid] when a member's list
-// cannot be read although it exists (errno may be kProcHidden / kProcNotMounted).
+// such list (then TypeScript walks a snapshot). Linux: a failure (naming the member's pid) when a
+// member's list cannot be read although it exists (errno may be kProcHidden / kProcNotMounted).
 Napi::Value TreeChildren(const Napi::CallbackInfo& info);
-// treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array) -> number alive; out[i] is
-// 0 when pids[i] is gone or now names a different process (start time differs), else its state
-// letter ('Z' for a zombie), or '?' (counted alive) when it exists but cannot be read now (an
-// exhausted fd table, a hidden /proc): never "gone" for a process that cannot be seen. A NaN start skips the check; on Linux it is also filled in with the
-// start time read, so the next call checks it.
+// treeStates(pids: Int32Array, starts: Float64Array) -> { alive, state: Uint8Array, start:
+// Float64Array }, fresh arrays: state[i] is 0 when pids[i] is gone or now names a different
+// process (start time differs), else its state letter ('Z' for a zombie), or '?' (counted alive)
+// when it exists but cannot be read now (an exhausted fd table, a hidden /proc): never "gone"
+// for a process that cannot be seen. A NaN start skips the check; on Linux `start` has it filled
+// in with the start time read, so the next call checks it.
 Napi::Value TreeStates(const Napi::CallbackInfo& info);
 // The arguments and the fresh result of treeStates, shared by the three tree_*.cc: false (a
 // TypeError thrown) unless info[0] is an Int32Array of pids and info[1] a Float64Array of start
@@ -196,12 +215,16 @@ inline Napi::Object StatesResult(Napi::Env env, uint32_t alive, Napi::Uint8Array
   out.Set("start", start);
   return out;
 }
-// treePgids(pids: Int32Array, out: Int32Array): out[i] = PgidOf(pids[i]). One syscall a pid and
-// no /proc read: killTree re-checks a frozen group's members with it. kill.cc.
+// treePgids(pids: Int32Array) -> Int32Array of PgidOf(pids[i]), fresh. One syscall a pid and no
+// /proc read: killTree lists a group's members with it. -1 is data ("no such process": getpgid's
+// one error for an existing pid on Linux is none), not a failure. kill.cc.
 Napi::Value TreePgids(const Napi::CallbackInfo& info);
-// getpgid(2) of one process, -1 when that fails (gone); always -1 on Windows (no process groups).
-// posix.cc / win32.cc.
+// treeSids(pids: Int32Array) -> Int32Array of SidOf(pids[i]), fresh, as treePgids. kill.cc.
+Napi::Value TreeSids(const Napi::CallbackInfo& info);
+// getpgid(2) / getsid(2) of one process, -1 when that fails (gone); always -1 on Windows (no
+// process groups or sessions). posix.cc / win32.cc.
 int32_t PgidOf(int32_t pid);
+int32_t SidOf(int32_t pid);
 
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
 // Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown):

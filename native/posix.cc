@@ -424,4 +424,9 @@ int32_t PgidOf(int32_t pid) {
   return g < 0 ? -1 : static_cast<int32_t>(g);
 }
 
+int32_t SidOf(int32_t pid) {
+  const pid_t s = ::getsid(static_cast<pid_t>(pid));
+  return s < 0 ? -1 : static_cast<int32_t>(s);
+}
+
 }  // namespace procsig

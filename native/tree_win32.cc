@@ -158,7 +158,8 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   return StatesResult(env, alive, oa, sa);
 }
 
-// No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
-Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "opendir"); }
+// No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).
+Napi::Value TreeList(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "opendir"); }
+Napi::Value TreeRead(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "open"); }
 
 }  // namespace procsig

@@ -459,7 +459,8 @@ Napi::Value ProcessState(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-// No process groups on Windows.
+// No process groups or sessions on Windows.
 int32_t PgidOf(int32_t) { return -1; }
+int32_t SidOf(int32_t) { return -1; }
 
 }  // namespace procsig
