@@ -365,7 +365,7 @@ int Win32ToErrno(unsigned long win32) {
     case ERROR_SUCCESS:
       return 0;
     case ERROR_NOACCESS:
-    case ERROR_ELEVATION_REQUIRED:
+    case 740:  // ERROR_ELEVATION_REQUIRED (missing from mingw-w64's winerror.h)
     case ERROR_CANT_ACCESS_FILE:
       return EACCES;
     // libuv maps access denied to EPERM: the process exists, the caller may not touch it.
