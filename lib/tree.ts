@@ -13,7 +13,7 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, failureError, processError, ProcessError, procReadError } from './errors';
+import { argTypeError, argValueError, errnoNumber, failureError, processError, ProcessError } from './errors';
 import { isFailure, native, type NativeFailure, type TreeColumns } from './native';
 import { assertProcListsAll } from './procfs';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
@@ -28,7 +28,6 @@ const HAS_JOB_CONTROL = !IS_WINDOWS;
 const STATE_ZOMBIE = 0x5a; // 'Z'
 const STATE_DEAD = 0x58; // 'X'
 
-const SNAPSHOT_SYSCALL = IS_WINDOWS ? 'CreateToolhelp32Snapshot' : process.platform === 'darwin' ? 'sysctl' : 'opendir';
 
 /** One process of a {@link snapshot}. */
 export interface ProcessInfo {
