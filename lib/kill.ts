@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { argTypeError, argValueError, errnoNumber, processError, ProcessError, procReadError } from './errors';
-import { isFailure, native, type NativeFailure } from './native';
+import { failureAt, isFailure, native, type NativeFailure } from './native';
 import { displaySignal, toSignal, type GroupSignalName, type SignalLike } from './signals';
 import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate';
 
@@ -109,10 +109,10 @@ export function kill(signal: SignalLike | GroupSignalName, ...pids: number[]): n
   const failures = native.killMany(targets, sig);
   lastFailure = undefined;
   if (failures === undefined) return n;
-  // In pid order: the last one is the last failing pid, with its own errno and Win32 code.
-  const failure = failures[failures.length - 1];
-  lastFailure = { failure, pid: failure.pid ?? 0, sig };
-  return n - failures.length;
+  // In pid order: the last entry is the last failing pid, with its own errno and Win32 code.
+  const last = failures.pid.length - 1;
+  lastFailure = { failure: failureAt(failures, last), pid: failures.pid[last], sig };
+  return n - failures.pid.length;
 }
 
 /**
@@ -144,16 +144,15 @@ export function killEach(signal: SignalLike | GroupSignalName, pids: readonly nu
   }
   const failures = n > 0 ? native.killMany(targets, sig) : undefined;
   const out: KillResult[] = new Array(n);
-  // Failures come in pid order, each with its own pid, errno and Win32 code.
+  // Failures come in pid order, one entry per failed pid, each with its own errno and Win32 code.
   let f = 0;
+  const failed = failures === undefined ? 0 : failures.pid.length;
   for (let i = 0; i < n; i++) {
-    const failure = failures?.[f];
-    if (failure === undefined || failure.pid !== targets[i]) {
+    if (f === failed || failures!.pid[f] !== targets[i]) {
       out[i] = { pid: targets[i], ok: true };
       continue;
     }
-    f++;
-    out[i] = { pid: targets[i], ok: false, error: processError(failure, { signal: displaySignal(sig) }) };
+    out[i] = { pid: targets[i], ok: false, error: processError(failureAt(failures!, f++), { signal: displaySignal(sig) }) };
   }
   return out;
 }

@@ -3,7 +3,8 @@
  * `any` crosses this boundary. Every export makes one syscall (or one batch of the same
  * syscall) and follows one result convention (native/native.h): it returns its value on success
  * (`undefined` when there is none), or a {@link NativeFailure} — never a bare errno, never a
- * side channel. A batch returns one failure per failed pid. {@link isFailure} tells them apart,
+ * side channel. A batch returns one entry per failed pid ({@link NativeBatchFailure}).
+ * {@link isFailure} tells failures from values,
  * and `failureError()` (lib/errors.ts) turns a failure into the ProcessError.
  *
  * @internal
@@ -27,8 +28,28 @@ export interface NativeFailure {
   readonly pid?: number;
 }
 
-/** Whether a native result is a {@link NativeFailure} (success values never carry `syscall`). */
-export function isFailure(v: unknown): v is NativeFailure {
+/**
+ * A batch's failures (`killMany`): one entry per failed pid, in pid order, each with its own
+ * errno and (Windows) raw Win32 code, as fresh parallel arrays — one object for the batch, so a
+ * batch of thousands of dead pids costs what the syscalls cost. {@link failureAt} reads entry `i`.
+ */
+export interface NativeBatchFailure {
+  /** The batch's one call. */
+  readonly syscall: string;
+  readonly pid: Int32Array;
+  readonly errno: Int32Array;
+  /** Windows: the raw Win32 code of each entry (0 where no Win32 call failed). */
+  readonly win32?: Float64Array;
+}
+
+/** Entry `i` of a batch's failures, as a single {@link NativeFailure}. */
+export function failureAt(b: NativeBatchFailure, i: number): NativeFailure {
+  const w = b.win32?.[i];
+  return w ? { errno: b.errno[i], syscall: b.syscall, pid: b.pid[i], win32: w } : { errno: b.errno[i], syscall: b.syscall, pid: b.pid[i] };
+}
+
+/** Whether a native result is a failure (success values never carry `syscall`). */
+export function isFailure<T>(v: T): v is Extract<T, NativeFailure | NativeBatchFailure> {
   return typeof v === 'object' && v !== null && 'syscall' in v;
 }
 
@@ -81,8 +102,8 @@ export interface NativeAddon {
   errnoTable(): NamedRow[];
   /** kill(2) (Windows: a probe or TerminateProcess); allocates nothing on success. */
   kill(pid: number, sig: number): NativeFailure | undefined;
-  /** kill(2) of each pid: undefined when every one was signalled, else one failure per failed pid. */
-  killMany(pids: Int32Array, sig: number): NativeFailure[] | undefined;
+  /** kill(2) of each pid: undefined when every one was signalled, else the batch's failures (one entry per failed pid). */
+  killMany(pids: Int32Array, sig: number): NativeBatchFailure | undefined;
   killpg(pgid: number, sig: number): NativeFailure | undefined;
   waitpid(pid: number, flags: number): WaitTuple | NativeFailure;
   waitpidAsync(pid: number, flags: number): Promise<WaitTuple | NativeFailure>;

@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 import { argTypeError, argValueError, errnoNumber, failureError, processError, ProcessError } from './errors';
-import { isFailure, native, type NativeFailure, type TreeColumns } from './native';
+import { failureAt, isFailure, native, type NativeBatchFailure, type NativeFailure, type TreeColumns } from './native';
 import { assertProcListsAll } from './procfs';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
@@ -768,10 +768,10 @@ function freezeGroup(k: TreeKill): number {
 }
 
 /** killMany's failures by pid (each with its own errno and Win32 code); undefined when none failed. */
-function failuresByPid(failures: NativeFailure[] | undefined): Map<number, NativeFailure> | undefined {
+function failuresByPid(failures: NativeBatchFailure | undefined): Map<number, NativeFailure> | undefined {
   if (failures === undefined) return undefined;
   const m = new Map<number, NativeFailure>();
-  for (const f of failures) if (f.pid !== undefined) m.set(f.pid, f);
+  for (let i = 0; i < failures.pid.length; i++) m.set(failures.pid[i], failureAt(failures, i));
   return m;
 }
 
@@ -908,10 +908,10 @@ function signalGroup(k: TreeKill): void {
 function checkGroupReach(k: TreeKill): void {
   const pids = Int32Array.from(k.grouped).filter((p) => p !== k.self);
   if (pids.length === 0) return;
-  for (const f of native.killMany(pids, 0) ?? []) {
-    if (f.errno === ESRCH || f.pid === undefined) continue;
-    k.denied.add(f.pid);
-    k.failed.push({ pid: f.pid, group: false, error: processError(f, { signal: k.shown }) });
+  for (const [pid, f] of failuresByPid(native.killMany(pids, 0)) ?? []) {
+    if (f.errno === ESRCH) continue;
+    k.denied.add(pid);
+    k.failed.push({ pid, group: false, error: processError(f, { signal: k.shown }) });
   }
 }
 

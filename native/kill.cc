@@ -44,18 +44,17 @@ Napi::Value KillMany(const Napi::CallbackInfo& info) {
   const int sig = info[1].As<Napi::Number>().Int32Value();
   const int32_t* pids = pa.Data();
   const size_t n = pa.ElementLength();
-  // Nothing is allocated unless a pid fails; each failure carries its own errno and Win32 code.
-  Napi::Array failures;
-  uint32_t failed = 0;
+  // Nothing JS-side is allocated unless a pid fails; each failure keeps its own errno and Win32
+  // code.
+  BatchFailures failures;
+  failures.syscall = "kill";
   for (size_t i = 0; i < n; i++) {
     // -1 is every process (group 1 negated reads the same): never in a batch. broadcast() is
     // the one caller of kill(-1), through Kill.
     const SysError e = pids[i] == -1 ? SysError{EINVAL, "kill", 0} : KillOne(pids[i], sig);
-    if (e.err == 0) continue;
-    if (failed == 0) failures = Napi::Array::New(env);
-    failures.Set(failed++, Failure(env, e, &pids[i]));
+    if (e.err != 0) failures.Add(pids[i], e);
   }
-  return failed == 0 ? env.Undefined() : Napi::Value(failures);
+  return failures.ToJs(env);
 }
 
 namespace {

@@ -2,12 +2,12 @@
  * The native boundary's one result convention (native/native.h, lib/native.ts), checked export by
  * export over the addon's own export table: success returns the value (undefined when there is
  * none) and never carries `syscall`; a failure is `{ errno, syscall, win32?, pid? }` and nothing
- * else; a batch reports one failure per failed pid. A new export without a case here fails the
+ * else (a batch: one such object whose fields are per-pid arrays). A new export without a case here fails the
  * walk.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFailure, nativePath, WaitFlag, type NativeAddon, type NativeFailure } from '../lib/native';
+import { failureAt, isFailure, nativePath, WaitFlag, type NativeAddon, type NativeFailure } from '../lib/native';
 import { cleanup, track } from './helpers';
 
 const linux = process.platform === 'linux';
@@ -82,10 +82,14 @@ const cases: Record<string, { ok?: () => unknown; fail?: (() => unknown) | null 
     ok: () => expect(addon.killMany(Int32Array.of(child.pid!, process.pid), 0)).toBeUndefined(),
     fail: () => {
       const r = addon.killMany(Int32Array.of(child.pid!, NOPID, NOPID - 1), 0);
-      expect(Array.isArray(r) && r.length).toBe(2);
-      // One per failed pid, each naming its own.
-      expect(failure(r![0], ESRCH, 'kill').pid).toBe(NOPID);
-      expect(failure(r![1], ESRCH, 'kill').pid).toBe(NOPID - 1);
+      // One failure object for the batch, one entry per failed pid (fresh parallel arrays).
+      expect(isFailure(r)).toBe(true);
+      expect(Object.keys(r!).sort()).toEqual(['errno', 'pid', 'syscall']);
+      expect(r!.syscall).toBe('kill');
+      expect(Array.from(r!.pid)).toEqual([NOPID, NOPID - 1]);
+      expect(Array.from(r!.errno)).toEqual([ESRCH, ESRCH]);
+      expect(r!.win32).toBeUndefined();
+      failure(failureAt(r!, 1), ESRCH, 'kill');
     },
   },
   killpg: {

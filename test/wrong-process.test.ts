@@ -33,7 +33,7 @@ beforeAll(async () => {
   native.killMany = (pids, sig) => {
     if (pids.includes(-1)) {
       reached.push(['killMany', Array.from(pids), sig]);
-      return Array.from(pids, (pid) => ({ errno: 1, syscall: 'kill', pid }));
+      return { syscall: 'kill', pid: Int32Array.from(pids), errno: new Int32Array(pids.length).fill(1) };
     }
     return real.killMany(pids, sig);
   };
@@ -103,7 +103,7 @@ describe('process group 1 is refused on every path, before anything is signalled
     expect(real.killpg(1, 0)).toEqual({ errno: EINVAL, syscall: 'killpg' });
     expect(real.killpg(-canary.pid, 0)).toEqual({ errno: EINVAL, syscall: 'killpg' });
     expect(real.killpg(canary.pid, 0)).toEqual({ errno: 3 /* ESRCH: the canary leads no group */, syscall: 'killpg' });
-    expect(real.killMany(Int32Array.of(-1, canary.pid), 0)).toEqual([{ errno: EINVAL, syscall: 'kill', pid: -1 }]);
+    expect(real.killMany(Int32Array.of(-1, canary.pid), 0)).toEqual({ syscall: 'kill', pid: Int32Array.of(-1), errno: Int32Array.of(EINVAL) });
   });
 
   it.runIf(linux)('`procsig terminate --group 1` exits 1 with the refusal and signals nothing', () => {
