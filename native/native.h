@@ -50,11 +50,25 @@ struct SysError {
 // { errno, syscall, win32? (non-zero only), pid? (exports that name the process) }.
 // lib/native.ts types it (NativeFailure) and lib/errors.ts turns it into a ProcessError.
 inline Napi::Object Failure(Napi::Env env, const SysError& e, const int32_t* pid = nullptr) {
+  // One napi_define_properties for every field: a failed kill is on a hot path too.
+  napi_value err, call, win32 = nullptr, p = nullptr;
+  napi_create_int32(env, e.err, &err);
+  napi_create_string_utf8(env, e.syscall, NAPI_AUTO_LENGTH, &call);
+  napi_property_descriptor props[4] = {
+      {"errno", nullptr, nullptr, nullptr, nullptr, err, napi_default_jsproperty, nullptr},
+      {"syscall", nullptr, nullptr, nullptr, nullptr, call, napi_default_jsproperty, nullptr},
+  };
+  size_t n = 2;
+  if (e.win32 != 0) {
+    napi_create_double(env, static_cast<double>(e.win32), &win32);
+    props[n++] = {"win32", nullptr, nullptr, nullptr, nullptr, win32, napi_default_jsproperty, nullptr};
+  }
+  if (pid != nullptr) {
+    napi_create_int32(env, *pid, &p);
+    props[n++] = {"pid", nullptr, nullptr, nullptr, nullptr, p, napi_default_jsproperty, nullptr};
+  }
   Napi::Object f = Napi::Object::New(env);
-  f.Set("errno", Napi::Number::New(env, e.err));
-  f.Set("syscall", Napi::String::New(env, e.syscall));
-  if (e.win32 != 0) f.Set("win32", Napi::Number::New(env, static_cast<double>(e.win32)));
-  if (pid != nullptr) f.Set("pid", Napi::Number::New(env, *pid));
+  napi_define_properties(env, f, n, props);
   return f;
 }
 inline Napi::Object Failure(Napi::Env env, int err, const char* syscall) {
