@@ -84,13 +84,17 @@ struct BatchFailures {
   const char* syscall = "";
   std::vector<int32_t> pid;
   std::vector<int32_t> err;
-  std::vector<double> win32;  // stays empty unless a Win32 code was recorded
+  std::vector<double> win32;  // one per entry once any entry has a Win32 code, else empty
+  bool has_win32 = false;
   void Add(int32_t p, const SysError& e) {
     syscall = e.syscall;
-    if (e.win32 != 0 && win32.empty()) win32.assign(pid.size(), 0);
+    if (e.win32 != 0 && !has_win32) {
+      has_win32 = true;
+      win32.assign(pid.size(), 0);  // the entries before this one had none
+    }
     pid.push_back(p);
     err.push_back(e.err);
-    if (!win32.empty()) win32.push_back(static_cast<double>(e.win32));
+    if (has_win32) win32.push_back(static_cast<double>(e.win32));
   }
   Napi::Value ToJs(Napi::Env env) const {
     if (pid.empty()) return env.Undefined();
@@ -102,7 +106,7 @@ struct BatchFailures {
     f.Set("errno", e);
     f.Set("syscall", Napi::String::New(env, syscall));
     f.Set("pid", p);
-    if (!win32.empty()) {
+    if (has_win32) {
       Napi::Float64Array w = Napi::Float64Array::New(env, win32.size());
       memcpy(w.Data(), win32.data(), win32.size() * sizeof(double));
       f.Set("win32", w);
