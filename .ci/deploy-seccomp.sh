@@ -20,8 +20,9 @@ for errno in "${@:-ENOSYS EPERM}"; do
     # The launcher's filter must actually be in force: the addon's probe reports no pidfd.
     build/nopidfd "$e" node -e "
       const { native } = require('./dist/native');
-      const [err] = native.handleOpen(process.pid);
-      if (native.handleProbe() !== 0 || require('node:util').getSystemErrorName(-err) !== '$e') {
+      const h = native.handleOpen(process.pid);
+      const err = Array.isArray(h) ? 0 : h.errno;
+      if (native.handleProbe() !== 0 || err === 0 || require('node:util').getSystemErrorName(-err) !== '$e') {
         console.error('seccomp filter not in force: probe', native.handleProbe(), 'open errno', err);
         process.exit(1);
       }"

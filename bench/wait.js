@@ -223,8 +223,9 @@ async function versusC(killer) {
     for (let i = 0; i < ROUNDS; i++) {
       const pid = await target('child');
       await delay(20);
-      const [err, fd] = native.handleOpen(pid);
-      if (err !== 0) break;
+      const h = native.handleOpen(pid);
+      if (!Array.isArray(h)) break;
+      const fd = h[0];
       let tEnd = 0n;
       const p = new Promise((resolve) => native.watchExit(fd, pid, () => resolve((tEnd = now()))));
       await delay(20);

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import * as util from 'node:util';
-import { native } from './native';
+import { native, type NativeFailure } from './native';
 
 interface ErrnoEntry {
   name: string;
@@ -267,16 +267,34 @@ export const PROC_NOT_MOUNTED = -1;
 export const PROC_HIDDEN = -2;
 
 /**
- * @internal The error for a native /proc read failure: `[errno, syscall, pid]` or an errno, where
- * errno may be {@link PROC_HIDDEN} / {@link PROC_NOT_MOUNTED}.
+ * @internal The error for a /proc read that failed although the process exists: an errno, where
+ * errno may be {@link PROC_HIDDEN} / {@link PROC_NOT_MOUNTED}, or a native failure (through
+ * {@link failureError}).
  */
-export function procReadError(failure: number | readonly [number, string, number], syscall: string, pid?: number): Error {
-  let e: number;
-  let call = syscall;
-  let who = pid;
-  if (typeof failure === 'number') e = failure;
-  else [e, call, who] = [failure[0], failure[1], failure[2] > 0 ? failure[2] : pid];
-  if (e === PROC_NOT_MOUNTED) return new ProcUnavailableError('ERR_PROC_NOT_MOUNTED', call, '/proc is not mounted (no procfs there), so processes cannot be listed or read', who);
-  if (e === PROC_HIDDEN) return new ProcUnavailableError('ERR_PROC_HIDDEN', call, '/proc hides this process from the caller (hidepid, or an unreadable /proc/<pid>)', who);
-  return new ProcessError(e, call, who !== undefined ? { pid: who } : {});
+export function procReadError(failure: number | NativeFailure, syscall: string, pid?: number): Error {
+  if (typeof failure !== 'number') return failureError(failure, pid !== undefined ? { pid } : {});
+  if (failure === PROC_NOT_MOUNTED) return new ProcUnavailableError('ERR_PROC_NOT_MOUNTED', syscall, '/proc is not mounted (no procfs there), so processes cannot be listed or read', pid);
+  if (failure === PROC_HIDDEN) return new ProcUnavailableError('ERR_PROC_HIDDEN', syscall, '/proc hides this process from the caller (hidepid, or an unreadable /proc/<pid>)', pid);
+  return new ProcessError(failure, syscall, pid !== undefined ? { pid } : {});
+}
+
+/**
+ * @internal The one conversion of a native failure (lib/native.ts) into the error procsig
+ * throws: a ProcessError with Node's `code` and `errno`, the `syscall` native named, the `pid`
+ * (the failure's own, else the context's), the signal and the raw Win32 code — or, for a /proc
+ * read refused by the mount, a ProcUnavailableError.
+ */
+export function failureError(f: NativeFailure, context: ProcessErrorContext = {}): Error {
+  const pid = f.pid !== undefined && f.pid > 0 ? f.pid : context.pid;
+  if (f.errno === PROC_NOT_MOUNTED || f.errno === PROC_HIDDEN) return procReadError(f.errno, f.syscall, pid);
+  return processError(f, context);
+}
+
+/** @internal {@link failureError} for a failure known to carry a real errno: always a ProcessError. */
+export function processError(f: NativeFailure, context: ProcessErrorContext = {}): ProcessError {
+  const ctx: ProcessErrorContext = { ...context };
+  const pid = f.pid !== undefined && f.pid > 0 ? f.pid : context.pid;
+  if (pid !== undefined) ctx.pid = pid;
+  if (f.win32 !== undefined) ctx.win32 = f.win32;
+  return new ProcessError(f.errno, f.syscall, ctx);
 }

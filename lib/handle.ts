@@ -6,8 +6,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawnWithHandle, type HandleSpawnOptions } from './job/death-signal';
-import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
-import { HandleCap, HandleState, native, WaitFlag, WaitKind, type WaitTuple } from './native';
+import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, processError, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
+import { HandleCap, HandleState, isFailure, native, type NativeFailure, WaitFlag, WaitKind } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
 import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
@@ -75,9 +75,6 @@ export function handleKind(): 'pidfd' | 'handle' | 'procfd' | 'pid' {
 // would wrap another handle's fd, and its close() would close that fd.
 const kConstruct = Symbol('procsig.ProcessHandle');
 
-const OPEN_SYSCALL = IS_WINDOWS ? 'OpenProcess' : IS_LINUX ? 'pidfd_open' : 'proc_pidinfo';
-const SIGNAL_SYSCALL = IS_WINDOWS ? 'TerminateProcess' : 'pidfd_send_signal';
-
 // A handle dropped without close() still releases its fd when it is collected. (A handle with
 // an active watcher is reachable from the native callback, so it is never collected early.)
 const registry = new FinalizationRegistry<number>((fd) => {
@@ -101,7 +98,7 @@ function statusFromChild(child: ChildProcess | undefined, pid: number): WaitStat
   if (!child) return undefined;
   if (child.exitCode !== null && child.exitCode !== undefined) {
     const c = child.exitCode;
-    return decodeWait([pid, 0, (c & 0xff) << 8, WaitKind.Exited, c, 0]) ?? undefined;
+    return decodeWait([pid, (c & 0xff) << 8, WaitKind.Exited, c, 0]) ?? undefined;
   }
   if (child.signalCode) {
     let n: number;
@@ -110,7 +107,7 @@ function statusFromChild(child: ChildProcess | undefined, pid: number): WaitStat
     } catch {
       return undefined;
     }
-    return decodeWait([pid, 0, n & 0x7f, WaitKind.Signaled, n, 0]) ?? undefined;
+    return decodeWait([pid, n & 0x7f, WaitKind.Signaled, n, 0]) ?? undefined;
   }
   return undefined;
 }
@@ -203,17 +200,17 @@ export class ProcessHandle {
   static #openChecked(pid: number, child: ChildProcess | undefined): ProcessHandle {
     const caps = handleCaps();
     if (caps & HandleCap.Fd || !IS_LINUX) {
-      const [err, fd, start] = native.handleOpen(pid);
-      if (err !== 0) throw new ProcessError(err, OPEN_SYSCALL, { pid });
-      return new ProcessHandle(kConstruct, pid, fd, start || null, child);
+      const h = native.handleOpen(pid);
+      if (isFailure(h)) throw processError(h, { pid });
+      return new ProcessHandle(kConstruct, pid, h[0], h[1] || null, child);
     }
     // No pidfds (seccomp, old kernel): an open /proc/<pid> directory pins the process itself,
     // so a reaped one is told from a newcomer under the same pid even within one clock tick.
-    const [err, fd, start] = native.handleOpen(pid, true);
+    const h = native.handleOpen(pid, true);
     // EACCES: the process exists but /proc does not show it (hidepid, or /proc not mounted).
-    if (err === EACCES) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, 'open', pid);
-    if (err !== 0) throw new ProcessError(err, 'open', { pid });
-    return new ProcessHandle(kConstruct, pid, fd, start || null, child, undefined, true);
+    if (isFailure(h) && h.errno === EACCES) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, h.syscall, pid);
+    if (isFailure(h)) throw processError(h, { pid });
+    return new ProcessHandle(kConstruct, pid, h[0], h[1] || null, child, undefined, true);
   }
 
   /**
@@ -286,14 +283,14 @@ export class ProcessHandle {
     let r: ExitResult | null;
     if (this.#fd >= 0) {
       const q = native.handleQuery(this.#fd, true, pid);
-      if (q[0] === HandleState.Error) {
+      if (isFailure(q)) {
         // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
-        if (q[1] === EMFILE || q[1] === ENFILE) return null;
-        throw new ProcessError(q[1], 'poll', { pid });
+        if (q.errno === EMFILE || q.errno === ENFILE) return null;
+        throw processError(q, { pid });
       }
       if (q[0] === HandleState.Running) return null;
       if (q[0] === HandleState.ExitedKnown) {
-        const status = decodeWait([pid, 0, q[2], q[3], q[4], q[5]]);
+        const status = decodeWait([pid, q[1], q[2], q[3], q[4]]);
         r = status ? { pid, status } : { pid };
       } else {
         r = { pid };
@@ -316,23 +313,23 @@ export class ProcessHandle {
     const start = native.processStartTime(pid);
     // It exists but cannot be read now (EMFILE/ENFILE: it may be readable later; hidden: it will
     // not be): it is not reported gone — a poll keeps polling, and it counts as running.
-    if (typeof start === 'number') return this.#unreadable(start);
+    if (isFailure(start)) return this.#unreadable(start);
     if (start === null || start !== this.#start) return { pid };
     const state = native.processState(pid);
-    if (typeof state === 'number') return this.#unreadable(state);
+    if (isFailure(state)) return this.#unreadable(state);
     if (state !== 'Z' && state !== 'X') return null;
     // A zombie child: peek without reaping (its owner reaps it).
-    const t: WaitTuple = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
+    const t = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
     // Our child, not waitable yet: the leader is a zombie while other threads still exit.
-    if (t[1] === 0 && t[0] === 0) return null;
-    const status = t[1] === 0 ? decodeWait(t) : null;
+    if (!isFailure(t) && t[0] === 0) return null;
+    const status = isFailure(t) ? null : decodeWait(t);
     return status && (status.exited || status.signaled) ? { pid, status } : { pid };
   }
 
   /** A transient failure (EMFILE, ENFILE) reads as "still running"; anything else throws. */
-  #unreadable(err: number): null {
-    if (err === EMFILE || err === ENFILE) return null;
-    throw procReadError(err, 'open', this.#pid);
+  #unreadable(failure: NativeFailure): null {
+    if (failure.errno === EMFILE || failure.errno === ENFILE) return null;
+    throw procReadError(failure, failure.syscall, this.#pid);
   }
 
   #observe(r: ExitResult): void {
@@ -391,11 +388,10 @@ export class ProcessHandle {
     // A /proc/<pid> dirfd: pidfd_send_signal takes it where allowed; otherwise the dirfd is
     // checked right before kill(2) (native/handle_linux.cc).
     const viaFd = this.#fd >= 0 && handleCaps() & (this.#procDir ? HandleCap.ProcSignal : HandleCap.Signal);
-    const err = viaFd ? native.handleSignal(this.#fd, sig) : this.#procDir ? native.handleSignal(this.#fd, sig, pid) : native.kill(pid, sig);
-    if (err === 0) return;
-    if (err === ESRCH) this.#unexpected(this.#check() ?? { pid });
-    const syscall = viaFd ? SIGNAL_SYSCALL : 'kill';
-    throw new ProcessError(err, syscall, { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
+    const failure = viaFd ? native.handleSignal(this.#fd, sig) : this.#procDir ? native.handleSignal(this.#fd, sig, pid) : native.kill(pid, sig);
+    if (failure === undefined) return;
+    if (failure.errno === ESRCH) this.#unexpected(this.#check() ?? { pid });
+    throw processError(failure, { pid, signal: displaySignal(sig) });
   }
 
   #unexpected(r: ExitResult): never {
@@ -424,11 +420,11 @@ export class ProcessHandle {
     if (exit && this.#start !== null) {
       const now = native.processStartTime(pid);
       // Cannot tell whether the pid was recycled: no group signal on a guess.
-      if (typeof now === 'number') throw procReadError(now, 'open', pid);
+      if (isFailure(now)) throw procReadError(now, now.syscall, pid);
       if (now !== null && now !== this.#start) throw new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) });
     }
-    const err = native.killpg(pid, sig);
-    if (err !== 0) throw new ProcessError(err, 'killpg', { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
+    const failure = native.killpg(pid, sig);
+    if (failure !== undefined) throw processError(failure, { pid, signal: displaySignal(sig) });
   }
 
   /**
@@ -580,18 +576,18 @@ export class ProcessHandle {
       const canWatchFd = this.#fd >= 0 && caps & HandleCap.WatchFd;
       const canWatchPid = this.#fd < 0 && caps & HandleCap.WatchPid;
       if (canWatchFd || canWatchPid) {
-        const [err, id] = native.watchExit(this.#fd, this.#pid, () => {
+        const id = native.watchExit(this.#fd, this.#pid, () => {
           shared.cancel = () => {};
           onExit();
         });
-        if (err === 0) {
+        if (!isFailure(id)) {
           shared.cancel = () => {
             native.watchCancel(id);
           };
           return;
         }
         // kqueue refuses a pid that is already gone: that is an exit.
-        if (err === ESRCH) {
+        if (id.errno === ESRCH) {
           queueMicrotask(onExit);
           return;
         }

@@ -3,8 +3,8 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, ProcessError, procReadError } from './errors';
-import { native } from './native';
+import { argTypeError, argValueError, errnoNumber, processError, ProcessError, procReadError } from './errors';
+import { failureAt, isFailure, native, type NativeFailure } from './native';
 import { displaySignal, toSignal, type GroupSignalName, type SignalLike } from './signals';
 import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate';
 
@@ -35,18 +35,17 @@ function checkTarget(pid: unknown, group: boolean, name: string): number {
   return p;
 }
 
-/** The raw parts of the last failure, turned into a ProcessError only when asked for. */
+/** The native failure of the last failing pid, turned into a ProcessError only when asked for. */
 interface Failure {
-  errno: number;
+  failure: NativeFailure;
   pid: number;
   sig: number;
-  win32: number;
   error?: ProcessError;
 }
 let lastFailure: Failure | undefined;
 
-function failureError(f: Failure): ProcessError {
-  return (f.error ??= new ProcessError(f.errno, 'kill', { pid: f.pid, signal: displaySignal(f.sig), win32: f.win32 }));
+function lastError(f: Failure): ProcessError {
+  return (f.error ??= processError(f.failure, { pid: f.pid, signal: displaySignal(f.sig) }));
 }
 
 /**
@@ -90,12 +89,12 @@ export function kill(signal: SignalLike | GroupSignalName, ...pids: number[]): n
   if (n === 1) {
     const pid = checkTarget(pids[0], group, 'pid');
     const target = group ? -pid : pid;
-    const errno = native.kill(target, sig);
-    if (errno === 0) {
+    const failure = native.kill(target, sig);
+    if (failure === undefined) {
       lastFailure = undefined;
       return 1;
     }
-    lastFailure = { errno, pid: target, sig, win32: native.lastWin32Error() };
+    lastFailure = { failure, pid: target, sig };
     return 0;
   }
   if (n === 0) {
@@ -107,18 +106,13 @@ export function kill(signal: SignalLike | GroupSignalName, ...pids: number[]): n
     const pid = checkTarget(pids[i], group, `pids[${i}]`);
     targets[i] = group ? -pid : pid;
   }
-  const errs = new Int32Array(n);
-  const ok = native.killMany(targets, sig, errs);
+  const failures = native.killMany(targets, sig);
   lastFailure = undefined;
-  if (ok !== n) {
-    for (let i = n - 1; i >= 0; i--) {
-      if (errs[i] !== 0) {
-        lastFailure = { errno: errs[i], pid: targets[i], sig, win32: native.lastWin32Error() };
-        break;
-      }
-    }
-  }
-  return ok;
+  if (failures === undefined) return n;
+  // In pid order: the last entry is the last failing pid, with its own errno and Win32 code.
+  const last = failures.pid.length - 1;
+  lastFailure = { failure: failureAt(failures, last), pid: failures.pid[last], sig };
+  return n - failures.pid.length;
 }
 
 /**
@@ -126,7 +120,7 @@ export function kill(signal: SignalLike | GroupSignalName, ...pids: number[]): n
  * when that call signalled every pid. Per thread (each worker has its own).
  */
 export function lastKillError(): ProcessError | undefined {
-  return lastFailure ? failureError(lastFailure) : undefined;
+  return lastFailure ? lastError(lastFailure) : undefined;
 }
 
 /** One pid's outcome in {@link killEach}. */
@@ -148,15 +142,17 @@ export function killEach(signal: SignalLike | GroupSignalName, pids: readonly nu
     const pid = checkTarget(pids[i], group, `pids[${i}]`);
     targets[i] = group ? -pid : pid;
   }
-  const errs = new Int32Array(n);
-  if (n > 0) native.killMany(targets, sig, errs);
-  const win32 = errs.some((e) => e !== 0) ? native.lastWin32Error() : 0;
+  const failures = n > 0 ? native.killMany(targets, sig) : undefined;
   const out: KillResult[] = new Array(n);
+  // Failures come in pid order, one entry per failed pid, each with its own errno and Win32 code.
+  let f = 0;
+  const failed = failures === undefined ? 0 : failures.pid.length;
   for (let i = 0; i < n; i++) {
-    out[i] =
-      errs[i] === 0
-        ? { pid: targets[i], ok: true }
-        : { pid: targets[i], ok: false, error: new ProcessError(errs[i], 'kill', { pid: targets[i], signal: displaySignal(sig), win32 }) };
+    if (f === failed || failures!.pid[f] !== targets[i]) {
+      out[i] = { pid: targets[i], ok: true };
+      continue;
+    }
+    out[i] = { pid: targets[i], ok: false, error: processError(failureAt(failures!, f++), { signal: displaySignal(sig) }) };
   }
   return out;
 }
@@ -177,8 +173,8 @@ export function killpg(pgid: number, signal: SignalLike = 'SIGTERM'): void {
   const g = checkInteger(pgid, 'pgid');
   if (g < 0) throw argValueError('pgid', 'must be >= 0 (a process group id; 0 is the caller\'s own group)', pgid);
   checkGroup(g, 'pgid', pgid);
-  const errno = native.killpg(g, sig);
-  if (errno !== 0) throw new ProcessError(errno, 'killpg', { pid: g, signal: displaySignal(sig), win32: native.lastWin32Error() });
+  const failure = native.killpg(g, sig);
+  if (failure !== undefined) throw processError(failure, { pid: g, signal: displaySignal(sig) });
 }
 
 /**
@@ -189,8 +185,8 @@ export function killpg(pgid: number, signal: SignalLike = 'SIGTERM'): void {
  */
 export function broadcast(signal: SignalLike): void {
   const sig = toSignal(signal);
-  const errno = native.kill(-1, sig);
-  if (errno !== 0) throw new ProcessError(errno, 'kill', { pid: -1, signal: displaySignal(sig), win32: native.lastWin32Error() });
+  const failure = native.kill(-1, sig);
+  if (failure !== undefined) throw processError(failure, { pid: -1, signal: displaySignal(sig) });
 }
 
 /** The answer of {@link probe}. */
@@ -203,11 +199,13 @@ export type ProbeResult = 'alive' | 'zombie' | 'gone' | 'forbidden';
  */
 function exitedByPidfd(pid: number): boolean | 'gone' | undefined {
   if (process.platform !== 'linux' || process.env.PROCSIG_NO_PIDFD === '1') return undefined;
-  const [err, fd] = native.handleOpen(pid);
-  if (err !== 0 || fd < 0) return err === ESRCH ? 'gone' : undefined;
+  const h = native.handleOpen(pid);
+  if (isFailure(h)) return h.errno === ESRCH ? 'gone' : undefined;
+  const fd = h[0];
+  if (fd < 0) return undefined;
   try {
     const q = native.handleQuery(fd, false);
-    return q[0] === 0 ? false : q[0] > 0 ? true : undefined;
+    return isFailure(q) ? undefined : q[0] !== 0;
   } finally {
     native.handleClose(fd);
   }
@@ -221,10 +219,13 @@ function exitedByPidfd(pid: number): boolean | 'gone' | undefined {
  */
 export function refuseThreadId(p: number): void {
   if (!IS_LINUX) return;
-  const [err, fd] = native.handleOpen(p, true);
-  if (fd >= 0) native.handleClose(fd);
+  const h = native.handleOpen(p, true);
+  if (!isFailure(h)) {
+    native.handleClose(h[0]);
+    return;
+  }
   if (EINVAL === 0) EINVAL = errnoNumber('EINVAL') ?? 22;
-  if (err === EINVAL) throw new ProcessError(err, 'open', { pid: p });
+  if (h.errno === EINVAL) throw processError(h, { pid: p });
 }
 
 /**
@@ -246,16 +247,16 @@ export function refuseThreadId(p: number): void {
  */
 export function probe(pid: number): ProbeResult {
   const p = checkPid(pid);
-  const errno = native.kill(p, 0);
+  const failure = native.kill(p, 0);
   if (ESRCH === 0) {
     ESRCH = errnoNumber('ESRCH') ?? 3;
     EPERM = errnoNumber('EPERM') ?? 1;
   }
-  if (errno === ESRCH) return 'gone';
-  if (errno !== 0 && errno !== EPERM) throw new ProcessError(errno, 'kill', { pid: p, signal: 0, win32: native.lastWin32Error() });
+  if (failure !== undefined && failure.errno === ESRCH) return 'gone';
+  if (failure !== undefined && failure.errno !== EPERM) throw processError(failure, { pid: p, signal: 0 });
   refuseThreadId(p);
   const state = native.processState(p);
-  const living: ProbeResult = errno === 0 ? 'alive' : 'forbidden';
+  const living: ProbeResult = failure === undefined ? 'alive' : 'forbidden';
   if (typeof state === 'string') return state === 'Z' || state === 'X' ? 'zombie' : living;
   // Gone between kill(2) and the read (reaped just now).
   if (state === null) return process.platform === 'linux' ? 'gone' : living;

@@ -1,7 +1,11 @@
 /**
  * Loads the addon and types its exports. Nothing else in procsig touches the binary, and no
  * `any` crosses this boundary. Every export makes one syscall (or one batch of the same
- * syscall) and returns plain data; OS failures come back as errno numbers.
+ * syscall) and follows one result convention (native/native.h): it returns its value on success
+ * (`undefined` when there is none), or a {@link NativeFailure} — never a bare errno, never a
+ * side channel. A batch returns one entry per failed pid ({@link NativeBatchFailure}).
+ * {@link isFailure} tells failures from values,
+ * and `failureError()` (lib/errors.ts) turns a failure into the ProcessError.
  *
  * @internal
  * @packageDocumentation
@@ -9,8 +13,48 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** `[pid, errno, rawStatus, kind, value, core]`, decoded by `lib/wait.ts`. */
-export type WaitTuple = [pid: number, errno: number, raw: number, kind: number, value: number, core: number];
+/**
+ * What every native export returns when a syscall fails (built by `Failure()` in
+ * native/native.h). A success value never has a `syscall` field.
+ */
+export interface NativeFailure {
+  /** The errno (Windows: the C runtime's, from the one Win32 mapping); Linux /proc readers may report -1 (/proc not mounted) or -2 (hidden). */
+  readonly errno: number;
+  /** The call that failed, as named by the native side (`'kill'`, `'pidfd_open'`, `'OpenProcess'`, ...). */
+  readonly syscall: string;
+  /** Windows: the raw Win32 code behind `errno`, when a Win32 call failed. */
+  readonly win32?: number;
+  /** The pid the failure belongs to (batches, and /proc readers that name the process). */
+  readonly pid?: number;
+}
+
+/**
+ * A batch's failures (`killMany`): one entry per failed pid, in pid order, each with its own
+ * errno and (Windows) raw Win32 code, as fresh parallel arrays — one object for the batch, so a
+ * batch of thousands of dead pids costs what the syscalls cost. {@link failureAt} reads entry `i`.
+ */
+export interface NativeBatchFailure {
+  /** The batch's one call. */
+  readonly syscall: string;
+  readonly pid: Int32Array;
+  readonly errno: Int32Array;
+  /** Windows: the raw Win32 code of each entry (0 where no Win32 call failed). */
+  readonly win32?: Float64Array;
+}
+
+/** Entry `i` of a batch's failures, as a single {@link NativeFailure}. */
+export function failureAt(b: NativeBatchFailure, i: number): NativeFailure {
+  const w = b.win32?.[i];
+  return w ? { errno: b.errno[i], syscall: b.syscall, pid: b.pid[i], win32: w } : { errno: b.errno[i], syscall: b.syscall, pid: b.pid[i] };
+}
+
+/** Whether a native result is a failure (success values never carry `syscall`). */
+export function isFailure<T>(v: T): v is Extract<T, NativeFailure | NativeBatchFailure> {
+  return typeof v === 'object' && v !== null && 'syscall' in v;
+}
+
+/** `[pid, rawStatus, kind, value, core]`, decoded by `lib/wait.ts`. */
+export type WaitTuple = [pid: number, raw: number, kind: number, value: number, core: number];
 
 /** A `[name, number, description]` row of a native table. */
 export type NamedRow = [name: string, value: number, description: string];
@@ -27,9 +71,6 @@ export interface SignalTableData {
 /** An opaque Job Object handle owned by the addon (closed by `jobObjectClose` or when collected). */
 export type JobObjectRef = { readonly __brand: 'procsig.JobObject' };
 
-/** `[errno, win32, value]` returned by the `jobObject*` exports. */
-export type JobObjectTuple<T> = [errno: number, win32: number, value: T];
-
 /** A process snapshot as columns (tree_linux.cc / tree_darwin.cc / tree_win32.cc). */
 export interface TreeColumns {
   pid: Int32Array;
@@ -44,79 +85,87 @@ export interface TreeColumns {
   name?: string[];
   startUnitMs: number;
   startBaseMs: number;
-  /** Linux, treeSnapshot with a group and treeDelta: every pid /proc listed (ascending). */
-  listed?: Int32Array;
 }
 
-/**
- * Linux /proc readers: `[errno, syscall, pid]` when a process that exists could not be read
- * (EMFILE, ENFILE, ...; errno -2 hidden from the caller, -1 /proc not mounted). Never a partial list.
- */
-export type TreeFailure = [errno: number, syscall: string, pid: number];
+/** treeStates' fresh result. */
+export interface TreeStates {
+  /** How many of the pids are alive (a '?' counts). */
+  alive: number;
+  /** state[i]: 0 when pids[i] is gone or recycled, else its state letter ('?' when it cannot be read now: counted alive). */
+  state: Uint8Array;
+  /** The start times asked with; Linux fills in the ones that were NaN with the start time read. */
+  start: Float64Array;
+}
 
 export interface NativeAddon {
   signalTable(): SignalTableData;
   errnoTable(): NamedRow[];
-  kill(pid: number, sig: number): number;
-  killMany(pids: Int32Array, sig: number, errs: Int32Array): number;
-  killpg(pgid: number, sig: number): number;
-  lastWin32Error(): number;
-  waitpid(pid: number, flags: number): WaitTuple;
-  waitpidAsync(pid: number, flags: number): Promise<WaitTuple>;
-  /** The state letter, null when gone, or (Linux) an errno / -1 / -2 when it exists but cannot be read. */
-  processState(pid: number): string | null | number;
+  /** kill(2) (Windows: a probe or TerminateProcess); allocates nothing on success. */
+  kill(pid: number, sig: number): NativeFailure | undefined;
+  /** kill(2) of each pid: undefined when every one was signalled, else the batch's failures (one entry per failed pid). */
+  killMany(pids: Int32Array, sig: number): NativeBatchFailure | undefined;
+  killpg(pgid: number, sig: number): NativeFailure | undefined;
+  waitpid(pid: number, flags: number): WaitTuple | NativeFailure;
+  waitpidAsync(pid: number, flags: number): Promise<WaitTuple | NativeFailure>;
+  /** The state letter, null when gone, or (Linux) a failure (errno EMFILE / -1 / -2 ...) when it exists but cannot be read. */
+  processState(pid: number): string | null | NativeFailure;
   /**
-   * tree_*.cc: every visible process as columns, or an errno when the list cannot be read. Linux:
-   * members of `group` (> 0) are listed unread (ppid 0, start NaN, state 0) unless names are asked for.
+   * tree_*.cc: every visible process as columns, every row read (one shape), or a failure when
+   * the list cannot be read (Linux: also when a listed process exists but cannot be read; `pid`
+   * names it).
    */
-  treeSnapshot(withNames: boolean, group?: number): TreeColumns | TreeFailure | number;
+  treeSnapshot(withNames: boolean): TreeColumns | NativeFailure;
+  /** tree_linux.cc: every pid /proc lists, ascending; ENOSYS off Linux. */
+  treeList(): Int32Array | NativeFailure;
+  /** tree_linux.cc: the rows (no names) of those of `pids` still there, as treeSnapshot; ENOSYS off Linux. */
+  treeRead(pids: Int32Array): TreeColumns | NativeFailure;
   /** tree_*.cc: descendants from the kernel's own child lists, breadth-first; null where there are none. */
-  treeChildren(pid: number): Int32Array | TreeFailure | null;
-  /** tree_*.cc: out[i] = state letter of pids[i] (0 when gone or recycled, '?' when it cannot be read now: counted alive); returns how many are alive. */
-  treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array): number;
-  /** tree_*.cc: the processes /proc lists now but `listed` did not, and the new `listed`; an errno (ENOSYS off Linux). */
-  treeDelta(listed: Int32Array): TreeColumns | TreeFailure | number;
-  /** kill.cc: out[i] = getpgid(pids[i]), -1 when that fails (always -1 on Windows). */
-  treePgids(pids: Int32Array, out: Int32Array): void;
+  treeChildren(pid: number): Int32Array | NativeFailure | null;
+  /** tree_*.cc: the state of each pid, checked against its start time (fresh arrays). */
+  treeStates(pids: Int32Array, starts: Float64Array): TreeStates;
+  /** kill.cc: getpgid(2) of each pid, -1 where that fails (always -1 on Windows). */
+  treePgids(pids: Int32Array): Int32Array;
+  /** kill.cc: getsid(2) of each pid, -1 where that fails (always -1 on Windows). */
+  treeSids(pids: Int32Array): Int32Array;
   // ---- jobs (native/job_*.cc) ----
-  /** execvpe(3) after restoring default signal dispositions; returns the errno (only on failure). Linux; ENOSYS elsewhere. */
-  jobExecve(file: string, argv: string[], env: string[]): number;
-  /** Job Objects (Windows; ENOSYS elsewhere). Each returns `[errno, win32, value]`. */
-  jobObjectCreate(name: string | null): JobObjectTuple<JobObjectRef | null>;
-  jobObjectAssign(job: JobObjectRef, pid: number): JobObjectTuple<null>;
-  jobObjectAssignSelf(name: string): JobObjectTuple<null>;
-  jobObjectTerminate(job: JobObjectRef, exitCode: number): JobObjectTuple<null>;
-  jobObjectQuery(job: JobObjectRef): JobObjectTuple<[active: number, total: number, terminated: number] | null>;
-  jobObjectPids(job: JobObjectRef): JobObjectTuple<number[] | null>;
-  jobObjectClose(job: JobObjectRef): JobObjectTuple<null>;
+  /** execvpe(3) after restoring default signal dispositions; returns only on failure. Linux; ENOSYS elsewhere. */
+  jobExecve(file: string, argv: string[], env: string[]): NativeFailure;
+  /** Job Objects (Windows; ENOSYS elsewhere): the value, or the failure naming the Win32 call. */
+  jobObjectCreate(name: string | null): JobObjectRef | NativeFailure;
+  jobObjectAssign(job: JobObjectRef, pid: number): NativeFailure | undefined;
+  jobObjectAssignSelf(name: string): NativeFailure | undefined;
+  jobObjectTerminate(job: JobObjectRef, exitCode: number): NativeFailure | undefined;
+  jobObjectQuery(job: JobObjectRef): [active: number, total: number, terminated: number] | NativeFailure;
+  jobObjectPids(job: JobObjectRef): number[] | NativeFailure;
+  jobObjectClose(job: JobObjectRef): NativeFailure | undefined;
   // ---- process handles and exit watchers (native/handle_*.cc) ----
   /** Capability bits (`HandleCap`), probed once per process. */
   handleProbe(): number;
   /**
-   * `[errno, fd, startTime]`: a pidfd (Linux) / HANDLE (Windows), or fd -1 (pid + start time).
+   * `[fd, startTime]`: a pidfd (Linux) / HANDLE (Windows), or fd -1 (pid + start time).
    * Linux with `procDir`: fd is an open `/proc/<pid>` directory (the identity without pidfds);
    * EINVAL for a thread id.
    */
-  handleOpen(pid: number, procDir?: boolean): [errno: number, fd: number, startTime: string];
+  handleOpen(pid: number, procDir?: boolean): [fd: number, startTime: string] | NativeFailure;
   /**
    * pidfd_send_signal / TerminateProcess through the handle (a pidfd, or a `/proc/<pid>` dirfd
-   * where `HandleCap.ProcSignal`); returns the errno. With `pid` (Linux, a `/proc/<pid>` dirfd):
-   * ESRCH when that process is reaped, else kill(pid, sig).
+   * where `HandleCap.ProcSignal`). With `pid` (Linux, a `/proc/<pid>` dirfd): ESRCH when that
+   * process is reaped, else kill(pid, sig).
    */
-  handleSignal(fd: number, sig: number, pid?: number): number;
+  handleSignal(fd: number, sig: number, pid?: number): NativeFailure | undefined;
   /**
-   * `[state, errno, raw, kind, value, core]`, state a `HandleState`; never reaps. Linux: a
+   * `[state, raw, kind, value, core]`, state a `HandleState`; never reaps. Linux: a
    * `/proc/<pid>` dirfd needs `pid`; with a pidfd, `pid` enables the waitid(P_PID) fallback.
    */
-  handleQuery(fd: number, peekChild: boolean, pid?: number): [state: number, errno: number, raw: number, kind: number, value: number, core: number];
+  handleQuery(fd: number, peekChild: boolean, pid?: number): [state: number, raw: number, kind: number, value: number, core: number] | NativeFailure;
   /** Closes a handle this env opened; EBADF when it holds no such handle. */
-  handleClose(fd: number): number;
-  /** The process's start time (opaque, comparable), null when it is gone, or (Linux) an errno / -1 / -2 when it exists but cannot be read. */
-  processStartTime(pid: number): string | null | number;
-  /** Calls `cb(errno)` once, on the JS thread, when the process exits: `[errno, watchId]`. */
-  watchExit(fd: number, pid: number, cb: (errno: number) => void): [errno: number, id: number];
+  handleClose(fd: number): NativeFailure | undefined;
+  /** The process's start time (opaque, comparable), null when it is gone, or (Linux) a failure when it exists but cannot be read. */
+  processStartTime(pid: number): string | null | NativeFailure;
+  /** Calls `cb(errno)` once, on the JS thread, when the process exits: the watcher id. */
+  watchExit(fd: number, pid: number, cb: (errno: number) => void): number | NativeFailure;
   /** Cancels a watcher; ENOENT when it already fired or was cancelled. */
-  watchCancel(id: number): number;
+  watchCancel(id: number): NativeFailure | undefined;
   /** `[active watchers, open handles]` of this env (tests and benchmarks). */
   watchCount(): [watchers: number, handles: number];
 }
@@ -125,10 +174,10 @@ export interface NativeAddon {
 export const WaitFlag = { NoHang: 1, Untraced: 2, Continued: 4, NoWait: 8 } as const;
 
 /** Bits of `handleProbe()` (mirrors `HandleCaps` in native/native.h). */
-export const HandleCap = { Fd: 1, Signal: 2, WatchFd: 4, WatchPid: 8, ChildPeek: 16, GetInfo: 32, ExitInfo: 64, ProcSignal: 128 } as const;
+export const HandleCap = { Fd: 1, Signal: 2, WatchFd: 4, WatchPid: 8, ProcSignal: 128 } as const;
 
 /** States of `handleQuery()` (mirrors `HandleState` in native/native.h). */
-export const HandleState = { Error: -1, Running: 0, ExitedKnown: 1, ExitedUnknown: 2 } as const;
+export const HandleState = { Running: 0, ExitedKnown: 1, ExitedUnknown: 2 } as const;
 
 /** Kinds of a decoded wait (mirrors `WaitKind` in native/native.h). */
 export const WaitKind = { None: 0, Exited: 1, Signaled: 2, Stopped: 3, Continued: 4 } as const;

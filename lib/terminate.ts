@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { AlreadyExitedError, argTypeError, argValueError, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
+import { AlreadyExitedError, argTypeError, argValueError, errnoName, processError, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
 import { ProcessHandle, type ExitResult } from './handle';
 import { native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
@@ -173,11 +173,9 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
       }
       if (o.group) {
         // The group id stays reserved while members remain, even after the leader is gone.
-        const err = native.killpg(pid, sig);
-        if (err === 0) sent = true;
-        else if (new ProcessError(err, 'killpg').code !== 'ESRCH') {
-          throw new ProcessError(err, 'killpg', { pid, signal: displaySignal(sig), win32: native.lastWin32Error() });
-        }
+        const failure = native.killpg(pid, sig);
+        if (failure === undefined) sent = true;
+        else if (errnoName(failure.errno) !== 'ESRCH') throw processError(failure, { pid, signal: displaySignal(sig) });
       }
       return sent;
     };
@@ -254,7 +252,7 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
     // Orphans that left the tree: signal the survivors directly (they were alive a moment ago).
     if (snap && o.tree) {
       const left = await waitGone(snap.pids, snap.starts, 0, o.signal);
-      if (left.length) native.killMany(Int32Array.from(left), o.escalate, new Int32Array(left.length));
+      if (left.length) native.killMany(Int32Array.from(left), o.escalate);
     }
     if (await settle(o.timeout, snap)) return done(true);
     throw new TimeoutError(o.timeout, pid, `Process ${pid} still running ${o.timeout} ms after ${displaySignal(o.escalate)}`);

@@ -13,8 +13,8 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, ProcessError, procReadError } from './errors';
-import { native, type TreeColumns, type TreeFailure } from './native';
+import { argTypeError, argValueError, errnoNumber, failureError, processError, ProcessError } from './errors';
+import { failureAt, isFailure, native, type NativeBatchFailure, type NativeFailure, type TreeColumns } from './native';
 import { assertProcListsAll } from './procfs';
 import { displaySignal, signalInfo, SIG, toSignal, type SignalLike } from './signals';
 import { refuseThreadId } from './kill';
@@ -28,7 +28,6 @@ const HAS_JOB_CONTROL = !IS_WINDOWS;
 const STATE_ZOMBIE = 0x5a; // 'Z'
 const STATE_DEAD = 0x58; // 'X'
 
-const SNAPSHOT_SYSCALL = IS_WINDOWS ? 'CreateToolhelp32Snapshot' : process.platform === 'darwin' ? 'sysctl' : 'opendir';
 
 /** One process of a {@link snapshot}. */
 export interface ProcessInfo {
@@ -145,7 +144,7 @@ export class ProcessTable {
     for (let i = n - 1; i >= 0; i--) {
       const p = index.get(ppid[i]);
       // start[i] >= start[p] is false for NaN: an unknown start time never links — except to a
-      // group member listed unread (state 0, Linux only), whose children Linux names by their
+      // group member listed unread (state 0: groupTable, Linux only), whose children Linux names by their
       // current parent, so there is no stale link to guard against.
       if (p !== undefined && p !== i && (start[i] >= start[p] || state[p] === 0)) {
         next[i] = head[p];
@@ -166,36 +165,162 @@ export class ProcessTable {
  * @internal For killTree and the Job 'tree' backend.
  */
 export function pgidsOf(pids: readonly number[] | Int32Array): Int32Array {
-  const p = pids instanceof Int32Array ? pids : Int32Array.from(pids);
-  const out = new Int32Array(p.length);
-  if (p.length > 0) native.treePgids(p, out);
-  return out;
+  return native.treePgids(pids instanceof Int32Array ? pids : Int32Array.from(pids));
 }
 
 /**
- * @internal Reads a native snapshot, throwing a ProcessError when the list cannot be read.
- * Members of `group` (> 0) may come back unread (Linux): pid and pgid only; with a `group`
- * (0 included) Linux also reports every pid it listed, for {@link readDelta}.
+ * @internal Reads a native snapshot of every process, throwing a ProcessError when the list
+ * cannot be read.
  */
-export function readTable(withNames: boolean, group?: number): ProcessTable {
+export function readTable(withNames: boolean): ProcessTable {
   // A process /proc does not list would read as gone: refuse when /proc hides any (hidepid) or
   // is not mounted, rather than return a list that looks complete.
   if (IS_LINUX) assertProcListsAll();
-  return tableOf(native.treeSnapshot(withNames, group));
+  return tableOf(native.treeSnapshot(withNames));
 }
 
-/** The processes that appeared since `listed` (Linux), as a table of only those. */
-function readDelta(listed: Int32Array): ProcessTable {
-  return tableOf(native.treeDelta(listed));
+/** One of killTree's scans: the table, and (Linux) every pid /proc listed, for {@link readDelta}. */
+interface Scan {
+  table: ProcessTable;
+  listed: Int32Array | undefined;
 }
 
-function tableOf(cols: TreeColumns | TreeFailure | number): ProcessTable {
-  if (Array.isArray(cols)) throw procReadError(cols, 'open');
-  if (typeof cols === 'number') {
-    if (cols < 0) throw procReadError(cols, SNAPSHOT_SYSCALL);
-    throw new ProcessError(cols, SNAPSHOT_SYSCALL, { win32: native.lastWin32Error() });
+/**
+ * killTree's first scan. Linux, with a `group` (> 0) taken whole: only what can matter is read
+ * ({@link groupTable}); elsewhere every process.
+ */
+function readScan(group: number): Scan {
+  if (!IS_LINUX) return { table: readTable(false), listed: undefined };
+  assertProcListsAll();
+  const listed = listProc();
+  return { table: group > 0 ? groupTable(listed, group) : tableOf(native.treeRead(listed)), listed };
+}
+
+/** The processes /proc lists now but `before` did not (Linux), as a table of only those. */
+function readDelta(before: Int32Array): Scan {
+  const listed = listProc();
+  const added: number[] = [];
+  // Both ascending: one merge pass.
+  for (let i = 0, j = 0; i < listed.length; i++) {
+    while (j < before.length && before[j] < listed[i]) j++;
+    if (j === before.length || before[j] !== listed[i]) added.push(listed[i]);
   }
-  return new ProcessTable(cols as TreeColumns);
+  return { table: tableOf(native.treeRead(Int32Array.from(added))), listed };
+}
+
+function listProc(): Int32Array {
+  const l = native.treeList();
+  if (isFailure(l)) throw failureError(l);
+  return l;
+}
+
+/**
+ * The table of killTree's first Linux scan when the root leads `group`, reading only what can
+ * matter (the policy that decides it lives here; native only lists, asks getpgid/getsid and reads
+ * the rows it is given):
+ * - A member of the group is listed, not read: getpgid(2) (well under a microsecond, no /proc
+ *   entry built) says it is one, and killTree signals the group as a whole. Its row is
+ *   `{ pid, pgid: group }` with ppid 0, sid 0, start NaN and state 0 ("listed unread", which
+ *   {@link ProcessTable} links children to).
+ * - Any other process can matter only as a descendant of a member. A descendant is in its
+ *   parent's session unless it called setsid(2), so it is in the group's session, or leads a
+ *   session, or is in a session led by such a descendant. getsid(2) sorts the rest out unread:
+ *   on a busy host most processes sit in sessions that are none of these.
+ */
+function groupTable(listed: Int32Array, group: number): ProcessTable {
+  const pg = native.treePgids(listed);
+  const members: number[] = [];
+  const others: number[] = [];
+  for (let i = 0; i < listed.length; i++) (pg[i] === group ? members : others).push(listed[i]);
+  const other = Int32Array.from(others);
+  const sids = native.treeSids(other);
+  // The group's session: the leader's, or (the leader gone) any member's.
+  let groupSid = native.treeSids(Int32Array.of(group))[0];
+  if (groupSid < 0 && members.length > 0) groupSid = native.treeSids(Int32Array.of(members[0]))[0];
+  let toRead: number[] = [];
+  let unread: number[] = []; // indices into `other` of processes set aside
+  for (let i = 0; i < other.length; i++) {
+    if (sids[i] < 0) continue; // gone
+    if (sids[i] === other[i]) toRead.push(other[i]);
+    else unread.push(i);
+  }
+  const linked = new Set(members); // the group, then rows whose parent is linked
+  const sessions = new Set<number>(); // sessions whose every process is read
+  const parts: TreeColumns[] = [];
+  for (;;) {
+    // Read the set-aside processes of the newly relevant sessions (the group's, at first).
+    if (sessions.size === 0 && groupSid >= 0) sessions.add(groupSid);
+    const rest: number[] = [];
+    for (const i of unread) {
+      if (sessions.has(sids[i])) toRead.push(other[i]);
+      else rest.push(i);
+    }
+    unread = rest;
+    toRead.sort((x, y) => x - y);
+    const cols = native.treeRead(Int32Array.from(toRead));
+    if (isFailure(cols)) throw failureError(cols);
+    parts.push(cols);
+    toRead = [];
+    // Which rows descend from the group (by parent pid alone: a superset, which is safe — it only
+    // means reading more), and which of those lead a session not yet read.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const c of parts) {
+        for (let r = 0; r < c.pid.length; r++) {
+          if (!linked.has(c.pid[r]) && linked.has(c.ppid[r])) {
+            linked.add(c.pid[r]);
+            grew = true;
+          }
+        }
+      }
+    }
+    let more = false;
+    for (const c of parts) {
+      for (let r = 0; r < c.pid.length; r++) {
+        const p = c.pid[r];
+        if (c.sid[r] === p && linked.has(p) && !sessions.has(p)) {
+          sessions.add(p);
+          more = true;
+        }
+      }
+    }
+    if (!more || unread.length === 0) break;
+  }
+  return new ProcessTable(withUnreadMembers(members, group, parts));
+}
+
+/** The columns of `members` (listed unread: see {@link groupTable}) followed by `parts`' rows. */
+function withUnreadMembers(members: number[], group: number, parts: TreeColumns[]): TreeColumns {
+  const n = members.length + parts.reduce((sum, c) => sum + c.pid.length, 0);
+  const out: TreeColumns = {
+    pid: new Int32Array(n),
+    ppid: new Int32Array(n),
+    pgid: new Int32Array(n),
+    sid: new Int32Array(n),
+    start: new Float64Array(n),
+    state: new Uint8Array(n),
+    startUnitMs: parts[0].startUnitMs,
+    startBaseMs: parts[0].startBaseMs,
+  };
+  out.pid.set(members);
+  out.pgid.fill(group, 0, members.length);
+  out.start.fill(NaN, 0, members.length);
+  let at = members.length;
+  for (const c of parts) {
+    out.pid.set(c.pid, at);
+    out.ppid.set(c.ppid, at);
+    out.pgid.set(c.pgid, at);
+    out.sid.set(c.sid, at);
+    out.start.set(c.start, at);
+    out.state.set(c.state, at);
+    at += c.pid.length;
+  }
+  return out;
+}
+
+function tableOf(cols: TreeColumns | NativeFailure): ProcessTable {
+  if (isFailure(cols)) throw failureError(cols);
+  return new ProcessTable(cols);
 }
 
 function infoOf(t: ProcessTable, i: number): ProcessInfo {
@@ -279,8 +404,8 @@ export function descendants(pid: number): number[] {
   refuseThreadId(p);
   const fast = native.treeChildren(p);
   if (fast === null) return scanDescendants(p);
-  if (Array.isArray(fast)) throw procReadError(fast, 'open', p);
-  return Array.from(fast as Int32Array);
+  if (isFailure(fast)) throw failureError(fast, { pid: p });
+  return Array.from(fast);
 }
 
 /**
@@ -447,13 +572,16 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export async function waitGone(pids: readonly number[], starts: readonly number[], timeout: number, signal?: AbortSignal): Promise<number[]> {
   let P = Int32Array.from(pids);
-  let S = Float64Array.from(starts);
-  let out = new Uint8Array(P.length);
+  let S: Float64Array = Float64Array.from(starts);
   const deadline = performance.now() + timeout;
   let delay = 1;
   for (;;) {
     if (signal?.aborted) throw signal.reason;
-    const alive = P.length === 0 ? 0 : native.treeStates(P, S, out);
+    if (P.length === 0) return [];
+    const r = native.treeStates(P, S);
+    const { alive, state: out } = r;
+    // The start times read for the unknown (NaN) ones: the next round tells a recycled pid apart.
+    S = r.start;
     if (alive === 0) return [];
     if (alive < P.length) {
       // Keep polling only the living.
@@ -468,7 +596,6 @@ export async function waitGone(pids: readonly number[], starts: readonly number[
       }
       P = np;
       S = ns;
-      out = new Uint8Array(alive);
     }
     const left = deadline - performance.now();
     if (left <= 0) return Array.from(P);
@@ -502,10 +629,11 @@ function pause(ms: number): void {
  */
 function settleStopped(pids: Int32Array, starts: Float64Array): void {
   if (pids.length === 0) return;
-  const out = new Uint8Array(pids.length);
   const end = performance.now() + SETTLE_LIMIT_MS;
   for (let round = 0; ; round++) {
-    native.treeStates(pids, starts, out);
+    const r = native.treeStates(pids, starts);
+    const out = r.state;
+    starts = r.start;
     let pending = false;
     for (let i = 0; i < out.length && !pending; i++) {
       const c = out[i];
@@ -636,7 +764,15 @@ function newTreeKill(root: number, sig: number, includeRoot: boolean, takeGroup:
  * which reports them).
  */
 function freezeGroup(k: TreeKill): number {
-  return k.candidate !== 0 && native.killpg(k.candidate, k.freeze ? SIG.STOP : 0) === 0 ? k.candidate : 0;
+  return k.candidate !== 0 && native.killpg(k.candidate, k.freeze ? SIG.STOP : 0) === undefined ? k.candidate : 0;
+}
+
+/** killMany's failures by pid (each with its own errno and Win32 code); undefined when none failed. */
+function failuresByPid(failures: NativeBatchFailure | undefined): Map<number, NativeFailure> | undefined {
+  if (failures === undefined) return undefined;
+  const m = new Map<number, NativeFailure>();
+  for (let i = 0; i < failures.pid.length; i++) m.set(failures.pid[i], failureAt(failures, i));
+  return m;
 }
 
 /** Whether `p` is never signalled: the caller, or the root when it is spared. */
@@ -677,8 +813,8 @@ function scanPhase(k: TreeKill): void {
   // The group's members are only listed (Linux: getpgid, no /proc read): the signal reaches them
   // through the group.
   k.group = k.readFirst ? k.candidate : k.freeze ? k.pgrp : 0;
-  const t = readTable(false, k.group);
-  k.listed = t.cols.listed;
+  const { table: t, listed } = readScan(k.group);
+  k.listed = listed;
   k.scans = 1;
   const first = freshMembers(t, k);
   if (first.length === 0) {
@@ -699,11 +835,10 @@ function scanPhase(k: TreeKill): void {
 function stopEach(k: TreeKill, pids: readonly number[]): boolean {
   const P = Int32Array.from(pids).filter((p) => p !== k.self && !k.stopped.has(p));
   if (P.length === 0) return false;
-  const errs = new Int32Array(P.length);
-  native.killMany(P, SIG.STOP, errs);
+  const failed = failuresByPid(native.killMany(P, SIG.STOP));
   const halted: number[] = [];
   for (let i = 0; i < P.length; i++) {
-    if (errs[i] !== 0) continue;
+    if (failed?.has(P[i])) continue;
     k.stopped.add(P[i]);
     halted.push(P[i]);
   }
@@ -734,13 +869,9 @@ function freezePhase(k: TreeKill): void {
   for (;;) {
     const stoppedSome = stopEach(k, pending);
     if (!k.readFirst && !stoppedSome) return;
-    let nt: ProcessTable;
-    if (k.readFirst && k.listed !== undefined) {
-      nt = readDelta(k.listed);
-      k.listed = nt.cols.listed;
-    } else {
-      nt = readTable(false, k.pgrp);
-    }
+    const scan = k.readFirst && k.listed !== undefined ? readDelta(k.listed) : readScan(k.pgrp);
+    const nt = scan.table;
+    k.listed = scan.listed;
     k.scans++;
     const fresh = Array.from(addMembers(nt, k, freshMembers(nt, k)));
     pending = loose(k, fresh);
@@ -752,25 +883,21 @@ function freezePhase(k: TreeKill): void {
 function signalEach(k: TreeKill, pids: readonly number[]): void {
   const targets = Int32Array.from(pids).filter((p) => !spared(k, p));
   if (targets.length === 0) return;
-  const errs = new Int32Array(targets.length);
-  native.killMany(targets, k.sig, errs);
-  let win32: number | undefined;
+  const failed = failuresByPid(native.killMany(targets, k.sig));
   for (let i = 0; i < targets.length; i++) {
-    const e = errs[i];
-    if (e === 0) k.ok.add(targets[i]);
-    // ESRCH: it exited during the walk — expected, and exactly what a kill wants.
-    else if (e !== ESRCH) {
-      win32 ??= native.lastWin32Error();
-      k.failed.push({ pid: targets[i], group: false, error: new ProcessError(e, 'kill', { pid: targets[i], signal: k.shown, win32 }) });
-    }
+    const f = failed?.get(targets[i]);
+    if (f === undefined) k.ok.add(targets[i]);
+    // ESRCH: it exited during the walk — expected, and exactly what a kill wants. Each failure
+    // carries its own errno and Win32 code.
+    else if (f.errno !== ESRCH) k.failed.push({ pid: targets[i], group: false, error: processError(f, { pid: targets[i], signal: k.shown }) });
   }
 }
 
 /** killpg of the group with the signal; a failure other than ESRCH goes to `failed`. */
 function signalGroup(k: TreeKill): void {
-  const e = native.killpg(k.pgrp, k.sig);
-  if (e !== 0 && e !== ESRCH) k.failed.push({ pid: k.pgrp, group: true, error: new ProcessError(e, 'killpg', { pid: k.pgrp, signal: k.shown }) });
-  k.groupSignalled = e === 0;
+  const f = native.killpg(k.pgrp, k.sig);
+  if (f !== undefined && f.errno !== ESRCH) k.failed.push({ pid: k.pgrp, group: true, error: processError(f, { pid: k.pgrp, signal: k.shown }) });
+  k.groupSignalled = f === undefined;
 }
 
 /**
@@ -781,12 +908,10 @@ function signalGroup(k: TreeKill): void {
 function checkGroupReach(k: TreeKill): void {
   const pids = Int32Array.from(k.grouped).filter((p) => p !== k.self);
   if (pids.length === 0) return;
-  const errs = new Int32Array(pids.length);
-  native.killMany(pids, 0, errs);
-  for (let i = 0; i < pids.length; i++) {
-    if (errs[i] === 0 || errs[i] === ESRCH) continue;
-    k.denied.add(pids[i]);
-    k.failed.push({ pid: pids[i], group: false, error: new ProcessError(errs[i], 'kill', { pid: pids[i], signal: k.shown }) });
+  for (const [pid, f] of failuresByPid(native.killMany(pids, 0)) ?? []) {
+    if (f.errno === ESRCH) continue;
+    k.denied.add(pid);
+    k.failed.push({ pid, group: false, error: processError(f, { signal: k.shown }) });
   }
 }
 
@@ -830,7 +955,7 @@ function resumePhase(k: TreeKill): void {
   const resumeAll = k.sig !== SIG.KILL && signalInfo(k.sig).action !== 'stop';
   const inGroup = (p: number): boolean => k.pgrp !== 0 && k.grouped.has(p);
   const resume = k.order.filter((p) => p !== k.self && (k.stopped.has(p) || inGroup(p)) && (resumeAll ? !inGroup(p) : spared(k, p)));
-  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT);
   if (k.pgrp !== 0 && resumeAll) native.killpg(k.pgrp, SIG.CONT);
 }
 
@@ -861,7 +986,7 @@ export function runKill(root: number, sig: number, includeRoot: boolean, takeGro
 /** SIGCONT to everything frozen so far (the freeze is abandoned). */
 function resumeFrozen(k: TreeKill): void {
   const resume = Array.from(k.stopped).filter((p) => p !== k.self);
-  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT, new Int32Array(resume.length));
+  if (resume.length > 0) native.killMany(Int32Array.from(resume), SIG.CONT);
   if (k.pgrp !== 0) native.killpg(k.pgrp, SIG.CONT);
 }
 

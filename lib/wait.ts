@@ -3,8 +3,8 @@
  *
  * @packageDocumentation
  */
-import { argValueError, ProcessError, TimeoutError } from './errors';
-import { native, WaitFlag, WaitKind, type WaitTuple } from './native';
+import { argValueError, processError, ProcessError, TimeoutError } from './errors';
+import { isFailure, native, WaitFlag, WaitKind, type WaitTuple } from './native';
 import { signalName } from './signals';
 import { checkBoolean, checkInteger, checkOptions, checkPid } from './validate';
 // Circular by design (handle.ts decodes with decodeWait); only used at call time.
@@ -59,7 +59,7 @@ export interface WaitpidOptions {
 
 /** @internal Builds a WaitStatus from a native wait tuple (the one decoding place in TS). */
 export function decodeWait(t: WaitTuple): WaitStatus | null {
-  const [pid, , raw, kind, value, core] = t;
+  const [pid, raw, kind, value, core] = t;
   if (kind === WaitKind.None) return null;
   const exited = kind === WaitKind.Exited;
   const signaled = kind === WaitKind.Signaled;
@@ -117,7 +117,7 @@ export function waitpid(pid: number, options?: WaitpidOptions): WaitStatus | nul
     throw argValueError('options.noHang', 'must be true for the synchronous waitpid(), which never blocks the JS thread; use waitpidAsync() to block', false, TypeError);
   }
   const t = native.waitpid(p, flagsOf({ ...o, noHang: true }));
-  if (t[1] !== 0) throw new ProcessError(t[1], 'waitpid', { pid: p, win32: native.lastWin32Error() });
+  if (isFailure(t)) throw processError(t, { pid: p });
   return decodeWait(t);
 }
 
@@ -135,7 +135,7 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
   const p = checkInteger(pid, 'pid');
   const o = readOptions(options);
   const t = await native.waitpidAsync(p, flagsOf(o));
-  if (t[1] !== 0) throw new ProcessError(t[1], 'waitpid', { pid: p });
+  if (isFailure(t)) throw processError(t, { pid: p });
   return decodeWait(t);
 }
 
@@ -213,11 +213,9 @@ async function pollWithoutFd(pid: number, o: WaitForExitOptions): Promise<ExitRe
   let delay = 1;
   for (;;) {
     if (o.signal?.aborted) throw o.signal.reason;
-    const pgid = new Int32Array(1);
-    native.treePgids(Int32Array.of(pid), pgid);
-    if (pgid[0] === -1) return { pid };
+    if (native.treePgids(Int32Array.of(pid))[0] === -1) return { pid };
     const t = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
-    if (t[1] === 0 && t[0] === pid) {
+    if (!isFailure(t) && t[0] === pid) {
       const status = decodeWait(t);
       if (status && (status.exited || status.signaled)) return { pid, status };
     }

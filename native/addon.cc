@@ -1,5 +1,6 @@
-// Module registration: the export table only. Every function lives in a platform file
-// (posix.cc + linux.cc / darwin.cc, or win32.cc), all behind the interface in native.h.
+// Module registration: the export table only. Every function is declared in native.h and lives
+// in a platform-neutral file (kill.cc, wait.cc) or a per-platform one (posix.cc + linux.cc /
+// darwin.cc or win32.cc; handle_*, tree_*, job_* per platform); binding.gyp picks the files.
 //
 // The module is context-aware (node-addon-api's NODE_API_MODULE registers through
 // napi_module_register with per-env initialisation), so it loads in any number of
@@ -19,7 +20,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"kill", Kill},
       {"killMany", KillMany},
       {"killpg", Killpg},
-      {"lastWin32Error", LastWin32Error},
       {"waitpid", Waitpid},
       {"waitpidAsync", WaitpidAsync},
       {"processState", ProcessState},
@@ -35,8 +35,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"treeSnapshot", TreeSnapshot},
       {"treeChildren", TreeChildren},
       {"treeStates", TreeStates},
-      {"treeDelta", TreeDelta},
+      {"treeList", TreeList},
+      {"treeRead", TreeRead},
       {"treePgids", TreePgids},
+      {"treeSids", TreeSids},
       {"jobExecve", JobExecve},
       {"jobObjectCreate", JobObjectCreate},
       {"jobObjectAssign", JobObjectAssign},

@@ -1,7 +1,8 @@
 // macOS process handles: pid + start time (proc_pidinfo), and exit watchers on a kqueue with an
 // EVFILT_PROC/NOTE_EXIT filter, one kqueue per watcher, watched by the env's watcher thread (exit_watch.h).
 // macOS has no pidfd: handleOpen returns no kernel handle and the TS layer re-checks the start
-// time before each signal. (Must compile; it is built and run on macOS CI, not here.)
+// time before each signal. There is no macOS test lane: this file is only compiled (zig, by
+// scripts/prebuild-all.sh), never run, in this project's CI.
 #include <errno.h>
 #include <libproc.h>
 #include <signal.h>
@@ -31,14 +32,6 @@ bool ReadStartTime(int pid, char* out, size_t len) {
   return true;
 }
 
-Napi::Array QueryResult(Napi::Env env, int state, int err) {
-  Napi::Array a = Napi::Array::New(env, 6);
-  a.Set(0u, Napi::Number::New(env, state));
-  a.Set(1u, Napi::Number::New(env, err));
-  for (uint32_t i = 2; i < 6; i++) a.Set(i, Napi::Number::New(env, 0));
-  return a;
-}
-
 }  // namespace
 
 Napi::Value HandleProbe(const Napi::CallbackInfo& info) {
@@ -51,26 +44,24 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
   char start[32] = "";
-  int err = ReadStartTime(pid, start, sizeof start) ? 0 : (errno != 0 ? errno : ESRCH);
-  Napi::Array out = Napi::Array::New(env, 3);
-  out.Set(0u, Napi::Number::New(env, err));
-  out.Set(1u, Napi::Number::New(env, -1));
-  out.Set(2u, Napi::String::New(env, start));
+  errno = 0;
+  if (!ReadStartTime(pid, start, sizeof start)) return Failure(env, errno != 0 ? errno : ESRCH, "proc_pidinfo");
+  // No kernel handle (fd -1): the pid + start time is the identity.
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, -1));
+  out.Set(1u, Napi::String::New(env, start));
   return out;
 }
 
 Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
   // No kernel handle to signal through: the TS layer checks the start time and uses kill(2).
-  return Napi::Number::New(info.Env(), ENOSYS);
+  return Failure(info.Env(), ENOSYS, "pidfd_send_signal");
 }
 
-Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
-  return QueryResult(info.Env(), kHandleError, ENOSYS);
-}
+Napi::Value HandleQuery(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "poll"); }
 
-Napi::Value HandleClose(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), 0);
-}
+// Nothing was opened (handleOpen returns fd -1): nothing to close.
+Napi::Value HandleClose(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -92,10 +83,12 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   const int pid = info[1].As<Napi::Number>().Int32Value();
   uint32_t id = 0;
   int err = 0;
+  const char* syscall = "kqueue";
   int kq = kqueue();
   if (kq < 0) {
     err = errno;
   } else {
+    syscall = "kevent";
     struct kevent kev;
     EV_SET(&kev, static_cast<uintptr_t>(pid), EVFILT_PROC, EV_ADD | EV_ONESHOT, NOTE_EXIT, 0, nullptr);
     int rc;
@@ -111,15 +104,13 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
       err = exitwatch::Start(env, kq, kq, info[2], &id);
     }
   }
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Napi::Number::New(env, err));
-  out.Set(1u, Napi::Number::New(env, id));
-  return out;
+  return err == 0 ? Napi::Number::New(env, id) : Napi::Value(Failure(env, err, syscall));
 }
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
+  const int err = exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value());
+  return err == 0 ? info.Env().Undefined() : Napi::Value(Failure(info.Env(), err, "watchCancel"));
 }
 
 Napi::Value WatchCount(const Napi::CallbackInfo& info) {

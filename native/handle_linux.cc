@@ -12,7 +12,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,17 +59,8 @@ int PidfdSendSignal(int fd, int sig) {
   return static_cast<int>(syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0));
 }
 
-bool KernelAtLeast(int major, int minor) {
-  struct utsname u;
-  if (uname(&u) != 0) return false;
-  char* end = nullptr;
-  long maj = strtol(u.release, &end, 10);
-  long min = (end != nullptr && *end == '.') ? strtol(end + 1, nullptr, 10) : 0;
-  return maj > major || (maj == major && min >= minor);
-}
-
 // One-time probe (Go's checkPidfd): pidfd_open may be missing (kernel < 5.3) or refused by a
-// seccomp filter (ENOSYS or EPERM); each later feature is checked on our own pid.
+// seccomp filter (ENOSYS or EPERM); each feature lib/ reads is checked on our own pid.
 int ProbeOnce() {
   int bits = 0;
   // pidfd_send_signal(2) takes a /proc/<pid> directory fd too (Linux >= 5.1): the atomic signal
@@ -87,24 +77,6 @@ int ProbeOnce() {
   if (fd < 0) return bits;
   bits |= kHandleFd | kHandleWatchFd;
   if (PidfdSendSignal(fd, 0) == 0) bits |= kHandleSignal;
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
-  // We are not our own child: a kernel that knows P_PIDFD (5.4+) answers ECHILD; older ones
-  // reject the id type with EINVAL.
-  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si, WEXITED | WNOHANG) == 0 ||
-      errno == ECHILD) {
-    bits |= kHandleChildPeek;
-  }
-  PidfdInfo info;
-  memset(&info, 0, sizeof info);
-  info.mask = kPidfdInfoPid;
-  // ENOTTY (before 6.13) or EINVAL: no PIDFD_GET_INFO. The exit bit is only ever set for a
-  // reaped process, so its support is inferred from the release (6.15) on top of a working ioctl;
-  // a kernel that lacks it simply never sets the bit and the status stays unknown.
-  if (ioctl(fd, kPidfdGetInfo, &info) == 0) {
-    bits |= kHandleGetInfo;
-    if (KernelAtLeast(6, 15)) bits |= kHandleExitInfo;
-  }
   close(fd);
   return bits;
 }
@@ -116,60 +88,24 @@ int Probe() {
   return bits;
 }
 
-// Reads `name` (a file of /proc/<pid>/) relative to `dirfd` (AT_FDCWD with a full path) into
-// buf, NUL-terminated: the length, or -1 with errno set. Through a /proc/<pid> dirfd, ESRCH
-// (or ENOENT) means that process has been reaped, even when its pid now names another one.
-ssize_t ReadProcFile(int dirfd, const char* name, char* buf, size_t len) {
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n;
-  do {
-    n = read(fd, buf, len - 1);
-  } while (n < 0 && errno == EINTR);
-  const int saved = errno;
-  close(fd);
-  errno = saved;
+// starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) out of a stat file read
+// through `dirfd` (AT_FDCWD with a full path), as a decimal string: with the pid it identifies a
+// process (a recycled pid gets a later start time). -1 with errno set when the read failed, 0
+// when the file was empty or unreadable (the process exited meanwhile), 1 on success.
+int ReadStartTime(int dirfd, const char* path, char* out, size_t len) {
+  char buf[1024];
+  const ssize_t n = ReadProcFile(dirfd, path, buf, sizeof buf);
   if (n < 0) return -1;
-  buf[n] = '\0';
-  return n;
+  ProcStat row;
+  if (n == 0 || !ParseProcStat(buf, &row)) return 0;
+  return snprintf(out, len, "%.0f", row.start) < static_cast<int>(len) ? 1 : 0;
 }
 
-// The fields of a stat line after "pid (comm) ": comm may contain spaces and parentheses, so
-// fields are counted from the last ')'. Returns field 3 (the state), or null.
-char* StatFields(char* buf) {
-  char* p = strrchr(buf, ')');
-  if (p == nullptr || p[1] != ' ') return nullptr;
-  return p + 2;
-}
-
-// starttime (field 22, clock ticks after boot) out of a stat line.
-bool StartTimeOf(char* buf, char* out, size_t len) {
-  char* p = StatFields(buf);
-  if (p == nullptr) return false;
-  for (int field = 3; field <= 22; field++) {
-    while (*p == ' ') p++;
-    if (*p == '\0') return false;
-    char* start = p;
-    while (*p != ' ' && *p != '\0') p++;
-    if (field == 22) {
-      size_t l = static_cast<size_t>(p - start);
-      if (l == 0 || l >= len) return false;
-      memcpy(out, start, l);
-      out[l] = '\0';
-      return true;
-    }
-  }
-  return false;
-}
-
-// starttime (field 22 of /proc/<pid>/stat, clock ticks after boot) identifies a process
-// together with its pid: a recycled pid gets a later start time.
+// The start time of `pid`, read by path.
 bool ReadStartTime(int pid, char* out, size_t len) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  char buf[1024];
-  if (ReadProcFile(AT_FDCWD, path, buf, sizeof buf) <= 0) return false;
-  return StartTimeOf(buf, out, len);
+  return ReadStartTime(AT_FDCWD, path, out, len) > 0;
 }
 
 // The identity of a process where pidfds are refused (seccomp, kernel < 5.3): an open
@@ -188,15 +124,15 @@ int OpenProcDir(int pid, char* start, size_t len, int* err) {
     if (*err == ENOENT) *err = (kill(pid, 0) == 0 || errno != ESRCH) ? EACCES : ESRCH;
     return -1;
   }
-  char buf[2048];
   // Read through the dirfd: the start time and the thread-group id belong to the process it
   // pins, whatever the pid names by now.
-  const ssize_t n = ReadProcFile(dfd, "stat", buf, sizeof buf);
-  if (n <= 0 || !StartTimeOf(buf, start, len)) {
-    *err = (n < 0 && errno != ENOENT) ? errno : ESRCH;
+  const int got = ReadStartTime(dfd, "stat", start, len);
+  if (got <= 0) {
+    *err = (got < 0 && errno != ENOENT) ? errno : ESRCH;
     close(dfd);
     return -1;
   }
+  char buf[2048];
   long tgid = -1;
   if (ReadProcFile(dfd, "status", buf, sizeof buf) > 0) {
     const char* t = strstr(buf, "\nTgid:");
@@ -216,8 +152,8 @@ bool IsDirFd(int fd) {
   return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// [state, errno, raw, kind, value, core]
-Napi::Array QueryResult(Napi::Env env, int state, int err, int raw) {
+// [state, raw, kind, value, core], state a HandleState (never a failure: those are Failure()).
+Napi::Array QueryResult(Napi::Env env, int state, int raw) {
   int kind = kKindNone, value = 0, core = 0;
   if (state == kHandleExitedKnown) {
     if (WIFEXITED(raw)) {
@@ -231,13 +167,12 @@ Napi::Array QueryResult(Napi::Env env, int state, int err, int raw) {
       state = kHandleExitedUnknown;
     }
   }
-  Napi::Array a = Napi::Array::New(env, 6);
+  Napi::Array a = Napi::Array::New(env, 5);
   a.Set(0u, Napi::Number::New(env, state));
-  a.Set(1u, Napi::Number::New(env, err));
-  a.Set(2u, Napi::Number::New(env, raw));
-  a.Set(3u, Napi::Number::New(env, kind));
-  a.Set(4u, Napi::Number::New(env, value));
-  a.Set(5u, Napi::Number::New(env, core));
+  a.Set(1u, Napi::Number::New(env, raw));
+  a.Set(2u, Napi::Number::New(env, kind));
+  a.Set(3u, Napi::Number::New(env, value));
+  a.Set(4u, Napi::Number::New(env, core));
   return a;
 }
 
@@ -261,15 +196,15 @@ bool NotReaped(int fd) {
 // handleQuery on a /proc/<pid> dirfd: reaped (the lookup fails) or a zombie is an exit; a
 // zombie child's status is peeked with waitid(P_PID, WNOWAIT) — the zombie still holds the pid,
 // and only this thread reaps procsig's own children, so the pid is its.
-Napi::Array QueryProcDir(Napi::Env env, int dfd, int pid, bool peek_child) {
+Napi::Value QueryProcDir(Napi::Env env, int dfd, int pid, bool peek_child) {
   char buf[1024];
   const ssize_t n = ReadProcFile(dfd, "stat", buf, sizeof buf);
   // ESRCH/ENOENT: reaped. Anything else (an empty read included) is an error, never an exit.
-  if (n < 0 && (errno == ESRCH || errno == ENOENT)) return QueryResult(env, kHandleExitedUnknown, 0, 0);
-  if (n <= 0) return QueryResult(env, kHandleError, n < 0 ? errno : EIO, 0);
-  const char* f = StatFields(buf);
-  const char state = f != nullptr ? f[0] : '?';
-  if (state != 'Z' && state != 'X') return QueryResult(env, kHandleRunning, 0, 0);
+  if (n < 0 && (errno == ESRCH || errno == ENOENT)) return QueryResult(env, kHandleExitedUnknown, 0);
+  if (n <= 0) return Failure(env, n < 0 ? errno : EIO, "read");
+  ProcStat row;
+  const char state = ParseProcStat(buf, &row) ? row.state : '?';
+  if (state != 'Z' && state != 'X') return QueryResult(env, kHandleRunning, 0);
   if (peek_child) {
     siginfo_t si;
     memset(&si, 0, sizeof si);
@@ -278,10 +213,10 @@ Napi::Array QueryProcDir(Napi::Env env, int dfd, int pid, bool peek_child) {
       rc = waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOWAIT | WNOHANG);
     } while (rc < 0 && errno == EINTR);
     // Our child whose leader is a zombie while other threads still exit: not waitable yet.
-    if (rc == 0 && si.si_pid == 0) return QueryResult(env, kHandleRunning, 0, 0);
-    if (rc == 0) return QueryResult(env, kHandleExitedKnown, 0, RawFromSiginfo(si));
+    if (rc == 0 && si.si_pid == 0) return QueryResult(env, kHandleRunning, 0);
+    if (rc == 0) return QueryResult(env, kHandleExitedKnown, RawFromSiginfo(si));
   }
-  return QueryResult(env, kHandleExitedUnknown, 0, 0);
+  return QueryResult(env, kHandleExitedUnknown, 0);
 }
 
 }  // namespace
@@ -294,35 +229,30 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int pid = info[0].As<Napi::Number>().Int32Value();
-  Napi::Array out = Napi::Array::New(env, 3);
-  if (info[1].ToBoolean().Value()) {
-    char start[32] = "";
-    int err = 0;
-    const int dfd = pid > 0 ? OpenProcDir(pid, start, sizeof start, &err) : -1;
-    if (pid <= 0) err = ESRCH;
-    if (dfd >= 0) exitwatch::TrackFd(env, dfd);
-    out.Set(0u, Napi::Number::New(env, err));
-    out.Set(1u, Napi::Number::New(env, dfd));
-    out.Set(2u, Napi::String::New(env, start));
-    return out;
-  }
-  // pidfd_open(2) sets O_CLOEXEC itself. ESRCH: no such process (a zombie still has a pid and
-  // opens fine); EINVAL: pid is a thread, not a thread-group leader.
-  int fd = PidfdOpen(pid);
-  int err = fd < 0 ? errno : 0;
-  // Newer kernels (seen on 6.18) answer ENOENT for a thread that is not a thread-group leader
-  // where older ones said EINVAL: one code for a thread id on every kernel (and without pidfds).
-  if (err == ENOENT) err = EINVAL;
   char start[32] = "";
-  if (fd >= 0) {
-    exitwatch::TrackFd(env, fd);
+  int fd = -1;
+  if (info[1].ToBoolean().Value()) {
+    int err = ESRCH;
+    fd = pid > 0 ? OpenProcDir(pid, start, sizeof start, &err) : -1;
+    if (fd < 0) return Failure(env, err, "open");
+  } else {
+    // pidfd_open(2) sets O_CLOEXEC itself. ESRCH: no such process (a zombie still has a pid
+    // and opens fine); EINVAL: pid is a thread, not a thread-group leader.
+    fd = PidfdOpen(pid);
+    if (fd < 0) {
+      // Newer kernels (seen on 6.18) answer ENOENT for a thread that is not a thread-group
+      // leader where older ones said EINVAL: one code for a thread id on every kernel (and
+      // without pidfds).
+      return Failure(env, errno == ENOENT ? EINVAL : errno, "pidfd_open");
+    }
     // Read after the open: if the pid had been recycled in between, the start time is the
     // newcomer's, consistent with what the pidfd refers to.
     if (!ReadStartTime(pid, start, sizeof start)) start[0] = '\0';
   }
-  out.Set(0u, Napi::Number::New(env, err));
-  out.Set(1u, Napi::Number::New(env, fd));
-  out.Set(2u, Napi::String::New(env, start));
+  exitwatch::TrackFd(env, fd);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fd));
+  out.Set(1u, Napi::String::New(env, start));
   return out;
 }
 
@@ -339,14 +269,15 @@ Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
     struct stat st;
     if (fstatat(fd, "stat", &st, 0) != 0) {
       const int e = errno;
-      return Napi::Number::New(info.Env(), e == ENOENT ? ESRCH : e);
+      return Failure(info.Env(), e == ENOENT ? ESRCH : e, "kill");
     }
-    return Napi::Number::New(info.Env(), kill(pid, sig) == 0 ? 0 : errno);
+    if (kill(pid, sig) == 0) return info.Env().Undefined();
+    return Failure(info.Env(), errno, "kill");
   }
   // ESRCH once the process has been reaped: the pidfd (or /proc/<pid> dirfd) pins the process,
   // never its pid number, so a recycled pid is never hit.
-  const int err = PidfdSendSignal(fd, sig) == 0 ? 0 : errno;
-  return Napi::Number::New(info.Env(), err);
+  if (PidfdSendSignal(fd, sig) == 0) return info.Env().Undefined();
+  return Failure(info.Env(), errno, "pidfd_send_signal");
 }
 
 Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
@@ -364,10 +295,10 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   do {
     rc = poll(&p, 1, 0);
   } while (rc < 0 && errno == EINTR);
-  if (rc < 0) return QueryResult(env, kHandleError, errno, 0);
-  if (p.revents & POLLNVAL) return QueryResult(env, kHandleError, EBADF, 0);
+  if (rc < 0) return Failure(env, errno, "poll");
+  if (p.revents & POLLNVAL) return Failure(env, EBADF, "poll");
   // A pidfd turns readable when the process has exited (zombie or reaped).
-  if (rc == 0 || !(p.revents & (POLLIN | POLLHUP))) return QueryResult(env, kHandleRunning, 0, 0);
+  if (rc == 0 || !(p.revents & (POLLIN | POLLHUP))) return QueryResult(env, kHandleRunning, 0);
 
   if (peek_child) {
     siginfo_t si;
@@ -379,7 +310,7 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
       rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si,
                   WEXITED | WNOWAIT | WNOHANG);
     } while (rc < 0 && errno == EINTR);
-    if (rc == 0 && si.si_pid != 0) return QueryResult(env, kHandleExitedKnown, 0, RawFromSiginfo(si));
+    if (rc == 0 && si.si_pid != 0) return QueryResult(env, kHandleExitedKnown, RawFromSiginfo(si));
     // EPERM/ENOSYS (a seccomp filter on waitid's P_PIDFD) or EINVAL (kernel < 5.4): the same
     // peek by pid. The pid is the process's as long as it is not reaped, which is checked after
     // the peek through the pidfd (reaping cannot be undone, so it held then too).
@@ -389,7 +320,7 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
         rc = waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOWAIT | WNOHANG);
       } while (rc < 0 && errno == EINTR);
       if (rc == 0 && si.si_pid == pid && NotReaped(fd)) {
-        return QueryResult(env, kHandleExitedKnown, 0, RawFromSiginfo(si));
+        return QueryResult(env, kHandleExitedKnown, RawFromSiginfo(si));
       }
     }
   }
@@ -400,16 +331,16 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   // it. Older kernels fail (ENOTTY/EINVAL) or answer ESRCH for a reaped task; a zombie not yet
   // reaped has no exit info either. All of these mean "status unknown", never an invented one.
   if (ioctl(fd, kPidfdGetInfo, &pi) == 0 && (pi.mask & kPidfdInfoExit)) {
-    return QueryResult(env, kHandleExitedKnown, 0, pi.exit_code);
+    return QueryResult(env, kHandleExitedKnown, pi.exit_code);
   }
-  return QueryResult(env, kHandleExitedUnknown, 0, 0);
+  return QueryResult(env, kHandleExitedUnknown, 0);
 }
 
 Napi::Value HandleClose(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
-  if (fd < 0) return Napi::Number::New(info.Env(), 0);
-  return Napi::Number::New(info.Env(), exitwatch::CloseFd(info.Env(), fd));
+  const int err = fd < 0 ? 0 : exitwatch::CloseFd(info.Env(), fd);
+  return err == 0 ? info.Env().Undefined() : Napi::Value(Failure(info.Env(), err, "close"));
 }
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
@@ -421,7 +352,7 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   if (ReadStartTime(pid, start, sizeof start)) return Napi::String::New(env, start);
   // Gone, or there but unreadable (EMFILE, hidden, /proc not mounted): never "gone" for the latter.
   const int why = ProcFailure(pid, errno != 0 ? errno : ENOENT);
-  return why == 0 ? env.Null() : Napi::Number::New(env, why);
+  return why == 0 ? env.Null() : Napi::Value(Failure(env, why, "open"));
 }
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
@@ -437,16 +368,14 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   uint32_t id = 0;
   // Linux watches the handle's pidfd; without one there is nothing to poll (ENOSYS, and the TS
   // layer falls back to backoff polling).
-  int err = fd < 0 ? ENOSYS : exitwatch::Start(env, fd, -1, info[2], &id);
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Napi::Number::New(env, err));
-  out.Set(1u, Napi::Number::New(env, id));
-  return out;
+  const int err = fd < 0 ? ENOSYS : exitwatch::Start(env, fd, -1, info[2], &id);
+  return err == 0 ? Napi::Number::New(env, id) : Napi::Value(Failure(env, err, "epoll_ctl"));
 }
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value()));
+  const int err = exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value());
+  return err == 0 ? info.Env().Undefined() : Napi::Value(Failure(info.Env(), err, "watchCancel"));
 }
 
 Napi::Value WatchCount(const Napi::CallbackInfo& info) {

@@ -102,11 +102,10 @@ HANDLE HandleArg(const Napi::Value& v) {
   return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(v.As<Napi::Number>().Int64Value()));
 }
 
-// libuv's mapping for OpenProcess: ERROR_INVALID_PARAMETER means there is no such process.
-int OpenErrno(DWORD e) {
-  if (e == ERROR_INVALID_PARAMETER) return ESRCH;
-  if (e == ERROR_ACCESS_DENIED) return EPERM;
-  return EINVAL;
+// libuv's reading of an OpenProcess failure: ERROR_INVALID_PARAMETER means there is no such
+// process; everything else follows the one mapping (Win32ToErrno).
+SysError OpenFailure(DWORD e) {
+  return SysError{e == ERROR_INVALID_PARAMETER ? ESRCH : Win32ToErrno(e), "OpenProcess", e};
 }
 
 bool Exited(HANDLE h) { return WaitForSingleObject(h, 0) == WAIT_OBJECT_0; }
@@ -147,14 +146,14 @@ void Finalize(napi_env /*env*/, void* data, void* /*hint*/) {
   delete w;
 }
 
-Napi::Array QueryResult(Napi::Env env, int state, int err, DWORD code) {
-  Napi::Array a = Napi::Array::New(env, 6);
+// [state, raw, kind, value, core]: an exit code is the whole status on Windows.
+Napi::Array QueryResult(Napi::Env env, int state, DWORD code) {
+  Napi::Array a = Napi::Array::New(env, 5);
   a.Set(0u, Napi::Number::New(env, state));
-  a.Set(1u, Napi::Number::New(env, err));
-  a.Set(2u, Napi::Number::New(env, static_cast<double>(code)));
-  a.Set(3u, Napi::Number::New(env, state == kHandleExitedKnown ? kKindExited : kKindNone));
-  a.Set(4u, Napi::Number::New(env, static_cast<double>(code)));
-  a.Set(5u, Napi::Number::New(env, 0));
+  a.Set(1u, Napi::Number::New(env, static_cast<double>(code)));
+  a.Set(2u, Napi::Number::New(env, state == kHandleExitedKnown ? kKindExited : kKindNone));
+  a.Set(3u, Napi::Number::New(env, static_cast<double>(code)));
+  a.Set(4u, Napi::Number::New(env, 0));
   return a;
 }
 
@@ -169,42 +168,31 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const DWORD pid = static_cast<DWORD>(info[0].As<Napi::Number>().Int64Value());
   HANDLE h = OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
-  int err = 0;
+  if (h == nullptr) return Failure(env, OpenFailure(GetLastError()));
+  WinState* s = GetState(env, true);
+  if (s != nullptr) s->handles.insert(reinterpret_cast<uintptr_t>(h));
   char start[32] = "";
-  double value = -1;
-  if (h == nullptr) {
-    err = OpenErrno(GetLastError());
-  } else {
-    WinState* s = GetState(env, true);
-    if (s != nullptr) s->handles.insert(reinterpret_cast<uintptr_t>(h));
-    if (!StartTime(h, start, sizeof start)) start[0] = '\0';
-    value = static_cast<double>(reinterpret_cast<uintptr_t>(h));
-  }
-  Napi::Array out = Napi::Array::New(env, 3);
-  out.Set(0u, Napi::Number::New(env, err));
-  out.Set(1u, Napi::Number::New(env, value));
-  out.Set(2u, Napi::String::New(env, start));
+  if (!StartTime(h, start, sizeof start)) start[0] = '\0';
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(h))));
+  out.Set(1u, Napi::String::New(env, start));
   return out;
 }
 
 Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
   HANDLE h = HandleArg(info[0]);
   const int sig = info[1].As<Napi::Number>().Int32Value();
-  int err = 0;
-  if (sig == 0) {
-    err = Exited(h) ? ESRCH : 0;
-  } else if (sig == kSigKill || sig == kSigTerm || sig == kSigInt) {
-    // Exit code 1, like libuv. TerminateProcess on a process that has already exited fails with
-    // ERROR_ACCESS_DENIED: report ESRCH, as libuv does.
-    if (!TerminateProcess(h, 1)) {
-      DWORD e = GetLastError();
-      err = (e == ERROR_ACCESS_DENIED && Exited(h)) ? ESRCH : (e == ERROR_ACCESS_DENIED ? EPERM : EINVAL);
-    }
-  } else {
-    err = ENOSYS;
-  }
-  return Napi::Number::New(info.Env(), err);
+  if (sig == 0) return Exited(h) ? Napi::Value(Failure(env, ESRCH, "TerminateProcess")) : env.Undefined();
+  if (sig != kSigKill && sig != kSigTerm && sig != kSigInt) return Failure(env, ENOSYS, "TerminateProcess");
+  // Exit code 1, like libuv.
+  if (TerminateProcess(h, 1)) return env.Undefined();
+  const DWORD e = GetLastError();
+  // TerminateProcess on a process that has already exited fails with ERROR_ACCESS_DENIED:
+  // report ESRCH, as libuv does. The raw code travels either way.
+  const int err = (e == ERROR_ACCESS_DENIED && Exited(h)) ? ESRCH : Win32ToErrno(e);
+  return Failure(env, SysError{err, "TerminateProcess", e});
 }
 
 Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
@@ -212,25 +200,25 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   HANDLE h = HandleArg(info[0]);
   DWORD r = WaitForSingleObject(h, 0);
-  if (r == WAIT_TIMEOUT) return QueryResult(env, kHandleRunning, 0, 0);
-  if (r != WAIT_OBJECT_0) return QueryResult(env, kHandleError, EBADF, 0);
+  if (r == WAIT_TIMEOUT) return QueryResult(env, kHandleRunning, 0);
+  if (r != WAIT_OBJECT_0) return Failure(env, Win32Failure("WaitForSingleObject", GetLastError()));
   DWORD code = 0;
-  if (!GetExitCodeProcess(h, &code)) return QueryResult(env, kHandleExitedUnknown, 0, 0);
-  return QueryResult(env, kHandleExitedKnown, 0, code);
+  if (!GetExitCodeProcess(h, &code)) return QueryResult(env, kHandleExitedUnknown, 0);
+  return QueryResult(env, kHandleExitedKnown, code);
 }
 
 Napi::Value HandleClose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const double v = info[0].As<Napi::Number>().DoubleValue();
-  if (v < 0) return Napi::Number::New(env, 0);
+  if (v < 0) return env.Undefined();
   uintptr_t h = static_cast<uintptr_t>(info[0].As<Napi::Number>().Int64Value());
   WinState* s = GetState(env, false);
   // Only close what this env opened and has not closed: a second close must not hit a reused
   // HANDLE value.
-  if (s == nullptr || s->handles.erase(h) == 0) return Napi::Number::New(env, EBADF);
-  CloseHandle(reinterpret_cast<HANDLE>(h));
-  return Napi::Number::New(env, 0);
+  if (s == nullptr || s->handles.erase(h) == 0) return Failure(env, EBADF, "CloseHandle");
+  if (CloseHandle(reinterpret_cast<HANDLE>(h))) return env.Undefined();
+  return Failure(env, Win32Failure("CloseHandle", GetLastError()));
 }
 
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
@@ -255,18 +243,10 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "procsig native: watchExit(handle, pid, callback)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(1u, Napi::Number::New(env, 0));
-  if (info[0].As<Napi::Number>().DoubleValue() < 0) {
-    out.Set(0u, Napi::Number::New(env, ENOSYS));
-    return out;
-  }
+  if (info[0].As<Napi::Number>().DoubleValue() < 0) return Failure(env, ENOSYS, "RegisterWaitForSingleObject");
   HANDLE h = HandleArg(info[0]);
   WinState* s = GetState(env, true);
-  if (s == nullptr) {
-    out.Set(0u, Napi::Number::New(env, ENOMEM));
-    return out;
-  }
+  if (s == nullptr) return Failure(env, ENOMEM, "RegisterWaitForSingleObject");
   WinWatcher* w = new WinWatcher();
   w->state = s;
   napi_value name;
@@ -275,39 +255,36 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   if (napi_create_threadsafe_function(env, info[2], nullptr, name, 0, 1, w, Finalize, w, CallJs,
                                       &w->tsfn) != napi_ok) {
     delete w;
-    out.Set(0u, Napi::Number::New(env, ENOMEM));
-    return out;
+    return Failure(env, ENOMEM, "RegisterWaitForSingleObject");
   }
   w->id = s->next_id++;
   if (s->next_id == 0) s->next_id = 1;
   s->watchers[w->id] = w;
   w->in_map = true;
   if (!RegisterWaitForSingleObject(&w->wait, h, OnSignaled, w, INFINITE, WT_EXECUTEONLYONCE)) {
+    const DWORD e = GetLastError();
     w->wait = nullptr;
     w->cancelled = true;
     EraseFromMap(w);
     napi_release_threadsafe_function(w->tsfn, napi_tsfn_release);
-    out.Set(0u, Napi::Number::New(env, EINVAL));
-    return out;
+    return Failure(env, Win32Failure("RegisterWaitForSingleObject", e));
   }
-  out.Set(0u, Napi::Number::New(env, 0));
-  out.Set(1u, Napi::Number::New(env, w->id));
-  return out;
+  return Napi::Number::New(env, w->id);
 }
 
 Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   WinState* s = GetState(env, false);
-  if (s == nullptr) return Napi::Number::New(env, ENOENT);
+  if (s == nullptr) return Failure(env, ENOENT, "watchCancel");
   auto it = s->watchers.find(info[0].As<Napi::Number>().Uint32Value());
-  if (it == s->watchers.end()) return Napi::Number::New(env, ENOENT);
+  if (it == s->watchers.end()) return Failure(env, ENOENT, "watchCancel");
   WinWatcher* w = it->second;
   w->cancelled = true;
   UnregisterAndWait(w);
   EraseFromMap(w);
   napi_release_threadsafe_function(w->tsfn, napi_tsfn_release);
-  return Napi::Number::New(env, 0);
+  return env.Undefined();
 }
 
 Napi::Value WatchCount(const Napi::CallbackInfo& info) {

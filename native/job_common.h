@@ -1,26 +1,19 @@
 // Shared by job_linux.cc, job_darwin.cc and job_win32.cc (not by other files).
 //
-// Every jobObject* export returns a tuple [errno, win32, value]: errno is the POSIX-style code
-// TypeScript turns into a ProcessError (0 on success), win32 the raw GetLastError() value behind
-// it (0 off Windows), value the result (null when there is none).
+// Every jobObject* export follows native.h's convention: its value on success (undefined when
+// there is none), else the failure object, whose syscall names the Win32 call that failed.
 #ifndef PROCSIG_JOB_COMMON_H_
 #define PROCSIG_JOB_COMMON_H_
 
 #include <errno.h>
 #include <napi.h>
 
+#include "native.h"
+
 namespace procsig {
 
-inline Napi::Array JobTuple(Napi::Env env, int err, unsigned long win32, Napi::Value value) {
-  Napi::Array a = Napi::Array::New(env, 3);
-  a.Set(0u, Napi::Number::New(env, err));
-  a.Set(1u, Napi::Number::New(env, static_cast<double>(win32)));
-  a.Set(2u, value);
-  return a;
-}
-
-// The tuple of an operation this platform does not have.
-inline Napi::Value JobEnosysTuple(Napi::Env env) { return JobTuple(env, ENOSYS, 0, env.Null()); }
+// The failure of a Job Object call on a platform that has none.
+inline Napi::Value JobEnosys(Napi::Env env, const char* syscall) { return Failure(env, ENOSYS, syscall); }
 
 }  // namespace procsig
 

@@ -7,13 +7,13 @@
 
 namespace procsig {
 
-Napi::Value JobExecve(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
-Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectQuery(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectPids(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectClose(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
+Napi::Value JobExecve(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "execvpe"); }
+Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "CreateJobObject"); }
+Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "AssignProcessToJobObject"); }
+Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "AssignProcessToJobObject"); }
+Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "TerminateJobObject"); }
+Napi::Value JobObjectQuery(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "QueryInformationJobObject"); }
+Napi::Value JobObjectPids(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "QueryInformationJobObject"); }
+Napi::Value JobObjectClose(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "CloseHandle"); }
 
 }  // namespace procsig

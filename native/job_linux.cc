@@ -44,7 +44,7 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
-// jobExecve(file, argv, env) -> errno; does not return on success.
+// jobExecve(file, argv, env) -> failure (syscall "execvpe"); does not return on success.
 Napi::Value JobExecve(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<std::string> argv_s;
@@ -79,16 +79,16 @@ Napi::Value JobExecve(const Napi::CallbackInfo& info) {
   execvpe(file.c_str(), argv_p.data(), env_p.data());
   // Only reached on failure. The intermediate exits right after reporting it: its signal
   // handlers are gone now, so it must not go on running Node code for long.
-  return Napi::Number::New(env, errno);
+  return Failure(env, errno, "execvpe");
 }
 
 // ---- Job Objects: Windows only ----
-Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectQuery(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectPids(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
-Napi::Value JobObjectClose(const Napi::CallbackInfo& info) { return JobEnosysTuple(info.Env()); }
+Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "CreateJobObject"); }
+Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "AssignProcessToJobObject"); }
+Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "AssignProcessToJobObject"); }
+Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "TerminateJobObject"); }
+Napi::Value JobObjectQuery(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "QueryInformationJobObject"); }
+Napi::Value JobObjectPids(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "QueryInformationJobObject"); }
+Napi::Value JobObjectClose(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "CloseHandle"); }
 
 }  // namespace procsig

@@ -11,7 +11,7 @@
 // the job. Children created by a job member are in the job unless the job allows breakaway,
 // and this job never sets JOB_OBJECT_LIMIT_BREAKAWAY_OK.
 //
-// exec(2) does not exist on Windows: jobExecve returns ENOSYS.
+// exec(2) does not exist on Windows: jobExecve fails with ENOSYS.
 #include <windows.h>
 
 #include <errno.h>
@@ -35,16 +35,10 @@ void FinalizeJob(Napi::Env /*env*/, JobBox* box) {
   delete box;
 }
 
-// The errno follows libuv's mapping (Win32ToErrno in win32.cc); the raw code travels in the tuple
-// and in lastWin32Error().
-Napi::Value Failure(Napi::Env env, DWORD win32, int err = 0) {
-  SetLastWin32Error(win32);
-  return JobTuple(env, err != 0 ? err : Win32ToErrno(win32), win32, env.Null());
-}
-
-Napi::Value Ok(Napi::Env env, Napi::Value value) {
-  SetLastWin32Error(0);
-  return JobTuple(env, 0, 0, value);
+// The failure of `syscall`: the errno follows the one mapping (Win32ToErrno in win32.cc) unless
+// `err` overrides it; the raw code travels beside it.
+Napi::Value Fail(Napi::Env env, const char* syscall, DWORD win32, int err = 0) {
+  return Failure(env, SysError{err != 0 ? err : Win32ToErrno(win32), syscall, win32});
 }
 
 bool ToWide(const std::string& utf8, std::wstring* out) {
@@ -71,22 +65,22 @@ JobBox* BoxArg(const Napi::CallbackInfo& info, const char* usage) {
 
 }  // namespace
 
-Napi::Value JobExecve(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
+Napi::Value JobExecve(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "execvpe"); }
 
-// jobObjectCreate(name: string | null) -> [errno, win32, External | null]
+// jobObjectCreate(name: string | null) -> External job | failure
 Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::wstring name;
   const bool named = info[0].IsString();
   if (named && !ToWide(info[0].As<Napi::String>().Utf8Value(), &name)) {
-    return Failure(env, ERROR_INVALID_PARAMETER);
+    return Fail(env, "CreateJobObject", ERROR_INVALID_PARAMETER);
   }
   HANDLE job = CreateJobObjectW(nullptr, named ? name.c_str() : nullptr);
-  if (job == nullptr) return Failure(env, GetLastError());
+  if (job == nullptr) return Fail(env, "CreateJobObject", GetLastError());
   // A name that already exists opens the existing job: refuse it, a Job must own its job.
   if (named && GetLastError() == ERROR_ALREADY_EXISTS) {
     CloseHandle(job);
-    return Failure(env, ERROR_ALREADY_EXISTS, EEXIST);
+    return Fail(env, "CreateJobObject", ERROR_ALREADY_EXISTS, EEXIST);
   }
   JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits;
   ZeroMemory(&limits, sizeof limits);
@@ -94,14 +88,14 @@ Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) {
   if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits)) {
     const DWORD err = GetLastError();
     CloseHandle(job);
-    return Failure(env, err);
+    return Fail(env, "CreateJobObject", err);
   }
   JobBox* box = new JobBox();
   box->job = job;
-  return Ok(env, Napi::External<JobBox>::New(env, box, FinalizeJob));
+  return Napi::External<JobBox>::New(env, box, FinalizeJob);
 }
 
-// jobObjectAssign(job, pid) -> [errno, win32, null]
+// jobObjectAssign(job, pid) -> undefined | failure
 Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   JobBox* box = BoxArg(info, "procsig native: jobObjectAssign(job, pid)");
@@ -110,23 +104,23 @@ Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "procsig native: jobObjectAssign(job, pid)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (box->job == nullptr) return Failure(env, ERROR_INVALID_HANDLE);
+  if (box->job == nullptr) return Fail(env, "AssignProcessToJobObject", ERROR_INVALID_HANDLE);
   const DWORD pid = static_cast<DWORD>(info[1].As<Napi::Number>().Uint32Value());
   HANDLE process = OpenProcess(PROCESS_SET_QUOTA | PROCESS_TERMINATE, FALSE, pid);
   if (process == nullptr) {
     // OpenProcess fails with ERROR_INVALID_PARAMETER when no process has this pid: ESRCH, as
     // libuv reports it.
     const DWORD err = GetLastError();
-    return Failure(env, err, err == ERROR_INVALID_PARAMETER ? ESRCH : 0);
+    return Fail(env, "AssignProcessToJobObject", err, err == ERROR_INVALID_PARAMETER ? ESRCH : 0);
   }
   const BOOL ok = AssignProcessToJobObject(box->job, process);
   const DWORD err = ok ? ERROR_SUCCESS : GetLastError();
   CloseHandle(process);
-  if (!ok) return Failure(env, err);
-  return Ok(env, env.Null());
+  if (!ok) return Fail(env, "AssignProcessToJobObject", err);
+  return env.Undefined();
 }
 
-// jobObjectAssignSelf(name) -> [errno, win32, null]: the intermediate joins the named job.
+// jobObjectAssignSelf(name) -> undefined | failure: the intermediate joins the named job.
 Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) {
@@ -134,21 +128,21 @@ Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   std::wstring name;
-  if (!ToWide(info[0].As<Napi::String>().Utf8Value(), &name)) return Failure(env, ERROR_INVALID_PARAMETER);
+  if (!ToWide(info[0].As<Napi::String>().Utf8Value(), &name)) return Fail(env, "AssignProcessToJobObject", ERROR_INVALID_PARAMETER);
   HANDLE job = OpenJobObjectW(JOB_OBJECT_ASSIGN_PROCESS, FALSE, name.c_str());
   if (job == nullptr) {
     // No job of that name: it was closed (and so killed) before the intermediate got here.
     const DWORD err = GetLastError();
-    return Failure(env, err, err == ERROR_FILE_NOT_FOUND ? ENOENT : 0);
+    return Fail(env, "OpenJobObject", err, err == ERROR_FILE_NOT_FOUND ? ENOENT : 0);
   }
   const BOOL ok = AssignProcessToJobObject(job, GetCurrentProcess());
   const DWORD err = ok ? ERROR_SUCCESS : GetLastError();
   CloseHandle(job);
-  if (!ok) return Failure(env, err);
-  return Ok(env, env.Null());
+  if (!ok) return Fail(env, "AssignProcessToJobObject", err);
+  return env.Undefined();
 }
 
-// jobObjectTerminate(job, exitCode) -> [errno, win32, null]
+// jobObjectTerminate(job, exitCode) -> undefined | failure
 Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   JobBox* box = BoxArg(info, "procsig native: jobObjectTerminate(job, exitCode)");
@@ -157,36 +151,36 @@ Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "procsig native: jobObjectTerminate(job, exitCode)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (box->job == nullptr) return Failure(env, ERROR_INVALID_HANDLE);
+  if (box->job == nullptr) return Fail(env, "TerminateJobObject", ERROR_INVALID_HANDLE);
   const UINT code = info[1].As<Napi::Number>().Uint32Value();
-  if (!TerminateJobObject(box->job, code)) return Failure(env, GetLastError());
-  return Ok(env, env.Null());
+  if (!TerminateJobObject(box->job, code)) return Fail(env, "TerminateJobObject", GetLastError());
+  return env.Undefined();
 }
 
-// jobObjectQuery(job) -> [errno, win32, [activeProcesses, totalProcesses, totalTerminated]]
+// jobObjectQuery(job) -> [activeProcesses, totalProcesses, totalTerminated] | failure
 Napi::Value JobObjectQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   JobBox* box = BoxArg(info, "procsig native: jobObjectQuery(job)");
   if (box == nullptr) return env.Undefined();
-  if (box->job == nullptr) return Failure(env, ERROR_INVALID_HANDLE);
+  if (box->job == nullptr) return Fail(env, "QueryInformationJobObject", ERROR_INVALID_HANDLE);
   JOBOBJECT_BASIC_ACCOUNTING_INFORMATION acct;
   ZeroMemory(&acct, sizeof acct);
   if (!QueryInformationJobObject(box->job, JobObjectBasicAccountingInformation, &acct, sizeof acct, nullptr)) {
-    return Failure(env, GetLastError());
+    return Fail(env, "QueryInformationJobObject", GetLastError());
   }
   Napi::Array r = Napi::Array::New(env, 3);
   r.Set(0u, Napi::Number::New(env, acct.ActiveProcesses));
   r.Set(1u, Napi::Number::New(env, acct.TotalProcesses));
   r.Set(2u, Napi::Number::New(env, acct.TotalTerminatedProcesses));
-  return Ok(env, r);
+  return r;
 }
 
-// jobObjectPids(job) -> [errno, win32, number[]]
+// jobObjectPids(job) -> number[] | failure
 Napi::Value JobObjectPids(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   JobBox* box = BoxArg(info, "procsig native: jobObjectPids(job)");
   if (box == nullptr) return env.Undefined();
-  if (box->job == nullptr) return Failure(env, ERROR_INVALID_HANDLE);
+  if (box->job == nullptr) return Fail(env, "QueryInformationJobObject", ERROR_INVALID_HANDLE);
   // The list grows while we ask: retry with room for what the job reported plus some slack.
   size_t room = 64;
   for (int attempt = 0; attempt < 8; attempt++) {
@@ -196,29 +190,29 @@ Napi::Value JobObjectPids(const Napi::CallbackInfo& info) {
     const BOOL ok = QueryInformationJobObject(box->job, JobObjectBasicProcessIdList, list,
                                               static_cast<DWORD>(bytes), nullptr);
     // ERROR_MORE_DATA: the buffer held only part of the list; the header says how many exist.
-    if (!ok && GetLastError() != ERROR_MORE_DATA) return Failure(env, GetLastError());
+    if (!ok && GetLastError() != ERROR_MORE_DATA) return Fail(env, "QueryInformationJobObject", GetLastError());
     if (ok && list->NumberOfProcessIdsInList == list->NumberOfAssignedProcesses) {
       Napi::Array pids = Napi::Array::New(env, list->NumberOfProcessIdsInList);
       for (DWORD i = 0; i < list->NumberOfProcessIdsInList; i++) {
         pids.Set(i, Napi::Number::New(env, static_cast<double>(list->ProcessIdList[i])));
       }
-      return Ok(env, pids);
+      return pids;
     }
     room = static_cast<size_t>(list->NumberOfAssignedProcesses) + 64;
   }
-  return Failure(env, ERROR_MORE_DATA);
+  return Fail(env, "QueryInformationJobObject", ERROR_MORE_DATA);
 }
 
-// jobObjectClose(job) -> [errno, win32, null]; closing the last handle kills the job's processes.
+// jobObjectClose(job) -> undefined | failure; closing the last handle kills the job's processes.
 Napi::Value JobObjectClose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   JobBox* box = BoxArg(info, "procsig native: jobObjectClose(job)");
   if (box == nullptr) return env.Undefined();
-  if (box->job == nullptr) return Ok(env, env.Null());
+  if (box->job == nullptr) return env.Undefined();
   HANDLE job = box->job;
   box->job = nullptr;
-  if (!CloseHandle(job)) return Failure(env, GetLastError());
-  return Ok(env, env.Null());
+  if (!CloseHandle(job)) return Fail(env, "CloseHandle", GetLastError());
+  return env.Undefined();
 }
 
 }  // namespace procsig

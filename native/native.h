@@ -1,16 +1,24 @@
 // Shared declarations for the procsig addon.
 //
-// The contract every export follows (see docs/internals.md):
+// The result convention every export follows (docs/internals.md, "The native boundary"; checked
+// export by export in test/native-boundary.test.ts):
 //  - one syscall, or one batch of the same syscall, per call;
-//  - OS failures are returned as values (an errno number, 0 for success), never thrown;
+//  - success returns the value (undefined for an export with nothing to return: the hot paths
+//    allocate nothing on success); a success value never carries a `syscall` field;
+//  - an OS failure returns a failure object { errno, syscall, win32?, pid? } built by Failure()
+//    below, never thrown, never left in a side channel; a batch returns one failure object whose
+//    pid/errno/win32 are per-pid arrays (BatchFailures);
 //  - C++ throws a JS TypeError only for a programming error (wrong argument types), which the
 //    TypeScript layer rules out before calling;
-//  - an operation the platform lacks returns ENOSYS instead of being absent, so every platform
-//    exports the same surface.
+//  - an operation the platform lacks fails with ENOSYS instead of being absent, so every
+//    platform exports the same surface.
 #ifndef PROCSIG_NATIVE_H_
 #define PROCSIG_NATIVE_H_
 
 #include <napi.h>
+#include <string.h>
+
+#include <vector>
 
 namespace procsig {
 
@@ -28,6 +36,84 @@ inline bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
   }
   return true;
 }
+
+// One failed syscall: its errno (0: no failure), the call that failed and, on Windows, the raw
+// Win32 code behind the errno (0 when no Win32 call failed). What the platform halves (KillOne,
+// DoWait, ...) hand back to the export that reports it.
+struct SysError {
+  int err = 0;
+  const char* syscall = "";
+  unsigned long win32 = 0;
+};
+
+// The one builder of the failure object every export returns on failure:
+// { errno, syscall, win32? (non-zero only), pid? (exports that name the process) }.
+// lib/native.ts types it (NativeFailure) and lib/errors.ts turns it into a ProcessError.
+inline Napi::Object Failure(Napi::Env env, const SysError& e, const int32_t* pid = nullptr) {
+  // One napi_define_properties for every field: a failed kill is on a hot path too.
+  napi_value err, call, win32 = nullptr, p = nullptr;
+  napi_create_int32(env, e.err, &err);
+  napi_create_string_utf8(env, e.syscall, NAPI_AUTO_LENGTH, &call);
+  napi_property_descriptor props[4] = {
+      {"errno", nullptr, nullptr, nullptr, nullptr, err, napi_default_jsproperty, nullptr},
+      {"syscall", nullptr, nullptr, nullptr, nullptr, call, napi_default_jsproperty, nullptr},
+  };
+  size_t n = 2;
+  if (e.win32 != 0) {
+    napi_create_double(env, static_cast<double>(e.win32), &win32);
+    props[n++] = {"win32", nullptr, nullptr, nullptr, nullptr, win32, napi_default_jsproperty, nullptr};
+  }
+  if (pid != nullptr) {
+    napi_create_int32(env, *pid, &p);
+    props[n++] = {"pid", nullptr, nullptr, nullptr, nullptr, p, napi_default_jsproperty, nullptr};
+  }
+  Napi::Object f = Napi::Object::New(env);
+  napi_define_properties(env, f, n, props);
+  return f;
+}
+inline Napi::Object Failure(Napi::Env env, int err, const char* syscall) {
+  return Failure(env, SysError{err, syscall, 0});
+}
+
+// A batch's failures (killMany): one entry per failed pid, in pid order, each with its own errno
+// and (Windows) raw Win32 code. Returned as ONE failure object whose fields are fresh parallel
+// arrays — { syscall, pid: Int32Array, errno: Int32Array, win32?: Float64Array } — built with a
+// constant number of Node-API calls whatever the number of failures: an object per failed pid
+// costs ~1 us each, which made a kill of 5,000 dead pids twice the C loop's time.
+struct BatchFailures {
+  const char* syscall = "";
+  std::vector<int32_t> pid;
+  std::vector<int32_t> err;
+  std::vector<double> win32;  // one per entry once any entry has a Win32 code, else empty
+  bool has_win32 = false;
+  void Add(int32_t p, const SysError& e) {
+    syscall = e.syscall;
+    if (e.win32 != 0 && !has_win32) {
+      has_win32 = true;
+      win32.assign(pid.size(), 0);  // the entries before this one had none
+    }
+    pid.push_back(p);
+    err.push_back(e.err);
+    if (has_win32) win32.push_back(static_cast<double>(e.win32));
+  }
+  Napi::Value ToJs(Napi::Env env) const {
+    if (pid.empty()) return env.Undefined();
+    Napi::Object f = Napi::Object::New(env);
+    Napi::Int32Array p = Napi::Int32Array::New(env, pid.size());
+    Napi::Int32Array e = Napi::Int32Array::New(env, err.size());
+    memcpy(p.Data(), pid.data(), pid.size() * sizeof(int32_t));
+    memcpy(e.Data(), err.data(), err.size() * sizeof(int32_t));
+    f.Set("errno", e);
+    f.Set("syscall", Napi::String::New(env, syscall));
+    f.Set("pid", p);
+    if (has_win32) {
+      Napi::Float64Array w = Napi::Float64Array::New(env, win32.size());
+      memcpy(w.Data(), win32.data(), win32.size() * sizeof(double));
+      f.Set("win32", w);
+    }
+    return f;
+  }
+};
 
 // Flags for Waitpid/WaitpidAsync. TypeScript passes these numbers, not the platform's
 // WNOHANG etc., so the JS side never depends on header values.
@@ -53,26 +139,23 @@ Napi::Value SignalTable(const Napi::CallbackInfo& info);
 // errnoTable() -> [[name, number, description], ...]
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
 
-// ---- kill family (posix.cc / win32.cc) ----
-// One kill(2) (Windows: a probe or TerminateProcess), for kill.cc: errno, 0 on success.
-int KillOne(int32_t pid, int sig);
-// kill(pid, sig) -> errno (0 on success)
+// ---- kill family (posix.cc / win32.cc; the batch loops in kill.cc) ----
+// One kill(2) (Windows: a probe or TerminateProcess, reported as syscall "kill"), for kill.cc.
+SysError KillOne(int32_t pid, int sig);
+// kill(pid, sig) -> undefined | failure
 Napi::Value Kill(const Napi::CallbackInfo& info);
-// killMany(pids: Int32Array, sig, errs: Int32Array) -> number of pids signalled;
-// errs[i] receives the errno for pids[i] (0 on success).
+// killMany(pids: Int32Array, sig) -> undefined when every pid was signalled, else the batch's
+// failures (BatchFailures: one entry per failed pid, each with its own errno / win32).
 Napi::Value KillMany(const Napi::CallbackInfo& info);
-// killpg(pgid, sig) -> errno
+// killpg(pgid, sig) -> undefined | failure
 Napi::Value Killpg(const Napi::CallbackInfo& info);
-// lastWin32Error() -> the raw Win32 error code behind the last failure on this thread
-// (always 0 on POSIX).
-Napi::Value LastWin32Error(const Napi::CallbackInfo& info);
 
 // ---- waiting (posix.cc / win32.cc) ----
-// One wait, as DoWait reports it; wait.cc turns it into [pid, errno, rawStatus, kind, value,
-// core]. Doubles where Windows needs them (exit codes are 32-bit unsigned there).
+// One wait, as DoWait reports it; wait.cc turns it into [pid, rawStatus, kind, value, core], or
+// the failure. Doubles where Windows needs them (exit codes are 32-bit unsigned there).
 struct WaitResult {
+  SysError error;
   int pid = 0;
-  int err = 0;
   double raw = 0;
   int kind = kKindNone;
   double value = 0;
@@ -82,16 +165,17 @@ struct WaitResult {
 // on the JS thread only with kWaitNoHang, otherwise on the thread pool (wait.cc).
 void DoWait(int pid, int flags, WaitResult* r);
 
-// waitpid(pid, flags) -> [pid, errno, rawStatus, kind, value, core]
+// waitpid(pid, flags) -> [pid, rawStatus, kind, value, core] | failure (syscall "waitpid", also
+// for the waitid(2) kWaitNoWait makes)
 Napi::Value Waitpid(const Napi::CallbackInfo& info);
-// waitpidAsync(pid, flags) -> Promise<[pid, errno, rawStatus, kind, value, core]>, blocking
-// waitpid run on the libuv thread pool.
+// waitpidAsync(pid, flags) -> Promise<the same>, a blocking waitpid run on the libuv thread pool
+// (the failure, Win32 code included, travels in the resolved value, never through the thread).
 Napi::Value WaitpidAsync(const Napi::CallbackInfo& info);
 
 // ---- process state (linux.cc / darwin.cc / win32.cc) ----
 // processState(pid) -> one-letter state ('R', 'S', 'Z', ...), null when the process is gone, or
-// (Linux) an error number when it exists but its state cannot be read: an errno (EMFILE, ...) or
-// one of the kProc* values below.
+// (Linux) a failure (syscall "open") when it exists but its state cannot be read: errno EMFILE,
+// ..., or one of the kProc* values below.
 Napi::Value ProcessState(const Napi::CallbackInfo& info);
 
 // ---- telling "gone" from "cannot see" (Linux /proc readers) ----
@@ -109,113 +193,167 @@ constexpr int kProcHidden = -2;
 int ProcFailure(int pid, int err);
 // Whether /proc is a procfs (statfs f_type PROC_SUPER_MAGIC). linux.cc.
 bool ProcIsProcfs();
+// Reads a small /proc file (`path` relative to `dirfd`, AT_FDCWD for an absolute one) into buf,
+// NUL-terminated: the length, or -1 with errno set. /proc/<pid>/stat is a seq_file single_open
+// file: the first read() returns the whole text whenever it fits, so a read that leaves room in
+// the buffer is the end (no second read() to see EOF: a syscall saved per process in a scan).
+// Through a /proc/<pid> dirfd, ESRCH (or ENOENT) means that process has been reaped. linux.cc.
+ssize_t ReadProcFile(int dirfd, const char* path, char* buf, size_t cap);
+// One /proc/<pid>/stat line, parsed by ParseProcStat: the one parser of that file.
+struct ProcStat {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  int32_t pgid = 0;
+  int32_t sid = 0;
+  double start = 0;  // field 22, starttime: clock ticks since boot
+  char state = '?';
+  const char* name = nullptr;  // comm, pointing into the parsed buffer
+  size_t name_len = 0;
+};
+// Parses "pid (comm) S ppid pgrp session ... starttime ...": comm may contain spaces and
+// parentheses, so the fields start after the *last* ')'. False for a line it cannot read.
+// linux.cc.
+bool ParseProcStat(const char* buf, ProcStat* row);
 #endif
 
 // ---- process trees (tree_linux.cc / tree_darwin.cc / tree_win32.cc) ----
-// treeSnapshot(withNames, group?) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
+// treeSnapshot(withNames) -> { pid, ppid, pgid, sid: Int32Array, start: Float64Array (raw start
 // time: Linux clock ticks since boot, macOS microseconds since the epoch, Windows FILETIME 100 ns
-// units), state: Uint8Array (a /proc-style state letter), name?: string[], startUnitMs,
-// startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible process, or an
-// errno number when the process list itself cannot be read. Linux: also when one listed process
-// could not be read for a reason other than being gone (EMFILE, ENFILE, EACCES...): then
-// [errno, syscall, pid] (errno may be kProcHidden), never a partial list; and kProcNotMounted
-// when /proc is not a procfs. Linux, without names: a member of
-// `group` (> 0) is not read, only listed — { pid, pgid: group, ppid: 0, sid: 0, start: NaN,
-// state: 0 } — which saves a /proc read for each member of a group killTree signals whole —
-// and a process that cannot descend from a member (another session, not a leader) is left out.
-// Linux, whenever `group` is a number (0 included): `listed` (Int32Array) holds every pid /proc
-// listed, for treeDelta.
+// units), state: Uint8Array (a /proc-style state letter), name?: string[] (with names),
+// startUnitMs, startBaseMs (epoch ms = startBaseMs + start * startUnitMs) } of every visible
+// process: one shape, every row read. A failure when the process list itself cannot be read;
+// Linux: also when one listed process could not be read for a reason other than being gone
+// (EMFILE, ENFILE, EACCES...: errno may be kProcHidden; its pid named), never a partial list;
+// and kProcNotMounted when /proc is not a procfs.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
-// treeDelta(listed: Int32Array) -> the columns of treeSnapshot (no names) for the processes /proc
-// lists now but `listed` did not, with `listed` set to every pid listed now; or an errno number.
-// Linux (ENOSYS elsewhere): killTree's re-scan after the freeze costs one readdir(3) plus a read
-// of each new process.
-Napi::Value TreeDelta(const Napi::CallbackInfo& info);
+// treeList() -> Int32Array of every pid /proc lists (ascending) | failure. Linux (ENOSYS
+// elsewhere): killTree's scans choose what to read from it (lib/tree.ts).
+Napi::Value TreeList(const Napi::CallbackInfo& info);
+// treeRead(pids: Int32Array) -> the columns of treeSnapshot (no names) for those of `pids` still
+// there (a process gone meanwhile is left out) | failure, as treeSnapshot. Linux (ENOSYS
+// elsewhere).
+Napi::Value TreeRead(const Napi::CallbackInfo& info);
 // treeChildren(pid) -> Int32Array of every descendant, breadth-first, read from the kernel's own
 // child lists (Linux task/*/children, macOS proc_listchildpids); null where the platform has no
-// such list (then TypeScript walks a snapshot). Linux: [errno, syscall, pid] when a member's list
-// cannot be read although it exists (errno may be kProcHidden / kProcNotMounted).
+// such list (then TypeScript walks a snapshot). Linux: a failure (naming the member's pid) when a
+// member's list cannot be read although it exists (errno may be kProcHidden / kProcNotMounted).
 Napi::Value TreeChildren(const Napi::CallbackInfo& info);
-// treeStates(pids: Int32Array, starts: Float64Array, out: Uint8Array) -> number alive; out[i] is
-// 0 when pids[i] is gone or now names a different process (start time differs), else its state
-// letter ('Z' for a zombie), or '?' (counted alive) when it exists but cannot be read now (an
-// exhausted fd table, a hidden /proc): never "gone" for a process that cannot be seen. A NaN start skips the check; on Linux it is also filled in with the
-// start time read, so the next call checks it.
+// treeStates(pids: Int32Array, starts: Float64Array) -> { alive, state: Uint8Array, start:
+// Float64Array }, fresh arrays: state[i] is 0 when pids[i] is gone or now names a different
+// process (start time differs), else its state letter ('Z' for a zombie), or '?' (counted alive)
+// when it exists but cannot be read now (an exhausted fd table, a hidden /proc): never "gone"
+// for a process that cannot be seen. A NaN start skips the check; on Linux `start` has it filled
+// in with the start time read, so the next call checks it.
 Napi::Value TreeStates(const Napi::CallbackInfo& info);
-// treePgids(pids: Int32Array, out: Int32Array): out[i] = PgidOf(pids[i]). One syscall a pid and
-// no /proc read: killTree re-checks a frozen group's members with it. kill.cc.
+// The arguments and the fresh result of treeStates, shared by the three tree_*.cc: false (a
+// TypeError thrown) unless info[0] is an Int32Array of pids and info[1] a Float64Array of start
+// times at least as long; *state is a new Uint8Array (zeroed) and *start a new copy of the
+// starts, which Linux fills in where they were NaN.
+inline bool StatesArgs(const Napi::CallbackInfo& info, Napi::Int32Array* pids, Napi::Uint8Array* state,
+                       Napi::Float64Array* start) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < info[0].As<Napi::TypedArray>().ElementLength()) {
+    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array)").ThrowAsJavaScriptException();
+    return false;
+  }
+  *pids = info[0].As<Napi::Int32Array>();
+  const size_t n = pids->ElementLength();
+  Napi::Float64Array in = info[1].As<Napi::Float64Array>();
+  *state = Napi::Uint8Array::New(env, n);
+  *start = Napi::Float64Array::New(env, n);
+  for (size_t i = 0; i < n; i++) (*start)[i] = in[i];
+  return true;
+}
+inline Napi::Object StatesResult(Napi::Env env, uint32_t alive, Napi::Uint8Array state, Napi::Float64Array start) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("alive", Napi::Number::New(env, alive));
+  out.Set("state", state);
+  out.Set("start", start);
+  return out;
+}
+// treePgids(pids: Int32Array) -> Int32Array of PgidOf(pids[i]), fresh. One syscall a pid and no
+// /proc read: killTree lists a group's members with it. -1 is data ("no such process": getpgid's
+// one error for an existing pid on Linux is none), not a failure. kill.cc.
 Napi::Value TreePgids(const Napi::CallbackInfo& info);
-// getpgid(2) of one process, -1 when that fails (gone); always -1 on Windows (no process groups).
-// posix.cc / win32.cc.
+// treeSids(pids: Int32Array) -> Int32Array of SidOf(pids[i]), fresh, as treePgids. kill.cc.
+Napi::Value TreeSids(const Napi::CallbackInfo& info);
+// getpgid(2) / getsid(2) of one process, -1 when that fails (gone); always -1 on Windows (no
+// process groups or sessions). posix.cc / win32.cc.
 int32_t PgidOf(int32_t pid);
+int32_t SidOf(int32_t pid);
 
 // ---- Win32 error helpers (win32.cc; defined on Windows only, for the other *_win32.cc) ----
-// Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown).
-// `unsigned long` is DWORD on every Windows compiler; windows.h stays out of this header.
+// Win32ToErrno(GetLastError()) -> the CRT errno libuv would report for it (EIO when unknown):
+// the one Win32 mapping. `unsigned long` is DWORD on every Windows compiler; windows.h stays out
+// of this header.
 int Win32ToErrno(unsigned long win32);
-// Records the raw Win32 code of a failure for lastWin32Error() (per thread). Call it on every
-// failure a *_win32.cc export returns, with 0 when no Win32 call failed.
-void SetLastWin32Error(unsigned long win32);
+// The failure of a Win32 call: Win32ToErrno's errno with the raw code beside it.
+inline SysError Win32Failure(const char* syscall, unsigned long win32) {
+  return SysError{Win32ToErrno(win32), syscall, win32};
+}
 
 // ---- jobs (job_linux.cc / job_darwin.cc / job_win32.cc) ----
-// jobExecve(file, argv[], env[]) -> errno (only on failure): restores default signal
+// jobExecve(file, argv[], env[]) -> failure (returns only then): restores default signal
 // dispositions and an empty mask, then execvpe(3). Linux only (ENOSYS elsewhere); the last step
 // of Job's exec intermediate.
 Napi::Value JobExecve(const Napi::CallbackInfo& info);
-// Job Objects (Windows; ENOSYS elsewhere). Each returns [errno, win32, value] (job_common.h).
+// Job Objects (Windows; failing with ENOSYS elsewhere). Each returns its value (undefined when
+// none) or a failure whose syscall names the Win32 call.
 // jobObjectCreate(name | null) -> External job, with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
 Napi::Value JobObjectCreate(const Napi::CallbackInfo& info);
-// jobObjectAssign(job, pid) -> null
+// jobObjectAssign(job, pid) -> undefined
 Napi::Value JobObjectAssign(const Napi::CallbackInfo& info);
-// jobObjectAssignSelf(name) -> null: the calling process joins the named job
+// jobObjectAssignSelf(name) -> undefined: the calling process joins the named job
 Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info);
-// jobObjectTerminate(job, exitCode) -> null
+// jobObjectTerminate(job, exitCode) -> undefined
 Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info);
 // jobObjectQuery(job) -> [activeProcesses, totalProcesses, totalTerminatedProcesses]
 Napi::Value JobObjectQuery(const Napi::CallbackInfo& info);
 // jobObjectPids(job) -> number[]
 Napi::Value JobObjectPids(const Napi::CallbackInfo& info);
-// jobObjectClose(job) -> null (idempotent)
+// jobObjectClose(job) -> undefined (idempotent)
 Napi::Value JobObjectClose(const Napi::CallbackInfo& info);
 
 // ---- process handles and exit watchers (handle_linux.cc / handle_darwin.cc / handle_win32.cc) ----
 // handleProbe() bits: what this platform's handles can do (probed once per process).
+// Only the bits lib/ reads (lib/handle.ts); values are kept stable.
 enum HandleCaps : int {
   kHandleFd = 1,          // handleOpen returns a kernel handle (pidfd / HANDLE)
   kHandleSignal = 2,      // handleSignal signals through it (pidfd_send_signal / TerminateProcess)
   kHandleWatchFd = 4,     // watchExit(fd, ...) watches that handle (epoll / kqueue watcher thread, wait handle)
   kHandleWatchPid = 8,    // watchExit(-1, pid, ...) watches a bare pid (kqueue EVFILT_PROC)
-  kHandleChildPeek = 16,  // handleQuery can peek at a child's status (waitid(P_PIDFD, WNOWAIT))
-  kHandleGetInfo = 32,    // PIDFD_GET_INFO exists (Linux >= 6.13)
-  kHandleExitInfo = 64,   // PIDFD_INFO_EXIT: a reaped non-child's status (Linux >= 6.15)
   kHandleProcSignal = 128,  // handleSignal(fd, sig) works on a /proc/<pid> dirfd (Linux >= 5.1)
 };
-// handleQuery() states (index 0 of its result).
+// handleQuery() states (index 0 of its result; a failure is a failure object instead).
 enum HandleState : int {
-  kHandleError = -1,        // errno at index 1
   kHandleRunning = 0,
-  kHandleExitedKnown = 1,   // raw/kind/value/core at 2..5, as in a wait tuple
+  kHandleExitedKnown = 1,   // raw/kind/value/core at 1..4, as in a wait tuple
   kHandleExitedUnknown = 2, // gone (zombie or reaped), status not available
 };
 Napi::Value HandleProbe(const Napi::CallbackInfo& info);
-// handleOpen(pid, procDir?) -> [errno, fd (-1: no kernel handle), startTime ('' unknown)].
-// Linux with procDir true: fd is an open /proc/<pid> directory instead of a pidfd (the identity
-// without pidfds); EINVAL for a thread id. Other platforms ignore procDir.
+// handleOpen(pid, procDir?) -> [fd (-1: no kernel handle), startTime ('' unknown)] | failure
+// (syscall "pidfd_open" / "open" / "OpenProcess" / "proc_pidinfo"). Linux with procDir true: fd
+// is an open /proc/<pid> directory instead of a pidfd (the identity without pidfds); EINVAL for
+// a thread id. Other platforms ignore procDir.
 Napi::Value HandleOpen(const Napi::CallbackInfo& info);
-// handleSignal(fd, sig, pid?) -> errno. Linux with pid > 0: fd is a /proc/<pid> dirfd, checked
+// handleSignal(fd, sig, pid?) -> undefined | failure (syscall "pidfd_send_signal" /
+// "TerminateProcess"; "kill" with pid). Linux with pid > 0: fd is a /proc/<pid> dirfd, checked
 // (ESRCH once that process is reaped, even if the pid was reused) right before kill(pid, sig).
 Napi::Value HandleSignal(const Napi::CallbackInfo& info);
-// handleQuery(fd, peekChild, pid?) -> [state, errno, raw, kind, value, core]. Linux: a /proc
+// handleQuery(fd, peekChild, pid?) -> [state, raw, kind, value, core] | failure. Linux: a /proc
 // dirfd (fstat says directory) is read through; with a pidfd, pid > 0 is what the waitid(P_PID)
 // fallback peeks at when waitid(P_PIDFD) is refused.
 Napi::Value HandleQuery(const Napi::CallbackInfo& info);
-// handleClose(fd) -> errno (EBADF when this env does not hold fd)
+// handleClose(fd) -> undefined | failure (EBADF when this env does not hold fd)
 Napi::Value HandleClose(const Napi::CallbackInfo& info);
-// processStartTime(pid) -> string, null (gone), or (Linux) an error number as processState gives
+// processStartTime(pid) -> string, null (gone), or (Linux) a failure as processState gives
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info);
-// watchExit(fd, pid, cb) -> [errno, id]; cb(errno) runs once on the JS thread when it exits.
+// watchExit(fd, pid, cb) -> watcher id | failure; cb(errno) runs once on the JS thread when it
+// exits.
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
-// watchCancel(id) -> errno (ENOENT when it already fired or was cancelled)
+// watchCancel(id) -> undefined | failure (ENOENT when it already fired or was cancelled)
 Napi::Value WatchCancel(const Napi::CallbackInfo& info);
 // watchCount() -> [active watchers, open handle fds] of this env
 Napi::Value WatchCount(const Napi::CallbackInfo& info);

@@ -339,7 +339,7 @@ void DoWait(int pid, int flags, WaitResult* r) {
       rc = waitid(idtype, id, &si, options);
     } while (rc == -1 && errno == EINTR);
     if (rc == -1) {
-      r->err = errno;
+      r->error = SysError{errno, "waitpid", 0};  // the export's name, as before
       return;
     }
     DecodeSiginfo(si, r);
@@ -357,7 +357,7 @@ void DoWait(int pid, int flags, WaitResult* r) {
     rc = waitpid(static_cast<pid_t>(pid), &status, options);
   } while (rc == -1 && errno == EINTR);
   if (rc == -1) {
-    r->err = errno;
+    r->error = SysError{errno, "waitpid", 0};
     return;
   }
   r->pid = rc;
@@ -401,7 +401,10 @@ Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
   return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0], DescribeErrno);
 }
 
-int KillOne(int32_t pid, int sig) { return ::kill(static_cast<pid_t>(pid), sig) == 0 ? 0 : errno; }
+SysError KillOne(int32_t pid, int sig) {
+  if (::kill(static_cast<pid_t>(pid), sig) == 0) return SysError{};
+  return SysError{errno, "kill", 0};
+}
 
 Napi::Value Killpg(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
@@ -411,18 +414,19 @@ Napi::Value Killpg(const Napi::CallbackInfo& info) {
   // group 1 alone, glibc's killpg(1, sig) is kill(-1, sig) — every process the caller may
   // signal. A negative group would be a single process (killpg(-n) is kill(n)) or that same
   // broadcast; 0 stays the caller's own group.
-  if (pgid < 0 || pgid == 1) return Napi::Number::New(info.Env(), EINVAL);
-  const int err = ::killpg(pgid, sig) == 0 ? 0 : errno;
-  return Napi::Number::New(info.Env(), err);
-}
-
-Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), 0);
+  if (pgid < 0 || pgid == 1) return Failure(info.Env(), EINVAL, "killpg");
+  if (::killpg(pgid, sig) == 0) return info.Env().Undefined();
+  return Failure(info.Env(), errno, "killpg");
 }
 
 int32_t PgidOf(int32_t pid) {
   const pid_t g = ::getpgid(static_cast<pid_t>(pid));
   return g < 0 ? -1 : static_cast<int32_t>(g);
+}
+
+int32_t SidOf(int32_t pid) {
+  const pid_t s = ::getsid(static_cast<pid_t>(pid));
+  return s < 0 ? -1 : static_cast<int32_t>(s);
 }
 
 }  // namespace procsig

@@ -23,15 +23,6 @@ namespace procsig {
 
 namespace {
 
-template <typename T>
-T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
-  if (!v.IsTypedArray()) return nullptr;
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != type) return nullptr;
-  *length = ta.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
-}
-
 // The /proc-style state letter for a BSD p_stat value.
 char StateLetter(int stat) {
   switch (stat) {
@@ -75,7 +66,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   std::vector<struct kinfo_proc> procs;
   const int err = ReadAllProcs(&procs);
-  if (err != 0) return Napi::Number::New(env, err);
+  if (err != 0) return Failure(env, err, "sysctl");
   const size_t n = procs.size();
   Napi::Int32Array pid = Napi::Int32Array::New(env, n);
   Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
@@ -142,17 +133,14 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t np = 0;
-  size_t ns = 0;
-  size_t no = 0;
-  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
-  const double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
-  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
-  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
-    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Napi::Int32Array pa;
+  Napi::Uint8Array oa;
+  Napi::Float64Array sa;
+  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
+  const int32_t* pids = pa.Data();
+  const size_t np = pa.ElementLength();
+  uint8_t* out = oa.Data();
+  double* starts = sa.Data();
   uint32_t alive = 0;
   for (size_t i = 0; i < np; i++) {
     out[i] = 0;
@@ -166,10 +154,11 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
     out[i] = static_cast<uint8_t>(letter);
     if (letter != 'Z') alive++;
   }
-  return Napi::Number::New(env, alive);
+  return StatesResult(env, alive, oa, sa);
 }
 
-// No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
-Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
+// No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).
+Napi::Value TreeList(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "opendir"); }
+Napi::Value TreeRead(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "open"); }
 
 }  // namespace procsig

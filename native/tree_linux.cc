@@ -1,9 +1,11 @@
 // Process-tree reads on Linux, for lib/tree.ts: a flat snapshot of every process read from
-// /proc/<pid>/stat, a children walk over /proc/<pid>/task/<tid>/children where the kernel has
-// those files (CONFIG_PROC_CHILDREN), and a batch liveness check keyed by start time.
+// /proc/<pid>/stat, the pids /proc lists and the rows of chosen pids (killTree's scans), a
+// children walk over /proc/<pid>/task/<tid>/children where the kernel has those files
+// (CONFIG_PROC_CHILDREN), and a batch liveness check keyed by start time.
 //
-// Nothing here decides anything: TypeScript links parents to children (start-time rule), walks
-// the tree and signals. Nothing here spawns a process.
+// Nothing here decides anything: TypeScript chooses what to read (lib/tree.ts groupTable: which
+// sessions can hold a descendant), links parents to children (start-time rule), walks the tree
+// and signals. Nothing here spawns a process.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +21,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -38,91 +39,16 @@ namespace {
 // kProcHidden / kProcNotMounted), the syscall and the pid. err == 0: no failure. A reader that
 // meets one fails as a whole: a list with an entry skipped would read as "that process is gone".
 struct ReadFailure {
-  int err = 0;
-  const char* syscall = "";
+  SysError error;
   int32_t pid = 0;
   void Set(int e, const char* call, int32_t p) {
-    if (err != 0 || e == 0) return;
-    err = e;
-    syscall = call;
+    if (error.err != 0 || e == 0) return;
+    error = SysError{e, call, 0};
     pid = p;
   }
 };
 
-Napi::Value FailureValue(Napi::Env env, const ReadFailure& f) {
-  Napi::Array a = Napi::Array::New(env, 3);
-  a.Set(0u, Napi::Number::New(env, f.err));
-  a.Set(1u, Napi::String::New(env, f.syscall));
-  a.Set(2u, Napi::Number::New(env, f.pid));
-  return a;
-}
-
-// One /proc/<pid>/stat line, parsed.
-struct StatRow {
-  int32_t pid = 0;
-  int32_t ppid = 0;
-  int32_t pgid = 0;
-  int32_t sid = 0;
-  double start = 0;  // field 22, starttime: clock ticks since boot
-  char state = '?';
-  const char* name = nullptr;  // points into the read buffer
-  size_t name_len = 0;
-};
-
-// Reads a small /proc file (relative to dirfd) into buf, NUL-terminated. Returns the length, or
-// -1 with errno set. /proc/<pid>/stat and /proc/stat are seq_file single_open files: the first
-// read() returns the whole text whenever it fits, so a read that leaves room in the buffer is the
-// end — no second read() to see EOF (that saves a syscall per process in a full scan). A read
-// that fills the buffer continues.
-ssize_t ReadSmall(int dirfd, const char* path, char* buf, size_t cap) {
-  const int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t len = 0;
-  while (len < cap - 1) {
-    const ssize_t n = read(fd, buf + len, cap - 1 - len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      close(fd);
-      errno = e;
-      return -1;
-    }
-    len += static_cast<size_t>(n);
-    if (n == 0 || len < cap - 1) break;
-  }
-  close(fd);
-  buf[len] = '\0';
-  return static_cast<ssize_t>(len);
-}
-
-// Parses "pid (comm) S ppid pgrp session tty tpgid flags ... starttime ...". comm may contain
-// spaces and parentheses, so the fields start after the *last* ')'.
-bool ParseStat(char* buf, StatRow* row) {
-  char* open_paren = strchr(buf, '(');
-  char* close_paren = strrchr(buf, ')');
-  if (open_paren == nullptr || close_paren == nullptr || close_paren < open_paren) return false;
-  if (close_paren[1] != ' ' || close_paren[2] == '\0') return false;
-  row->pid = static_cast<int32_t>(strtol(buf, nullptr, 10));
-  row->name = open_paren + 1;
-  row->name_len = static_cast<size_t>(close_paren - open_paren - 1);
-  row->state = close_paren[2];
-  const char* p = close_paren + 3;
-  // Fields 4 (ppid) to 22 (starttime), 1-based as in proc(5).
-  for (int field = 4; field <= 22; field++) {
-    char* end = nullptr;
-    const long long v = strtoll(p, &end, 10);
-    if (end == p) return false;
-    p = end;
-    switch (field) {
-      case 4: row->ppid = static_cast<int32_t>(v); break;
-      case 5: row->pgid = static_cast<int32_t>(v); break;
-      case 6: row->sid = static_cast<int32_t>(v); break;
-      case 22: row->start = static_cast<double>(v); break;
-      default: break;
-    }
-  }
-  return true;
-}
+Napi::Value FailureValue(Napi::Env env, const ReadFailure& f) { return Failure(env, f.error, &f.pid); }
 
 bool AllDigits(const char* s) {
   if (*s == '\0') return false;
@@ -144,7 +70,7 @@ StartClock ReadStartClock() {
   const long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) c.unit_ms = 1000.0 / static_cast<double>(hz);
   std::vector<char> buf(1 << 16);
-  if (ReadSmall(AT_FDCWD, "/proc/stat", buf.data(), buf.size()) > 0) {
+  if (ReadProcFile(AT_FDCWD, "/proc/stat", buf.data(), buf.size()) > 0) {
     const char* line = strstr(buf.data(), "\nbtime ");
     if (line != nullptr) c.base_ms = static_cast<double>(strtoll(line + 7, nullptr, 10)) * 1000.0;
   }
@@ -154,15 +80,6 @@ StartClock ReadStartClock() {
 const StartClock& GetStartClock() {
   static const StartClock clock = ReadStartClock();
   return clock;
-}
-
-template <typename T>
-T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
-  if (!v.IsTypedArray()) return nullptr;
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != type) return nullptr;
-  *length = ta.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
 }
 
 // Appends the pids listed in a children file ("12 345 678 ") to out. Returns 0, ENOENT/ESRCH
@@ -211,7 +128,7 @@ bool HaveChildrenFiles() {
 struct ScanJob {
   int dfd;
   const int32_t* pids;
-  StatRow* rows;
+  ProcStat* rows;
   uint8_t* ok;
   std::string* names;  // null when names are not wanted
   size_t lo;
@@ -248,7 +165,7 @@ void ExecutableName(int dfd, int32_t pid, char* buf, size_t cap, std::string* ou
   } else {
     snprintf(path, sizeof path, "%d/cmdline", pid);
     // argv[0] is the first NUL-terminated string; a truncated read still holds its start.
-    if (ReadSmall(dfd, path, buf, cap) <= 0) return;
+    if (ReadProcFile(dfd, path, buf, cap) <= 0) return;
   }
   const char* slash = strrchr(buf, '/');
   const char* base = slash != nullptr ? slash + 1 : buf;
@@ -260,7 +177,7 @@ void ScanRange(ScanJob* job) {
   char buf[1024];
   for (size_t i = job->lo; i < job->hi; i++) {
     snprintf(path, sizeof path, "%d/stat", job->pids[i]);
-    const ssize_t n = ReadSmall(job->dfd, path, buf, sizeof buf);
+    const ssize_t n = ReadProcFile(job->dfd, path, buf, sizeof buf);
     if (n <= 0) {
       // An empty read: the process exited between open and read.
       const int e = ProcFailure(job->pids[i], n < 0 ? errno : ESRCH);
@@ -268,8 +185,8 @@ void ScanRange(ScanJob* job) {
       job->failure.Set(e, "open", job->pids[i]);
       return;
     }
-    StatRow row;
-    if (!ParseStat(buf, &row)) continue;
+    ProcStat row;
+    if (!ParseProcStat(buf, &row)) continue;
     if (job->names != nullptr) {
       std::string& name = job->names[i];
       name.assign(row.name, row.name_len);
@@ -289,12 +206,12 @@ void* ScanThread(void* arg) {
 // Reads /proc/<pid>/stat of every pid (relative to dfd); appends the rows read (and their names,
 // when names is not null) in pid order. Returns the first failure (then rows are incomplete and
 // must not be used).
-ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<StatRow>* rows, std::vector<std::string>* names) {
+ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<ProcStat>* rows, std::vector<std::string>* names) {
   // Generating /proc/<pid>/stat is most of the cost (~5 us a process, ~10 us the first time its
   // /proc entries are looked up), and it is per-process kernel work with no shared lock, so a
   // large list is read by two threads.
   const size_t total = pids.size();
-  std::vector<StatRow> slots(total);
+  std::vector<ProcStat> slots(total);
   std::vector<uint8_t> ok(total, 0);
   std::vector<std::string> slot_names(names != nullptr ? total : 0);
   std::string* np = names != nullptr ? slot_names.data() : nullptr;
@@ -312,8 +229,8 @@ ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<Stat
   } else {
     ScanRange(&jobs[1]);
   }
-  if (jobs[0].failure.err != 0) return jobs[0].failure;
-  if (jobs[1].failure.err != 0) return jobs[1].failure;
+  if (jobs[0].failure.error.err != 0) return jobs[0].failure;
+  if (jobs[1].failure.error.err != 0) return jobs[1].failure;
   for (size_t i = 0; i < total; i++) {
     if (!ok[i]) continue;
     rows->push_back(slots[i]);
@@ -323,7 +240,7 @@ ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<Stat
 }
 
 // The columns of treeSnapshot for rows (names: null, or one per row).
-Napi::Object MakeColumns(Napi::Env env, const std::vector<StatRow>& rows, const std::vector<std::string>* names) {
+Napi::Object MakeColumns(Napi::Env env, const std::vector<ProcStat>& rows, const std::vector<std::string>* names) {
   const size_t n = rows.size();
   Napi::Int32Array pid = Napi::Int32Array::New(env, n);
   Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
@@ -355,79 +272,6 @@ Napi::Object MakeColumns(Napi::Env env, const std::vector<StatRow>& rows, const 
   out.Set("startUnitMs", Napi::Number::New(env, clock.unit_ms));
   out.Set("startBaseMs", Napi::Number::New(env, clock.base_ms));
   return out;
-}
-
-// The snapshot killTree takes of a tree whose root leads `group`, reading only what can matter.
-//  - A member of the group is listed, not read: getpgid(2) (well under a microsecond, no /proc
-//    entry built) says it is one, and killTree signals the group as a whole. Its row is
-//    { pid, pgid: group } with state 0 and start NaN.
-//  - Any other process can matter only as a descendant of a member. A descendant is in its
-//    parent's session unless it called setsid(2), so it is in the group's session, or leads a
-//    session, or is in a session led by such a descendant. getsid(2) sorts the rest out unread:
-//    on a busy host most processes sit in sessions that are none of these.
-// Every row read is returned, in pid order after the group's; TypeScript does the linking.
-Napi::Value GroupSnapshot(Napi::Env env, int dfd, const std::vector<int32_t>& pids, int32_t group) {
-  std::vector<StatRow> rows;
-  std::vector<int32_t> to_read;
-  std::vector<std::pair<int32_t, int32_t>> unread;  // (pid, sid) of processes set aside
-  std::unordered_set<int32_t> linked;               // the group, then rows whose parent is linked
-  pid_t group_sid = getsid(group);  // -1 when the leader is gone: then any member's
-  for (int32_t p : pids) {
-    if (getpgid(p) == group) {
-      StatRow row;
-      row.pid = p;
-      row.pgid = group;
-      row.start = NAN;
-      row.state = 0;
-      rows.push_back(row);
-      linked.insert(p);
-      if (group_sid < 0) group_sid = getsid(p);
-      continue;
-    }
-    const pid_t sid = getsid(p);
-    if (sid < 0) continue;  // gone
-    if (sid == p) {
-      to_read.push_back(p);
-    } else {
-      unread.emplace_back(p, static_cast<int32_t>(sid));
-    }
-  }
-  std::unordered_set<int32_t> sessions;  // sessions whose every process is read
-  for (;;) {
-    // Read the set-aside processes of the newly relevant sessions (the group's, at first).
-    if (sessions.empty() && group_sid >= 0) sessions.insert(static_cast<int32_t>(group_sid));
-    std::vector<std::pair<int32_t, int32_t>> rest;
-    for (const auto& u : unread) {
-      if (sessions.count(u.second) != 0) {
-        to_read.push_back(u.first);
-      } else {
-        rest.push_back(u);
-      }
-    }
-    unread.swap(rest);
-    std::sort(to_read.begin(), to_read.end());
-    const ReadFailure f = ReadRows(dfd, to_read, &rows, nullptr);
-    if (f.err != 0) return FailureValue(env, f);
-    to_read.clear();
-    // Which rows descend from the group (by parent pid alone: a superset, which is safe — it only
-    // means reading more), and which of those lead a session not yet read.
-    bool grew = true;
-    while (grew) {
-      grew = false;
-      for (const StatRow& r : rows) {
-        if (r.state != 0 && linked.count(r.pid) == 0 && linked.count(r.ppid) != 0) {
-          linked.insert(r.pid);
-          grew = true;
-        }
-      }
-    }
-    bool more = false;
-    for (const StatRow& r : rows) {
-      if (r.state != 0 && r.sid == r.pid && linked.count(r.pid) != 0 && sessions.insert(r.pid).second) more = true;
-    }
-    if (!more || unread.empty()) break;
-  }
-  return MakeColumns(env, rows, nullptr);
 }
 
 // /proc, open, and the pid of every process it lists (ascending); err is the errno when it
@@ -484,46 +328,37 @@ Napi::Int32Array ToInt32Array(Napi::Env env, const std::vector<int32_t>& v) {
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
-  const bool for_kill = info.Length() > 1 && info[1].IsNumber();
-  const int32_t group = for_kill ? info[1].As<Napi::Number>().Int32Value() : 0;
   const ProcListing proc;
-  if (proc.err() != 0) return Napi::Number::New(env, proc.err());
-  Napi::Object out;
-  if (group > 0 && !with_names) {
-    Napi::Value v = GroupSnapshot(env, proc.fd(), proc.pids(), group);
-    if (v.IsArray()) return v;
-    out = v.As<Napi::Object>();
-  } else {
-    std::vector<StatRow> rows;
-    std::vector<std::string> names;
-    const ReadFailure f = ReadRows(proc.fd(), proc.pids(), &rows, with_names ? &names : nullptr);
-    if (f.err != 0) return FailureValue(env, f);
-    out = MakeColumns(env, rows, with_names ? &names : nullptr);
-  }
-  if (for_kill) out.Set("listed", ToInt32Array(env, proc.pids()));
-  return out;
+  if (proc.err() != 0) return Failure(env, proc.err(), "opendir");
+  std::vector<ProcStat> rows;
+  std::vector<std::string> names;
+  const ReadFailure f = ReadRows(proc.fd(), proc.pids(), &rows, with_names ? &names : nullptr);
+  if (f.error.err != 0) return FailureValue(env, f);
+  return MakeColumns(env, rows, with_names ? &names : nullptr);
 }
 
-Napi::Value TreeDelta(const Napi::CallbackInfo& info) {
+Napi::Value TreeList(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ProcListing proc;
+  if (proc.err() != 0) return Failure(env, proc.err(), "opendir");
+  return ToInt32Array(env, proc.pids());
+}
+
+Napi::Value TreeRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    Napi::TypeError::New(env, "procsig native: treeDelta(Int32Array)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "procsig native: treeRead(Int32Array)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  Napi::Int32Array la = info[0].As<Napi::Int32Array>();
-  std::vector<int32_t> before(la.ElementLength());
-  for (size_t i = 0; i < before.size(); i++) before[i] = la[i];
-  std::sort(before.begin(), before.end());
-  const ProcListing proc;
-  if (proc.err() != 0) return Napi::Number::New(env, proc.err());
-  std::vector<int32_t> added;
-  std::set_difference(proc.pids().begin(), proc.pids().end(), before.begin(), before.end(), std::back_inserter(added));
-  std::vector<StatRow> rows;
-  const ReadFailure f = ReadRows(proc.fd(), added, &rows, nullptr);
-  if (f.err != 0) return FailureValue(env, f);
-  Napi::Object out = MakeColumns(env, rows, nullptr);
-  out.Set("listed", ToInt32Array(env, proc.pids()));
-  return out;
+  Napi::Int32Array pa = info[0].As<Napi::Int32Array>();
+  const std::vector<int32_t> pids(pa.Data(), pa.Data() + pa.ElementLength());
+  const int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Failure(env, errno, "open");
+  std::vector<ProcStat> rows;
+  const ReadFailure f = ReadRows(dfd, pids, &rows, nullptr);
+  close(dfd);
+  if (f.error.err != 0) return FailureValue(env, f);
+  return MakeColumns(env, rows, nullptr);
 }
 
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
@@ -559,7 +394,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
     }
   };
   char path[64];
-  for (size_t i = 0; i < queue.size() && failure.err == 0; i++) {
+  for (size_t i = 0; i < queue.size() && failure.error.err == 0; i++) {
     const int32_t pid = queue[i];
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     // /proc/<pid>/task has 2 + (threads in the group) links, a zombie leader included. One
@@ -592,7 +427,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
     }
     closedir(tasks);
   }
-  if (failure.err != 0) return FailureValue(env, failure);
+  if (failure.error.err != 0) return FailureValue(env, failure);
   const size_t n = queue.size() - 1;
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
   if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
@@ -601,24 +436,21 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t np = 0;
-  size_t ns = 0;
-  size_t no = 0;
-  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
-  double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
-  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
-  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
-    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Napi::Int32Array pa;
+  Napi::Uint8Array oa;
+  Napi::Float64Array sa;
+  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
+  const int32_t* pids = pa.Data();
+  const size_t np = pa.ElementLength();
+  uint8_t* out = oa.Data();
+  double* starts = sa.Data();
   uint32_t alive = 0;
   char path[64];
   char buf[1024];
   for (size_t i = 0; i < np; i++) {
     out[i] = 0;
     snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-    const ssize_t n = ReadSmall(AT_FDCWD, path, buf, sizeof buf);
+    const ssize_t n = ReadProcFile(AT_FDCWD, path, buf, sizeof buf);
     if (n <= 0) {
       // Gone — or there but unreadable now (EMFILE, ENFILE, hidden): '?' counts as alive, so a
       // wait keeps polling instead of reporting the process dead.
@@ -628,16 +460,16 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
       }
       continue;
     }
-    StatRow row;
-    if (!ParseStat(buf, &row)) continue;
+    ProcStat row;
+    if (!ParseProcStat(buf, &row)) continue;
     // A different start time means the pid was recycled: the process asked about is gone. An
     // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
-    if (std::isnan(starts[i])) starts[i] = row.start;
+    if (std::isnan(starts[i])) starts[i] = row.start;  // the fresh copy StatesArgs made
     if (row.start != starts[i]) continue;
     out[i] = static_cast<uint8_t>(row.state);
     if (row.state != 'Z' && row.state != 'X') alive++;
   }
-  return Napi::Number::New(env, alive);
+  return StatesResult(env, alive, oa, sa);
 }
 
 }  // namespace procsig

@@ -27,15 +27,6 @@ struct Row {
   std::u16string name;
 };
 
-template <typename T>
-T* TypedData(const Napi::Value& v, napi_typedarray_type type, size_t* length) {
-  if (!v.IsTypedArray()) return nullptr;
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != type) return nullptr;
-  *length = ta.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
-}
-
 // Creation time of an open process, in FILETIME units (100 ns since 1601), or NaN.
 double CreationTime(HANDLE h) {
   FILETIME created;
@@ -65,9 +56,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   const bool with_names = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
   if (snap == INVALID_HANDLE_VALUE) {
-    const DWORD w = GetLastError();
-    SetLastWin32Error(w);
-    return Napi::Number::New(env, Win32ToErrno(w));
+    return Failure(env, Win32Failure("CreateToolhelp32Snapshot", GetLastError()));
   }
   std::vector<Row> rows;
   rows.reserve(256);
@@ -121,7 +110,6 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   // FILETIME: 100 ns units since 1601-01-01, which is 11644473600 s before the Unix epoch.
   out.Set("startUnitMs", Napi::Number::New(env, 1e-4));
   out.Set("startBaseMs", Napi::Number::New(env, -11644473600000.0));
-  SetLastWin32Error(0);
   return out;
 }
 
@@ -134,17 +122,14 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
 
 Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t np = 0;
-  size_t ns = 0;
-  size_t no = 0;
-  const int32_t* pids = TypedData<int32_t>(info[0], napi_int32_array, &np);
-  const double* starts = TypedData<double>(info[1], napi_float64_array, &ns);
-  uint8_t* out = TypedData<uint8_t>(info[2], napi_uint8_array, &no);
-  if (pids == nullptr || starts == nullptr || out == nullptr || ns < np || no < np) {
-    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array, Uint8Array)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Napi::Int32Array pa;
+  Napi::Uint8Array oa;
+  Napi::Float64Array sa;
+  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
+  const int32_t* pids = pa.Data();
+  const size_t np = pa.ElementLength();
+  uint8_t* out = oa.Data();
+  double* starts = sa.Data();
   uint32_t alive = 0;
   for (size_t i = 0; i < np; i++) {
     out[i] = 0;
@@ -170,10 +155,11 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
     out[i] = static_cast<uint8_t>('R');
     alive++;
   }
-  return Napi::Number::New(env, alive);
+  return StatesResult(env, alive, oa, sa);
 }
 
-// No /proc to list: killTree re-reads the whole list instead (the Linux-only re-scan).
-Napi::Value TreeDelta(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ENOSYS); }
+// No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).
+Napi::Value TreeList(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "opendir"); }
+Napi::Value TreeRead(const Napi::CallbackInfo& info) { return Failure(info.Env(), ENOSYS, "open"); }
 
 }  // namespace procsig

@@ -6,20 +6,20 @@ namespace procsig {
 
 namespace {
 
-Napi::Array WaitResultToArray(Napi::Env env, const WaitResult& r) {
-  Napi::Array a = Napi::Array::New(env, 6);
+Napi::Value WaitResultToJs(Napi::Env env, const WaitResult& r) {
+  if (r.error.err != 0) return Failure(env, r.error);
+  Napi::Array a = Napi::Array::New(env, 5);
   a.Set(0u, Napi::Number::New(env, r.pid));
-  a.Set(1u, Napi::Number::New(env, r.err));
-  a.Set(2u, Napi::Number::New(env, r.raw));
-  a.Set(3u, Napi::Number::New(env, r.kind));
-  a.Set(4u, Napi::Number::New(env, r.value));
-  a.Set(5u, Napi::Number::New(env, r.core));
+  a.Set(1u, Napi::Number::New(env, r.raw));
+  a.Set(2u, Napi::Number::New(env, r.kind));
+  a.Set(3u, Napi::Number::New(env, r.value));
+  a.Set(4u, Napi::Number::New(env, r.core));
   return a;
 }
 
 // A blocking wait on the libuv thread pool. It occupies one pool thread until the process
-// changes state; docs/api.md says so (UV_THREADPOOL_SIZE). On Windows the raw Win32 code of a
-// failure is recorded on the pool thread, so lastWin32Error() on the JS thread does not see it.
+// changes state; docs/api.md says so (UV_THREADPOOL_SIZE). A failure, with its raw Win32 code
+// on Windows, is kept in the result and resolved as the failure object.
 class WaitWorker : public Napi::AsyncWorker {
  public:
   WaitWorker(Napi::Env env, int pid, int flags)
@@ -31,7 +31,7 @@ class WaitWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override { DoWait(pid_, flags_, &result_); }
-  void OnOK() override { deferred_.Resolve(WaitResultToArray(Env(), result_)); }
+  void OnOK() override { deferred_.Resolve(WaitResultToJs(Env(), result_)); }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
@@ -47,7 +47,7 @@ Napi::Value Waitpid(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 2)) return info.Env().Undefined();
   WaitResult r;
   DoWait(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(), &r);
-  return WaitResultToArray(info.Env(), r);
+  return WaitResultToJs(info.Env(), r);
 }
 
 Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {

@@ -1,6 +1,6 @@
 // Windows implementation of the foundation surface (native.h): signal and errno tables,
 // kill/killMany/killpg on OpenProcess + TerminateProcess, waitpid on a process HANDLE, and the
-// raw Win32 error behind the last failure.
+// one Win32 -> errno mapping every *_win32.cc uses.
 //
 // Semantics follow libuv's uv_kill (src/win/process.c), which is what process.kill() does on
 // Windows, so procsig and Node agree:
@@ -8,8 +8,8 @@
 //  - SIGKILL, SIGTERM and SIGINT call TerminateProcess(h, 1): the process ends with exit code 1
 //    and gets no chance to clean up (there is no signal delivery on Windows);
 //  - every other signal fails with ENOSYS, and so do process groups (killpg, pid <= 0).
-// Failures are returned as the C runtime's errno numbers (errno.h), like every other platform;
-// the raw GetLastError() code is kept per thread for lastWin32Error().
+// Failures are returned as the C runtime's errno numbers (errno.h), like every other platform,
+// with the raw GetLastError() code beside them in the failure object (native.h's SysError).
 #include <windows.h>
 
 #include <errno.h>
@@ -22,16 +22,9 @@ namespace procsig {
 
 namespace {
 
-// The raw Win32 code of the last failure on this thread; 0 when that failure was not a Win32
-// call failing (an unsupported signal, say). Each worker_thread has its own JS thread, so the
-// value never leaks between isolates.
-thread_local DWORD t_last_win32 = 0;
-
-// Records a failure and returns its errno, so call sites stay one line.
-int Fail(DWORD win32, int err) {
-  t_last_win32 = win32;
-  return err;
-}
+// A failure of `syscall`: its errno and the raw Win32 code (0 when no Win32 call failed: an
+// unsupported signal, say).
+SysError Fail(const char* syscall, DWORD win32, int err) { return SysError{err, syscall, win32}; }
 
 struct NamedNumber {
   const char* name;
@@ -220,44 +213,11 @@ Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count) 
   return table;
 }
 
-// Win32 -> errno for the codes the process calls produce, after libuv's uv_translate_sys_error
-// (src/win/error.c). Anything else becomes EIO; the raw code stays available through
-// lastWin32Error(), so nothing is lost.
-int Win32ToErrnoImpl(DWORD e) {
-  switch (e) {
-    case ERROR_SUCCESS:
-      return 0;
-    // libuv maps access denied to EPERM: the process exists, the caller may not touch it.
-    case ERROR_ACCESS_DENIED:
-    case ERROR_PRIVILEGE_NOT_HELD:
-      return EPERM;
-    case ERROR_INVALID_HANDLE:
-      return EBADF;
-    case ERROR_NOT_ENOUGH_MEMORY:
-    case ERROR_OUTOFMEMORY:
-    case ERROR_NO_SYSTEM_RESOURCES:
-      return ENOMEM;
-    case ERROR_INVALID_PARAMETER:
-      return EINVAL;
-    case ERROR_NOT_SUPPORTED:
-    case ERROR_CALL_NOT_IMPLEMENTED:
-      return ENOSYS;
-    case ERROR_TOO_MANY_OPEN_FILES:
-      return EMFILE;
-    case ERROR_BUSY:
-      return EBUSY;
-    case WAIT_TIMEOUT:
-      return ETIMEDOUT;
-    default:
-      return EIO;
-  }
-}
-
 // OpenProcess fails with ERROR_INVALID_PARAMETER when the pid names no process object at all
 // (never existed, or exited with every handle to it closed). libuv reports that as ESRCH, and
 // so does procsig: it is "no such process", not a bad argument.
 int OpenProcessError(DWORD e) {
-  return e == ERROR_INVALID_PARAMETER ? ESRCH : Win32ToErrnoImpl(e);
+  return e == ERROR_INVALID_PARAMETER ? ESRCH : Win32ToErrno(e);
 }
 
 // Closes a process HANDLE on every path out of a scope.
@@ -278,47 +238,47 @@ class ScopedHandle {
 // Signal 0: does the process exist (and has it not exited)? A process object outlives the
 // process while anyone holds a handle to it (the Windows analogue of a zombie); such a pid still
 // opens, so the exit state is checked too, and an exited process reports ESRCH like libuv does.
-int Probe(DWORD pid) {
+SysError Probe(DWORD pid) {
   ScopedHandle h(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid));
   if (h.get() != nullptr) {
     switch (WaitForSingleObject(h.get(), 0)) {
       case WAIT_TIMEOUT:
-        return 0;
+        return SysError{};
       case WAIT_OBJECT_0:
-        return Fail(0, ESRCH);
+        return Fail("kill", 0, ESRCH);
       default: {
         DWORD e = GetLastError();
-        return Fail(e, Win32ToErrnoImpl(e));
+        return Fail("kill", e, Win32ToErrno(e));
       }
     }
   }
   DWORD e = GetLastError();
-  if (e != ERROR_ACCESS_DENIED) return Fail(e, OpenProcessError(e));
+  if (e != ERROR_ACCESS_DENIED) return Fail("kill", e, OpenProcessError(e));
   // SYNCHRONIZE can be refused where query access is not (an elevated or protected process seen
   // from a normal one). Fall back to libuv's own check: the exit code is STILL_ACTIVE while it
   // runs. A process that *exits* with 259 would read as alive here; libuv shares that blind spot.
   ScopedHandle q(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
   if (q.get() == nullptr) {
     e = GetLastError();
-    return Fail(e, OpenProcessError(e));
+    return Fail("kill", e, OpenProcessError(e));
   }
   DWORD code = 0;
   if (!GetExitCodeProcess(q.get(), &code)) {
     e = GetLastError();
-    return Fail(e, Win32ToErrnoImpl(e));
+    return Fail("kill", e, Win32ToErrno(e));
   }
-  return code == STILL_ACTIVE ? 0 : Fail(0, ESRCH);
+  return code == STILL_ACTIVE ? SysError{} : Fail("kill", 0, ESRCH);
 }
 
 // SIGKILL/SIGTERM/SIGINT: TerminateProcess with exit code 1, as libuv does ("killed processes
 // normally return 1" on Windows).
-int Terminate(DWORD pid) {
+SysError Terminate(DWORD pid) {
   ScopedHandle h(OpenProcess(PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
   if (h.get() == nullptr) {
     DWORD e = GetLastError();
-    return Fail(e, OpenProcessError(e));
+    return Fail("kill", e, OpenProcessError(e));
   }
-  if (TerminateProcess(h.get(), 1)) return 0;
+  if (TerminateProcess(h.get(), 1)) return SysError{};
   DWORD e = GetLastError();
   // TerminateProcess on a process that has already exited (its object kept alive by some
   // handle) fails with ERROR_ACCESS_DENIED. libuv turns that into ESRCH after checking that the
@@ -326,17 +286,17 @@ int Terminate(DWORD pid) {
   // kept either way. (Under wine, TerminateProcess on an exited process succeeds instead.)
   DWORD code = 0;
   if (e == ERROR_ACCESS_DENIED && GetExitCodeProcess(h.get(), &code) && code != STILL_ACTIVE) {
-    return Fail(e, ESRCH);
+    return Fail("kill", e, ESRCH);
   }
-  return Fail(e, Win32ToErrnoImpl(e));
+  return Fail("kill", e, Win32ToErrno(e));
 }
 
 }  // namespace
 
-int KillOne(int32_t pid, int sig) {
+SysError KillOne(int32_t pid, int sig) {
   // pid 0 (the caller's group), negative pids (groups) and -1 (everyone): Windows has no
   // process groups a signal could address. No Win32 call fails, so there is no raw code.
-  if (pid <= 0) return Fail(0, ENOSYS);
+  if (pid <= 0) return Fail("kill", 0, ENOSYS);
   const DWORD p = static_cast<DWORD>(pid);
   switch (sig) {
     case 0:
@@ -348,7 +308,7 @@ int KillOne(int32_t pid, int sig) {
     default:
       // SIGQUIT, SIGHUP, SIGBREAK, ... have no cross-process delivery on Windows (libuv 1.46
       // returns UV_ENOSYS for them too). Checked before any OpenProcess: nothing is touched.
-      return Fail(0, ENOSYS);
+      return Fail("kill", 0, ENOSYS);
   }
 }
 
@@ -360,7 +320,7 @@ int KillOne(int32_t pid, int sig) {
 void DoWait(int pid, int flags, WaitResult* r) {
   // pid -1 / 0 / < -1 mean "any child (of a group)": Windows keeps no parent-child wait list.
   if (pid <= 0) {
-    r->err = Fail(0, ENOSYS);
+    r->error = Fail("waitpid", 0, ENOSYS);
     return;
   }
   ScopedHandle h(OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
@@ -369,7 +329,7 @@ void DoWait(int pid, int flags, WaitResult* r) {
     DWORD e = GetLastError();
     // No process object for this pid: for waitpid that is ECHILD ("nothing to wait for"),
     // the code POSIX callers already handle, rather than the ESRCH kill() reports.
-    r->err = Fail(e, e == ERROR_INVALID_PARAMETER ? ECHILD : Win32ToErrnoImpl(e));
+    r->error = Fail("waitpid", e, e == ERROR_INVALID_PARAMETER ? ECHILD : Win32ToErrno(e));
     return;
   }
   const DWORD timeout = (flags & kWaitNoHang) ? 0 : INFINITE;
@@ -380,14 +340,14 @@ void DoWait(int pid, int flags, WaitResult* r) {
       return;  // WNOHANG and still running: pid 0, kind none.
     default: {
       DWORD e = GetLastError();
-      r->err = Fail(e, Win32ToErrnoImpl(e));
+      r->error = Fail("waitpid", e, Win32ToErrno(e));
       return;
     }
   }
   DWORD code = 0;
   if (!GetExitCodeProcess(h.get(), &code)) {
     DWORD e = GetLastError();
-    r->err = Fail(e, Win32ToErrnoImpl(e));
+    r->error = Fail("waitpid", e, Win32ToErrno(e));
     return;
   }
   r->pid = pid;
@@ -396,9 +356,78 @@ void DoWait(int pid, int flags, WaitResult* r) {
   r->raw = static_cast<double>(code);
 }
 
-int Win32ToErrno(unsigned long win32) { return Win32ToErrnoImpl(static_cast<DWORD>(win32)); }
-
-void SetLastWin32Error(unsigned long win32) { t_last_win32 = static_cast<DWORD>(win32); }
+// The one Win32 -> errno mapping, after libuv's uv_translate_sys_error (src/win/error.c),
+// restricted to the errnos the C runtime defines. Anything else is EIO (libuv: UV_UNKNOWN, which
+// has no CRT errno); the raw code travels beside it in every failure object, so nothing is lost.
+// Where procsig differs from libuv it says so.
+int Win32ToErrno(unsigned long win32) {
+  switch (win32) {
+    case ERROR_SUCCESS:
+      return 0;
+    case ERROR_NOACCESS:
+    case 740:  // ERROR_ELEVATION_REQUIRED (missing from mingw-w64's winerror.h)
+    case ERROR_CANT_ACCESS_FILE:
+      return EACCES;
+    // libuv maps access denied to EPERM: the process exists, the caller may not touch it.
+    case ERROR_ACCESS_DENIED:
+    case ERROR_PRIVILEGE_NOT_HELD:
+      return EPERM;
+    case ERROR_ALREADY_EXISTS:
+    case ERROR_FILE_EXISTS:
+      return EEXIST;
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_NAME:
+    case ERROR_INVALID_DRIVE:
+    case ERROR_MOD_NOT_FOUND:
+    case ERROR_ENVVAR_NOT_FOUND:
+      return ENOENT;
+    case ERROR_INVALID_HANDLE:
+      return EBADF;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+    case ERROR_NO_SYSTEM_RESOURCES:  // procsig: libuv leaves this one UV_UNKNOWN
+      return ENOMEM;
+    case ERROR_INVALID_PARAMETER:
+    case ERROR_INVALID_FLAGS:
+    case ERROR_BAD_ARGUMENTS:
+      return EINVAL;
+    // procsig: ENOSYS (libuv: UV_ENOTSUP for ERROR_NOT_SUPPORTED) — "this platform cannot",
+    // the code every other unsupported operation reports.
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_CALL_NOT_IMPLEMENTED:
+      return ENOSYS;
+    case ERROR_TOO_MANY_OPEN_FILES:
+      return EMFILE;
+    case ERROR_BUSY:
+    case ERROR_PIPE_BUSY:
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_LOCK_VIOLATION:
+      return EBUSY;
+    case ERROR_BROKEN_PIPE:
+    case ERROR_NO_DATA:
+      return EPIPE;
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+      return ENOSPC;
+    case ERROR_FILENAME_EXCED_RANGE:
+    case ERROR_BUFFER_OVERFLOW:
+      return ENAMETOOLONG;
+    case ERROR_DIR_NOT_EMPTY:
+      return ENOTEMPTY;
+    case ERROR_DIRECTORY:
+      return ENOTDIR;
+    case ERROR_WRITE_PROTECT:
+      return EROFS;
+    case ERROR_OPERATION_ABORTED:
+      return EINTR;
+    case WAIT_TIMEOUT:  // procsig: a wait that timed out (libuv has no entry)
+    case ERROR_SEM_TIMEOUT:
+      return ETIMEDOUT;
+    default:
+      return EIO;
+  }
+}
 
 Napi::Value SignalTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -420,11 +449,7 @@ Napi::Value Killpg(const Napi::CallbackInfo& info) {
   // Windows has no process groups that can be signalled (console process groups only take
   // Ctrl+C/Ctrl+Break from a process attached to the same console); a Job Object is the
   // Windows tool for "kill everything I started".
-  return Napi::Number::New(info.Env(), Fail(0, ENOSYS));
-}
-
-Napi::Value LastWin32Error(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(t_last_win32));
+  return Failure(info.Env(), ENOSYS, "killpg");
 }
 
 // Windows has no per-process state letter (no zombies, no stopped state to report).
@@ -434,7 +459,8 @@ Napi::Value ProcessState(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-// No process groups on Windows.
+// No process groups or sessions on Windows.
 int32_t PgidOf(int32_t) { return -1; }
+int32_t SidOf(int32_t) { return -1; }
 
 }  // namespace procsig

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,12 @@ import { HandleCap, native } from '../lib/native';
 import { cleanup, isTrackedAlive, isTrackedDead, procState, spawnFixture, spawnShellSleepers, track } from './helpers';
 
 const linux = process.platform === 'linux';
-const exitInfo = linux && (handleCaps() & HandleCap.ExitInfo) !== 0;
+/** PIDFD_INFO_EXIT (Linux >= 6.15, with pidfds): a reaped non-child's status. */
+const exitInfo = linux && (handleCaps() & HandleCap.Fd) !== 0 && kernelAtLeast(6, 15);
+function kernelAtLeast(major: number, minor: number): boolean {
+  const [maj, min] = os.release().split('.').map((x) => parseInt(x, 10));
+  return maj > major || (maj === major && min >= minor);
+}
 /** pidfds in use (PROCSIG_NO_PIDFD=1 forces the pid + start-time fallback, which polls: no native watchers). */
 const pidfd = linux && handleKind() === 'pidfd';
 const noExitInfo = process.env.PROCSIG_NO_PIDFD === '1' ? 'PROCSIG_NO_PIDFD=1: no pidfd, no PIDFD_INFO_EXIT' : 'this kernel has no PIDFD_INFO_EXIT';

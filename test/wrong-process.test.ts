@@ -29,16 +29,15 @@ const real = { kill: native.kill, killMany: native.killMany, killpg: native.kill
 
 let canary: Spawned;
 beforeAll(async () => {
-  native.kill = (pid, sig) => (pid === -1 ? (reached.push(['kill', pid, sig]), 1) : real.kill(pid, sig));
-  native.killMany = (pids, sig, errs) => {
+  native.kill = (pid, sig) => (pid === -1 ? (reached.push(['kill', pid, sig]), { errno: 1, syscall: 'kill' }) : real.kill(pid, sig));
+  native.killMany = (pids, sig) => {
     if (pids.includes(-1)) {
       reached.push(['killMany', Array.from(pids), sig]);
-      errs.fill(1);
-      return 0;
+      return { syscall: 'kill', pid: Int32Array.from(pids), errno: new Int32Array(pids.length).fill(1) };
     }
-    return real.killMany(pids, sig, errs);
+    return real.killMany(pids, sig);
   };
-  native.killpg = (pgid, sig) => (pgid === 1 || pgid < 0 ? (reached.push(['killpg', pgid, sig]), 1) : real.killpg(pgid, sig));
+  native.killpg = (pgid, sig) => (pgid === 1 || pgid < 0 ? (reached.push(['killpg', pgid, sig]), { errno: 1, syscall: 'killpg' }) : real.killpg(pgid, sig));
   canary = await spawnFixture('canary.js');
 });
 afterAll(() => {
@@ -101,12 +100,10 @@ describe('process group 1 is refused on every path, before anything is signalled
 
   it.runIf(linux)('native killpg refuses group 1 and negative groups, killMany refuses -1 (EINVAL; probed with signal 0)', () => {
     // Signal 0 sends nothing even where the refusal were missing: kill(-1, 0) is only a check.
-    expect(real.killpg(1, 0)).toBe(EINVAL);
-    expect(real.killpg(-canary.pid, 0)).toBe(EINVAL);
-    expect(real.killpg(canary.pid, 0)).toBe(3 /* ESRCH: the canary leads no group */);
-    const errs = new Int32Array(2);
-    expect(real.killMany(Int32Array.of(-1, canary.pid), 0, errs)).toBe(1);
-    expect(Array.from(errs)).toEqual([EINVAL, 0]);
+    expect(real.killpg(1, 0)).toEqual({ errno: EINVAL, syscall: 'killpg' });
+    expect(real.killpg(-canary.pid, 0)).toEqual({ errno: EINVAL, syscall: 'killpg' });
+    expect(real.killpg(canary.pid, 0)).toEqual({ errno: 3 /* ESRCH: the canary leads no group */, syscall: 'killpg' });
+    expect(real.killMany(Int32Array.of(-1, canary.pid), 0)).toEqual({ syscall: 'kill', pid: Int32Array.of(-1), errno: Int32Array.of(EINVAL) });
   });
 
   it.runIf(linux)('`procsig terminate --group 1` exits 1 with the refusal and signals nothing', () => {

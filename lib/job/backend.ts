@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { errnoNumber, ProcessError } from '../errors';
+import { errnoNumber, processError, ProcessError } from '../errors';
+import type { NativeFailure } from '../native';
 import { displaySignal, toSignal } from '../signals';
 import type { KillTreeFailure } from '../tree';
 import type { JobBackend } from './types';
@@ -40,9 +41,9 @@ export const SIGKILL = toSignal('SIGKILL');
 export class Failures {
   readonly list: KillTreeFailure[] = [];
   readonly #seen = new Set<string>();
-  add(pid: number, group: boolean, errno: number, sig: number): void {
-    if (errno === 0 || errno === (errnoNumber('ESRCH') ?? 3)) return;
-    this.push({ pid, group, error: new ProcessError(errno, group ? 'killpg' : 'kill', { pid, signal: displaySignal(sig) }) });
+  add(pid: number, group: boolean, failure: NativeFailure | undefined, sig: number): void {
+    if (failure === undefined || failure.errno === (errnoNumber('ESRCH') ?? 3)) return;
+    this.push({ pid, group, error: processError(failure, { pid, signal: displaySignal(sig) }) });
   }
   push(f: KillTreeFailure): void {
     const key = `${f.group ? 'g' : 'p'}${f.pid}`;

@@ -277,7 +277,7 @@ export class Job implements AsyncDisposable {
     for (const c of this.#running) {
       if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) continue;
       const state = native.processState(c.pid);
-      // A number: it exists but /proc cannot show it now (no fd, hidden): not done.
+      // A failure: it exists but /proc cannot show it now (no fd, hidden): not done.
       if (state !== null && state !== 'Z' && state !== 'X') return false;
     }
     return true;

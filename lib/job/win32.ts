@@ -8,8 +8,8 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { ProcessError } from '../errors';
-import { native, type JobObjectRef } from '../native';
+import { processError } from '../errors';
+import { isFailure, native, type JobObjectRef } from '../native';
 import { displaySignal } from '../signals';
 import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, pollSubscribe, setShownCommand, spawnChild, uniqueName, type Backend } from './backend';
@@ -31,8 +31,8 @@ export class JobObjectBackend implements Backend {
   static create(): JobObjectBackend | string {
     if (process.platform !== 'win32') return 'Job Objects exist only on Windows';
     const name = uniqueName('Local\\procsig-job', 6);
-    const [errno, win32, job] = native.jobObjectCreate(name);
-    if (errno !== 0 || job === null) throw new ProcessError(errno, 'CreateJobObject', { win32 });
+    const job = native.jobObjectCreate(name);
+    if (isFailure(job)) throw processError(job);
     return new JobObjectBackend(name, job);
   }
 
@@ -63,27 +63,27 @@ export class JobObjectBackend implements Backend {
   }
 
   add(pid: number): void {
-    const [errno, win32] = native.jobObjectAssign(this.#ref(), pid);
-    if (errno !== 0) throw new ProcessError(errno, 'AssignProcessToJobObject', { pid, win32 });
+    const failure = native.jobObjectAssign(this.#ref(), pid);
+    if (failure !== undefined) throw processError(failure, { pid });
   }
 
   pids(): number[] {
-    const [errno, win32, pids] = native.jobObjectPids(this.#ref());
-    if (errno !== 0 || pids === null) throw new ProcessError(errno, 'QueryInformationJobObject', { win32 });
+    const pids = native.jobObjectPids(this.#ref());
+    if (isFailure(pids)) throw processError(pids);
     return pids;
   }
 
   isEmpty(): boolean {
     if (this.#job === null) return true;
-    const [errno, win32, acct] = native.jobObjectQuery(this.#job);
-    if (errno !== 0 || acct === null) throw new ProcessError(errno, 'QueryInformationJobObject', { win32 });
+    const acct = native.jobObjectQuery(this.#job);
+    if (isFailure(acct)) throw processError(acct);
     return acct[0] === 0;
   }
 
   async kill(sig: number): Promise<KillTreeFailure[]> {
     // TerminateJobObject ends every process with exit code 1, libuv's code for a killed process.
-    const [errno, win32] = native.jobObjectTerminate(this.#ref(), 1);
-    if (errno !== 0) throw new ProcessError(errno, 'TerminateJobObject', { win32, signal: displaySignal(sig) });
+    const failure = native.jobObjectTerminate(this.#ref(), 1);
+    if (failure !== undefined) throw processError(failure, { signal: displaySignal(sig) });
     return [];
   }
 
@@ -95,8 +95,8 @@ export class JobObjectBackend implements Backend {
     if (this.#job === null) return;
     const job = this.#job;
     this.#job = null;
-    const [errno, win32] = native.jobObjectClose(job);
-    if (errno !== 0) throw new ProcessError(errno, 'CloseHandle', { win32 });
+    const failure = native.jobObjectClose(job);
+    if (failure !== undefined) throw processError(failure);
   }
 
   exitHook(): void {

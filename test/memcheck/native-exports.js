@@ -30,6 +30,9 @@ const WNOWAIT = 8;
 const calls = new Map();
 let failures = 0;
 
+/** A failure object (native.h's convention): { errno, syscall, win32?, pid? }. */
+const isFailure = (r) => typeof r === 'object' && r !== null && typeof r.syscall === 'string' && typeof r.errno === 'number' && r.errno !== 0;
+
 function call(name, ...args) {
   calls.set(name, (calls.get(name) || 0) + 1);
   return native[name](...args);
@@ -75,35 +78,34 @@ function tables() {
   check(Array.isArray(s.table) && s.table.length > 20, 'signalTable');
   const e = call('errnoTable');
   check(Array.isArray(e) && e.length > 30, 'errnoTable');
-  check(typeof call('lastWin32Error') === 'number', 'lastWin32Error');
   check(typeof call('handleProbe') === 'number', 'handleProbe');
   const c = call('watchCount');
   check(Array.isArray(c) && c.length === 2, 'watchCount');
 }
 
 function killing(pid) {
-  check(call('kill', pid, 0) === 0, 'kill 0');
-  check(call('kill', pid, SIGCONT) === 0, 'kill CONT');
-  check(call('kill', NOPID, 0) !== 0, 'kill NOPID');
-  check(call('kill', -NOPID, 0) !== 0, 'kill -NOPID');
-  check(call('kill', pid, 100000) !== 0, 'kill bad sig');
+  check(call('kill', pid, 0) === undefined, 'kill 0');
+  check(call('kill', pid, SIGCONT) === undefined, 'kill CONT');
+  check(isFailure(call('kill', NOPID, 0)), 'kill NOPID');
+  check(isFailure(call('kill', -NOPID, 0)), 'kill -NOPID');
+  check(isFailure(call('kill', pid, 100000)), 'kill bad sig');
   for (const w of WRONG) bad('kill', w, 0);
   bad('kill', pid);
   for (const n of [0, 1, 3, 64]) {
     const pids = new Int32Array(n).fill(NOPID);
     if (n > 0) pids[0] = pid;
-    const errs = new Int32Array(n);
-    const ok = call('killMany', pids, 0, errs);
-    check(ok === (n > 0 ? 1 : 0), `killMany ${n}`);
+    const r = call('killMany', pids, 0);
+    check(n <= 1 ? r === undefined : r.syscall === 'kill' && r.pid.length === n - 1 && r.errno.length === n - 1 && r.pid.every((p) => p === NOPID), `killMany ${n}`);
   }
-  // A view with a byte offset, and an errs array longer than needed.
+  // A view with a byte offset.
   const buf = new Int32Array([NOPID, pid, NOPID, pid]).buffer;
-  check(call('killMany', new Int32Array(buf, 4, 2), 0, new Int32Array(5)) === 1, 'killMany view');
-  bad('killMany', new Int32Array(3), 0, new Int32Array(2)); // errs too short
-  bad('killMany', new Uint32Array(1), 0, new Int32Array(1));
-  bad('killMany', [pid], 0, new Int32Array(1));
-  for (const w of WRONG) bad('killMany', w, 0, w);
-  check(call('killpg', NOPID, 0) !== 0, 'killpg NOPID');
+  const v = call('killMany', new Int32Array(buf, 4, 2), 0);
+  check(v !== undefined && v.pid.length === 1 && v.pid[0] === NOPID && v.errno[0] !== 0, 'killMany view');
+  bad('killMany', new Uint32Array(1), 0);
+  bad('killMany', [pid], 0);
+  bad('killMany', new Int32Array(1));
+  for (const w of WRONG) bad('killMany', w, 0);
+  check(isFailure(call('killpg', NOPID, 0)), 'killpg NOPID');
   for (const w of WRONG) bad('killpg', w, 0);
 }
 
@@ -117,9 +119,9 @@ function states(pid) {
     bad('processStartTime', w);
   }
   const w1 = call('waitpid', pid, WNOHANG | WNOWAIT);
-  check(Array.isArray(w1) && w1[1] === 0, 'waitpid peek running child');
+  check(Array.isArray(w1) && w1[0] === 0, 'waitpid peek running child');
   const w2 = call('waitpid', NOPID, WNOHANG);
-  check(w2[1] !== 0, 'waitpid NOPID');
+  check(isFailure(w2), 'waitpid NOPID');
   for (const w of WRONG) bad('waitpid', w, WNOHANG);
 }
 
@@ -134,34 +136,32 @@ function trees(pid) {
   for (const w of WRONG) bad('treeChildren', w);
   const pids = new Int32Array([pid, NOPID, process.pid]);
   const starts = new Float64Array([NaN, NaN, 12345]);
-  const out = new Uint8Array(3);
-  call('treeStates', pids, starts, out);
-  check(out[0] !== 0 && out[1] === 0 && out[2] === 0, 'treeStates');
-  // Empty arrays have no backing store (a null data pointer): the addon refuses them with a
-  // TypeError rather than touching it.
-  bad('treeStates', new Int32Array(0), new Float64Array(0), new Uint8Array(0));
-  bad('treeStates', pids, new Float64Array(1), out);
-  bad('treeStates', pids, starts, new Uint8Array(1));
-  for (const w of WRONG) bad('treeStates', w, starts, out);
-  bad('treeSnapshot');
-  // killTree's helpers: the group snapshot (Linux), a getpgid batch.
+  const st = call('treeStates', pids, starts);
+  check(st.alive === 1 && st.state[0] !== 0 && st.state[1] === 0 && st.state[2] === 0 && !Number.isNaN(st.start[0]), 'treeStates');
+  // Empty arrays may have no backing store (a null data pointer): nothing is read from them.
+  check(call('treeStates', new Int32Array(0), new Float64Array(0)).alive === 0, 'treeStates empty');
+  bad('treeStates', pids, new Float64Array(1));
+  bad('treeStates', pids);
+  for (const w of WRONG) bad('treeStates', w, starts);
+  // killTree's helpers: the list and reads by pid (Linux), getpgid / getsid batches.
   const group = cols.pgid[Array.from(cols.pid).indexOf(pid)];
-  const grouped = call('treeSnapshot', false, group);
-  check(typeof grouped === 'object' && Array.from(grouped.pgid).includes(group), 'treeSnapshot(group)');
-  call('treeSnapshot', false, NOPID);
-  const listed = call('treeSnapshot', false, 0).listed;
-  check(process.platform !== 'linux' || (listed instanceof Int32Array && listed.includes(process.pid)), 'treeSnapshot listed');
-  const delta = call('treeDelta', listed ?? new Int32Array(1));
-  check(typeof delta === 'number' || (delta.listed instanceof Int32Array && !Array.from(delta.pid).some((p) => listed.includes(p))), 'treeDelta');
-  const all = call('treeDelta', new Int32Array([1]));
-  check(typeof all === 'number' || all.pid.length > 2, 'treeDelta from almost nothing');
-  bad('treeDelta', [1]);
-  bad('treeDelta', new Uint32Array(1));
-  const pgids = new Int32Array(2);
-  call('treePgids', new Int32Array([pid, NOPID]), pgids);
+  const listed = call('treeList');
+  check(process.platform === 'linux' ? listed instanceof Int32Array && listed.includes(process.pid) : isFailure(listed), 'treeList');
+  const read = call('treeRead', new Int32Array([pid, NOPID]));
+  check(process.platform === 'linux' ? read.pid.length === 1 && read.pid[0] === pid : isFailure(read), 'treeRead');
+  check(process.platform !== 'linux' || call('treeRead', new Int32Array(0)).pid.length === 0, 'treeRead empty');
+  bad('treeRead', [1]);
+  bad('treeRead', new Uint32Array(1));
+  const pgids = call('treePgids', new Int32Array([pid, NOPID]));
   check(pgids[1] === -1 && (pgids[0] === group || process.platform === 'win32'), 'treePgids');
-  bad('treePgids', new Int32Array(2), new Int32Array(1));
-  for (const w of WRONG) bad('treePgids', w, pgids);
+  check(call('treePgids', new Int32Array(0)).length === 0, 'treePgids empty');
+  const sids = call('treeSids', new Int32Array([pid, NOPID]));
+  check(sids[1] === -1 && (sids[0] > 0 || process.platform === 'win32'), 'treeSids');
+  for (const w of WRONG) {
+    bad('treePgids', w);
+    bad('treeSids', w);
+    bad('treeRead', w);
+  }
 }
 
 // valgrind 3.19 (Debian 12) does not know pidfd_open(2): under it handleProbe() reports no
@@ -170,15 +170,13 @@ function trees(pid) {
 const PIDFD = (native.handleProbe() & 1) !== 0;
 
 function handlesWithoutPidfd(pid) {
-  const [err, fd] = call('handleOpen', pid);
-  check(err !== 0 && fd === -1, 'handleOpen without pidfds fails');
-  check(call('handleSignal', -1, 0) !== 0, 'handleSignal -1');
+  check(isFailure(call('handleOpen', pid)), 'handleOpen without pidfds fails');
+  check(isFailure(call('handleSignal', -1, 0)), 'handleSignal -1');
   call('handleQuery', -1, true);
-  check(call('handleClose', -1) === 0, 'handleClose -1');
-  check(call('handleClose', 12345) !== 0, 'handleClose foreign fd');
-  const [werr] = call('watchExit', -1, pid, () => fail('watcher without an fd fired'));
-  check(werr !== 0, 'watchExit -1');
-  check(call('watchCancel', 0xfffffff) !== 0, 'watchCancel unknown');
+  check(call('handleClose', -1) === undefined, 'handleClose -1');
+  check(isFailure(call('handleClose', 12345)), 'handleClose foreign fd');
+  check(isFailure(call('watchExit', -1, pid, () => fail('watcher without an fd fired'))), 'watchExit -1');
+  check(isFailure(call('watchCancel', 0xfffffff)), 'watchCancel unknown');
   bad('watchExit', -1, pid, 'not a function');
   bad('watchExit', -1);
   for (const w of WRONG) {
@@ -194,39 +192,40 @@ function handlesWithoutPidfd(pid) {
 // kill(2), and the state read through it. Run with and without pidfd support.
 function procDirHandles(pid) {
   if (process.platform !== 'linux') return;
-  const [err, fd, start] = call('handleOpen', pid, true);
-  check(err === 0 && fd >= 0 && typeof start === 'string' && start !== '', 'handleOpen procDir');
-  check(call('handleSignal', fd, 0, pid) === 0, 'handleSignal procDir (checked kill)');
-  check(call('handleSignal', fd, SIGCONT, pid) === 0, 'handleSignal procDir CONT');
-  call('handleSignal', fd, 0); // pidfd_send_signal on the directory: 0 where the kernel takes it
+  const h = call('handleOpen', pid, true);
+  check(Array.isArray(h) && h[0] >= 0 && typeof h[1] === 'string' && h[1] !== '', 'handleOpen procDir');
+  const fd = h[0];
+  check(call('handleSignal', fd, 0, pid) === undefined, 'handleSignal procDir (checked kill)');
+  check(call('handleSignal', fd, SIGCONT, pid) === undefined, 'handleSignal procDir CONT');
+  call('handleSignal', fd, 0); // pidfd_send_signal on the directory: undefined where the kernel takes it
   check(call('handleQuery', fd, true, pid)[0] === 0, 'handleQuery procDir running');
   check(call('handleQuery', fd, false, pid)[0] === 0, 'handleQuery procDir running (no peek)');
-  check(call('handleClose', fd) === 0, 'handleClose procDir');
-  check(call('handleSignal', fd, 0, pid) !== 0, 'handleSignal procDir closed fd');
-  check(call('handleQuery', fd, true, pid)[0] === -1, 'handleQuery procDir closed fd');
-  const [e2, fd2] = call('handleOpen', NOPID, true);
-  check(e2 !== 0 && fd2 === -1, 'handleOpen procDir NOPID');
+  check(call('handleClose', fd) === undefined, 'handleClose procDir');
+  check(isFailure(call('handleSignal', fd, 0, pid)), 'handleSignal procDir closed fd');
+  check(isFailure(call('handleQuery', fd, true, pid)), 'handleQuery procDir closed fd');
+  check(isFailure(call('handleOpen', NOPID, true)), 'handleOpen procDir NOPID');
   for (const w of WRONG) bad('handleOpen', w, true);
 }
 
 function handles(pid) {
   procDirHandles(pid);
   if (!PIDFD) return handlesWithoutPidfd(pid);
-  const [err, fd, start] = call('handleOpen', pid);
-  check(err === 0 && fd >= 0 && typeof start === 'string', 'handleOpen');
-  check(call('handleSignal', fd, 0) === 0, 'handleSignal 0');
-  check(call('handleSignal', fd, SIGCONT) === 0, 'handleSignal CONT');
-  check(call('handleSignal', fd, 100000) !== 0, 'handleSignal bad sig');
+  const h = call('handleOpen', pid);
+  check(Array.isArray(h) && h[0] >= 0 && typeof h[1] === 'string', 'handleOpen');
+  const fd = h[0];
+  check(call('handleSignal', fd, 0) === undefined, 'handleSignal 0');
+  check(call('handleSignal', fd, SIGCONT) === undefined, 'handleSignal CONT');
+  check(isFailure(call('handleSignal', fd, 100000)), 'handleSignal bad sig');
   check(call('handleQuery', fd, true)[0] === 0, 'handleQuery running');
   check(call('handleQuery', fd, false)[0] === 0, 'handleQuery running (no peek)');
   // A watcher armed and cancelled, twice; cancelling again reports ENOENT.
   for (let i = 0; i < 2; i++) {
-    const [werr, id] = call('watchExit', fd, pid, () => fail('cancelled watcher fired'));
-    check(werr === 0, 'watchExit');
-    check(call('watchCancel', id) === 0, 'watchCancel');
-    check(call('watchCancel', id) !== 0, 'watchCancel twice');
+    const id = call('watchExit', fd, pid, () => fail('cancelled watcher fired'));
+    check(typeof id === 'number', 'watchExit');
+    check(call('watchCancel', id) === undefined, 'watchCancel');
+    check(isFailure(call('watchCancel', id)), 'watchCancel twice');
   }
-  check(call('watchCancel', 0xfffffff) !== 0, 'watchCancel unknown');
+  check(isFailure(call('watchCancel', 0xfffffff)), 'watchCancel unknown');
   bad('watchExit', fd, pid, 'not a function');
   bad('watchExit', fd);
   for (const w of WRONG) {
@@ -235,18 +234,18 @@ function handles(pid) {
     bad('handleClose', w);
     bad('watchCancel', w);
   }
-  check(call('handleClose', fd) === 0, 'handleClose');
-  check(call('handleClose', fd) !== 0, 'handleClose twice (EBADF: not ours any more)');
-  check(call('handleClose', -1) === 0, 'handleClose -1');
-  check(call('handleOpen', NOPID)[0] !== 0, 'handleOpen NOPID');
+  check(call('handleClose', fd) === undefined, 'handleClose');
+  check(isFailure(call('handleClose', fd)), 'handleClose twice (EBADF: not ours any more)');
+  check(call('handleClose', -1) === undefined, 'handleClose -1');
+  check(isFailure(call('handleOpen', NOPID)), 'handleOpen NOPID');
   // Closed fd: signalling or querying through it is EBADF, not a crash.
-  check(call('handleSignal', fd, 0) !== 0, 'handleSignal closed fd');
-  check(call('handleQuery', fd, true)[0] === -1, 'handleQuery closed fd');
+  check(isFailure(call('handleSignal', fd, 0)), 'handleSignal closed fd');
+  check(isFailure(call('handleQuery', fd, true)), 'handleQuery closed fd');
   for (const w of WRONG) bad('handleOpen', w);
 }
 
 function jobObjects() {
-  // Windows only; every one is an ENOSYS tuple elsewhere, whatever it is given.
+  // Windows only; every one is an ENOSYS failure elsewhere, whatever it is given.
   for (const [name, args] of [
     ['jobObjectCreate', [null]],
     ['jobObjectCreate', ['name']],
@@ -258,7 +257,7 @@ function jobObjects() {
     ['jobObjectClose', [{}]],
   ]) {
     const r = call(name, ...args);
-    check(Array.isArray(r) && r.length === 3, name);
+    check(isFailure(r) && r.errno === 38, name);
   }
 }
 
@@ -304,25 +303,25 @@ async function exitPaths() {
   if (!PIDFD) {
     const peek = call('waitpidAsync', pid, WNOWAIT);
     const gone = exited(child);
-    check(call('kill', pid, 9) === 0, 'kill KILL');
+    check(call('kill', pid, 9) === undefined, 'kill KILL');
     const t = await peek;
-    check(Array.isArray(t) && (t[0] === pid || t[1] !== 0), 'waitpidAsync peek');
+    check((Array.isArray(t) && t[0] === pid) || isFailure(t), 'waitpidAsync peek');
     await gone;
     const w = await call('waitpidAsync', pid, WNOHANG);
-    check(w[1] !== 0, 'waitpidAsync after reap (ECHILD)');
+    check(isFailure(w), 'waitpidAsync after reap (ECHILD)');
     return;
   }
-  const [err, fd] = call('handleOpen', pid);
-  check(err === 0, 'handleOpen (exit path)');
+  const h = call('handleOpen', pid);
+  check(Array.isArray(h), 'handleOpen (exit path)');
+  const fd = h[0];
   const fired = new Promise((resolve) => {
-    const [werr] = call('watchExit', fd, pid, (e) => resolve(e));
-    check(werr === 0, 'watchExit (exit path)');
+    check(typeof call('watchExit', fd, pid, (e) => resolve(e)) === 'number', 'watchExit (exit path)');
   });
   // Blocks on a pool thread until the child is a zombie; WNOWAIT leaves it for child_process.
   const peek = call('waitpidAsync', pid, WNOWAIT);
   const gone = exited(child);
   const waiter = await untilInWaitid();
-  check(call('handleSignal', fd, 9) === 0, 'handleSignal KILL');
+  check(call('handleSignal', fd, 9) === undefined, 'handleSignal KILL');
   busyUntilOutOf(waiter);
   check((await fired) === 0, 'watcher fired with 0');
   const t = await peek;
@@ -331,16 +330,17 @@ async function exitPaths() {
   check(q[0] === 1 || q[0] === 2, 'handleQuery exited');
   await gone;
   // Reaped by child_process now: the pidfd still answers, the pid does not.
-  check(call('handleSignal', fd, 0) !== 0, 'handleSignal after reap (ESRCH)');
+  check(isFailure(call('handleSignal', fd, 0)), 'handleSignal after reap (ESRCH)');
   call('handleQuery', fd, false);
   const w = await call('waitpidAsync', pid, WNOHANG);
-  check(w[1] !== 0, 'waitpidAsync after reap (ECHILD)');
-  check(call('handleClose', fd) === 0, 'handleClose (exit path)');
+  check(isFailure(w), 'waitpidAsync after reap (ECHILD)');
+  check(call('handleClose', fd) === undefined, 'handleClose (exit path)');
   // A watcher on an fd that is closed while armed: cancelled by close, never fired.
   const again = await spawnSleeper();
-  const [e2, fd2] = call('handleOpen', again.pid);
-  check(e2 === 0, 'handleOpen 2');
-  const [, id2] = call('watchExit', fd2, again.pid, () => fail('watcher on a closed fd fired'));
+  const h2 = call('handleOpen', again.pid);
+  check(Array.isArray(h2), 'handleOpen 2');
+  const fd2 = h2[0];
+  const id2 = call('watchExit', fd2, again.pid, () => fail('watcher on a closed fd fired'));
   call('watchCancel', id2);
   call('handleClose', fd2);
   again.kill('SIGKILL');
@@ -374,7 +374,7 @@ async function main() {
   // Last: jobExecve resets every signal disposition of this process before exec'ing, so it runs
   // when nothing else is left to do. A command that does not exist: execvpe fails, returns ENOENT.
   for (let i = 0; i < rounds; i++) {
-    check(call('jobExecve', '/nonexistent/procsig-memcheck', ['x', 'y'], ['A=1']) !== 0, 'jobExecve ENOENT');
+    check(isFailure(call('jobExecve', '/nonexistent/procsig-memcheck', ['x', 'y'], ['A=1'])), 'jobExecve ENOENT');
     bad('jobExecve', '/bin/true', [], []);
     bad('jobExecve', 1, ['x'], []);
     bad('jobExecve', '/bin/true', ['x', 2], []);

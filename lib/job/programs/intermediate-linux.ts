@@ -58,7 +58,8 @@ try {
 const env = Object.entries(commandEnv(process.env)).map(([k, v]) => `${k}=${v}`);
 // The addon is loaded by its path (the one the supervisor loaded): this program is no module of
 // procsig's and does not go through lib/native.ts.
-const addon = require(a.addon) as { jobExecve(file: string, argv: string[], env: string[]): number };
-const err = addon.jobExecve(a.file, a.argv, env);
-process.stderr.write(`procsig job: ${a.file}: ${getSystemErrorName(-err)}\n`);
+// jobExecve returns only when execve failed: a failure object (lib/native.ts, NativeFailure).
+const addon = require(a.addon) as { jobExecve(file: string, argv: string[], env: string[]): { errno: number } };
+const failure = addon.jobExecve(a.file, a.argv, env);
+process.stderr.write(`procsig job: ${a.file}: ${getSystemErrorName(-failure.errno)}\n`);
 process.exit(127);

@@ -38,10 +38,11 @@ if (a === null) {
 }
 // The addon is loaded by its path (the one the supervisor loaded): this program is no module of
 // procsig's and does not go through lib/native.ts.
-const addon = require(a.addon) as { jobObjectAssignSelf(name: string): [errno: number, win32: number] };
-const r = addon.jobObjectAssignSelf(a.name);
-if (r[0] !== 0) {
-  process.stderr.write(`procsig job: cannot join the job: win32 error ${r[1]}\n`);
+// undefined, or a failure object (lib/native.ts, NativeFailure) with the Win32 code.
+const addon = require(a.addon) as { jobObjectAssignSelf(name: string): { errno: number; win32?: number } | undefined };
+const failure = addon.jobObjectAssignSelf(a.name);
+if (failure !== undefined) {
+  process.stderr.write(`procsig job: cannot join the job: win32 error ${failure.win32}\n`);
   process.exit(125);
 }
 const o = a.opts;
