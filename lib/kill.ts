@@ -177,6 +177,25 @@ export function killpg(pgid: number, signal: SignalLike = 'SIGTERM'): void {
   if (failure !== undefined) throw processError(failure, { pid: g, signal: displaySignal(sig) });
 }
 
+/** What {@link sendSignal} did: sent, the target was already gone (ESRCH), or the OS refused. */
+export type SendOutcome = 'sent' | 'gone' | ProcessError;
+
+/**
+ * @internal The one signalling path with the one "already gone" policy, for every caller that
+ * kills on the user's behalf: handles, trees (icommandlib's group kill), terminate, jobs. kill(2)
+ * of `pid`, or killpg(2) of group `pid` when `group`; ESRCH is `'gone'` (a target that exited is
+ * what a kill wants), any other failure the ProcessError (with the signal's name), never thrown.
+ *
+ * The caller has validated `pid` (checkPid / checkGroup: never group 1, never 0 or -1) and `sig`.
+ */
+export function sendSignal(pid: number, sig: number, group = false): SendOutcome {
+  const failure = group ? native.killpg(pid, sig) : native.kill(pid, sig);
+  if (failure === undefined) return 'sent';
+  if (ESRCH === 0) ESRCH = errnoNumber('ESRCH') ?? 3;
+  if (failure.errno === ESRCH) return 'gone';
+  return processError(failure, { pid, signal: displaySignal(sig) });
+}
+
 /**
  * Sends `signal` to every process the caller may signal: `kill(-1, signal)`. Deliberately a
  * function of its own, because {@link kill} refuses pid -1. As root this is the whole system.
