@@ -4,11 +4,11 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { AlreadyExitedError, argTypeError, argValueError, errnoName, processError, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
+import { AlreadyExitedError, argTypeError, argValueError, ProcessError, TimeoutError, UnexpectedExitError } from './errors';
 import { ProcessHandle, type ExitResult } from './handle';
-import { native } from './native';
+import { sendSignal } from './kill';
 import { displaySignal, toSignal, type SignalLike } from './signals';
-import { killTree, readTable, waitGone } from './tree';
+import { descendantRows, groupRows, isExited, killTree, readTable, waitGone, type ProcessTable } from './tree';
 import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
 import type { WaitStatus } from './wait';
 
@@ -67,19 +67,32 @@ function isChild(value: unknown): value is ChildProcess {
   return typeof value === 'object' && value !== null && 'exitCode' in value && 'signalCode' in value && typeof (value as ChildProcess).kill === 'function';
 }
 
-/** Live (non-zombie) members of process group `pgid`, with their raw start times. */
-function groupMembers(pgid: number): { pids: number[]; starts: number[] } {
-  const t = readTable(false);
+/** Pids and raw start times of `rows` of `t`, minus those `skip` rejects. */
+function pidsOf(t: ProcessTable, rows: readonly number[], skip?: (row: number) => boolean): { pids: number[]; starts: number[] } {
   const pids: number[] = [];
   const starts: number[] = [];
-  const { pid, pgid: pg, start, state } = t.cols;
-  for (let i = 0; i < t.size; i++) {
-    if (pg[i] === pgid && state[i] !== 0x5a /* Z */ && state[i] !== 0x58 /* X */) {
-      pids.push(pid[i]);
-      starts.push(start[i]);
-    }
+  for (const r of rows) {
+    if (skip?.(r)) continue;
+    pids.push(t.cols.pid[r]);
+    starts.push(t.cols.start[r]);
   }
   return { pids, starts };
+}
+
+/**
+ * What terminate waits for besides the target, from one snapshot (the table's walks): `group`,
+ * the live (non-zombie) members of the target's process group; `tree`, every process still under
+ * the root plus the root's group (killTree walked the tree; a dying parent's children are
+ * reparented, so this is read before each signal).
+ */
+function membersOf(pid: number, tree: boolean): { pids: number[]; starts: number[] } {
+  const t = readTable(false);
+  const inGroup = groupRows(t, pid);
+  if (!tree) return pidsOf(t, inGroup, (r) => isExited(t, r));
+  const root = t.row(pid);
+  const under = root === -1 ? [] : descendantRows(t, root);
+  const taken = new Set(under);
+  return pidsOf(t, under.concat(inGroup.filter((r) => !taken.has(r) && r !== root && !isExited(t, r))));
 }
 
 /**
@@ -173,9 +186,9 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
       }
       if (o.group) {
         // The group id stays reserved while members remain, even after the leader is gone.
-        const failure = native.killpg(pid, sig);
-        if (failure === undefined) sent = true;
-        else if (errnoName(failure.errno) !== 'ESRCH') throw processError(failure, { pid, signal: displaySignal(sig) });
+        const outcome = sendSignal(pid, sig, true);
+        if (outcome === 'sent') sent = true;
+        else if (outcome !== 'gone') throw outcome;
       }
       return sent;
     };
@@ -198,35 +211,7 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
       return true;
     };
 
-    const members = (): { pids: number[]; starts: number[] } | undefined => {
-      if (o.group) return groupMembers(pid);
-      if (o.tree) {
-        // The tree was walked by killTree; what matters now is every process still under the
-        // root plus the root's group.
-        const t = readTable(false);
-        const pids: number[] = [];
-        const starts: number[] = [];
-        const stack = [t.row(pid)];
-        while (stack.length) {
-          const r = stack.pop()!;
-          if (r < 0) continue;
-          for (let c = t.head[r]; c !== -1; c = t.next[c]) {
-            pids.push(t.cols.pid[c]);
-            starts.push(t.cols.start[c]);
-            stack.push(c);
-          }
-        }
-        const g = groupMembers(pid);
-        for (let i = 0; i < g.pids.length; i++) {
-          if (!pids.includes(g.pids[i]) && g.pids[i] !== pid) {
-            pids.push(g.pids[i]);
-            starts.push(g.starts[i]);
-          }
-        }
-        return { pids, starts };
-      }
-      return undefined;
-    };
+    const members = (): { pids: number[]; starts: number[] } | undefined => (o.tree || o.group ? membersOf(pid, o.tree) : undefined);
 
     // Members are listed before the signal: after it, a dying parent's children are reparented
     // and no longer found under it.
@@ -252,7 +237,8 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
     // Orphans that left the tree: signal the survivors directly (they were alive a moment ago).
     if (snap && o.tree) {
       const left = await waitGone(snap.pids, snap.starts, 0, o.signal);
-      if (left.length) native.killMany(Int32Array.from(left), o.escalate);
+      // Each through the one 'already gone' policy; nothing to report: the wait below judges.
+      for (const p of left) sendSignal(p, o.escalate);
     }
     if (await settle(o.timeout, snap)) return done(true);
     throw new TimeoutError(o.timeout, pid, `Process ${pid} still running ${o.timeout} ms after ${displaySignal(o.escalate)}`);

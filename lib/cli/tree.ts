@@ -4,8 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { TreeColumns } from '../native';
-import { processTree, ProcessTable, snapshot, type ProcessInfo, type ProcessTreeNode } from '../tree';
+import { processForest, processTree, type ProcessTreeNode } from '../tree';
 import { EXIT_FAILED, EXIT_OK, help, json, parseArgs, parsePid, UsageError, type Io } from './core';
 import { SPECS } from './usage';
 
@@ -40,37 +39,6 @@ function leaderNote(n: DrawNode): string {
   return '';
 }
 
-/**
- * The whole machine as a forest, from one snapshot. The parent links are the library's
- * {@link ProcessTable}'s (its start-time rule, the one processTree() uses), so the CLI keeps no
- * copy of that rule; children are ordered oldest first, as processTree() orders them.
- */
-export function forest(list: readonly ProcessInfo[]): ProcessTreeNode[] {
-  const cols: TreeColumns = {
-    pid: Int32Array.from(list, (p) => p.pid),
-    ppid: Int32Array.from(list, (p) => p.ppid),
-    pgid: Int32Array.from(list, (p) => p.pgid),
-    sid: Int32Array.from(list, (p) => p.sid),
-    start: Float64Array.from(list, (p) => p.startTime),
-    // A snapshot's rows are all read: never state 0 (the table's "listed unread" mark).
-    state: Uint8Array.from(list, (p) => p.state.charCodeAt(0) || 0x3f),
-    startUnitMs: 1,
-    startBaseMs: 0,
-  };
-  const t = new ProcessTable(cols);
-  const nodes: ProcessTreeNode[] = list.map((p) => ({ ...p, children: [] }));
-  const linked = new Uint8Array(t.size);
-  for (let r = 0; r < t.size; r++) {
-    for (let c = t.head[r]; c !== -1; c = t.next[c]) {
-      nodes[r].children.push(nodes[c]);
-      linked[c] = 1;
-    }
-  }
-  const order = (a: ProcessTreeNode, b: ProcessTreeNode) => a.startTime - b.startTime || a.pid - b.pid;
-  for (const n of nodes) n.children.sort(order);
-  return nodes.filter((_, r) => !linked[r]).sort((a, b) => a.pid - b.pid);
-}
-
 /** A tree node as the JSON output shows it. */
 export function toJsonTree(n: ProcessTreeNode): unknown {
   return { pid: n.pid, ppid: n.ppid, pgid: n.pgid, sid: n.sid, name: n.name, state: n.state, startTime: n.startTime, children: n.children.map(toJsonTree) };
@@ -84,7 +52,8 @@ export function run(args: readonly string[], io: Io): number {
   const pid = p.pos.length === 1 ? parsePid('tree', p.pos[0]) : undefined;
   let roots: ProcessTreeNode[];
   if (pid === undefined) {
-    roots = forest(snapshot());
+    // The table's own links and order (processTree()'s): the CLI keeps no copy of either.
+    roots = processForest();
   } else {
     const node = processTree(pid);
     if (!node) {

@@ -10,9 +10,9 @@
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { ProcessHandle } from '../handle';
-import { native } from '../native';
+import { sendSignal } from '../kill';
 import { toSignal } from '../signals';
-import { killTree, pgidsOf, snapshot, type KillTreeFailure } from '../tree';
+import { groupRows, isExited, killTree, pgidsOf, readTable, subtreeRows, type KillTreeFailure } from '../tree';
 import { checkGroup } from '../validate';
 import { checkedSpawnOptions, Failures, pollSubscribe, setShownCommand, SIGKILL, spawnChild, type Backend } from './backend';
 import { deathSignalArgs, requireHelper } from './death-signal';
@@ -85,41 +85,23 @@ export class TreeBackend implements Backend {
   }
 
   pids(): number[] {
-    const procs = snapshot();
+    // One snapshot; the links and the walk are the process table's (its start-time rule).
+    const t = readTable(false);
+    const { pid: pidCol, pgid } = t.cols;
     // Forget roots that are dead and whose group is empty: nothing of them can come back.
-    const pgids = new Set(procs.map((p) => p.pgid));
+    const pgids = new Set(pgid);
     for (const [pid, r] of this.#roots) if (!r.alive() && !(r.group && pgids.has(pid))) this.#roots.delete(pid);
-    const groups = new Set(this.#groups(new Set(procs.map((p) => p.pid))));
-    const children = new Map<number, number[]>();
-    const started = new Map(procs.map((p) => [p.pid, p.startTime]));
-    for (const p of procs) {
-      // A parent links to a child only when the child started after it (pid reuse).
-      const ps = started.get(p.ppid);
-      if (ps !== undefined && p.startTime < ps) continue;
-      let list = children.get(p.ppid);
-      if (!list) children.set(p.ppid, (list = []));
-      list.push(p.pid);
-    }
-    const out = new Set<number>();
-    for (const p of procs) if (groups.has(p.pgid)) out.add(p.pid);
-    // Descendants of every live root and of every group member (a member's children that left
-    // the group with setpgid/setsid are still in its tree while their parent lives).
-    const stack: number[] = [...out];
-    for (const r of this.#roots.values()) if (r.alive() && !out.has(r.pid)) stack.push(r.pid);
-    const seen = new Set<number>();
-    while (stack.length) {
-      const pid = stack.pop()!;
-      if (seen.has(pid)) continue;
-      seen.add(pid);
-      out.add(pid);
-      for (const c of children.get(pid) ?? []) stack.push(c);
-    }
+    const groups = this.#groups(new Set(t.index.keys()));
+    // Every member of an owned group, and every live root; then the descendants of all of them
+    // (a member's children that left the group with setpgid/setsid are still in its tree while
+    // their parent lives).
+    const seeds: number[] = [];
+    for (const g of groups) seeds.push(...groupRows(t, g));
+    for (const r of this.#roots.values()) if (r.alive()) seeds.push(t.row(r.pid));
     // Zombies are dead: they only wait for their parent (or PID 1) to reap them.
-    const state = new Map(procs.map((p) => [p.pid, p.state]));
-    return [...out].filter((pid) => {
-      const s = state.get(pid);
-      return s !== undefined && s !== 'Z' && s !== 'X';
-    });
+    return subtreeRows(t, seeds)
+      .filter((r) => !isExited(t, r))
+      .map((r) => pidCol[r]);
   }
 
   isEmpty(): boolean {
@@ -133,7 +115,7 @@ export class TreeBackend implements Backend {
     // 1. Stop every owned group at once: members that left their tree (an exited middle parent)
     //    are still in the group, and killpg is atomic against fork (a forking member's fork is
     //    restarted after the signal, so its child is stopped too).
-    if (sig !== 0) for (const g of this.#groups(present)) native.killpg(g, SIGSTOP_);
+    if (sig !== 0) for (const g of this.#groups(present)) sendSignal(g, SIGSTOP_, true);
     // 2. Freeze-then-kill every tree, with its group (killTree re-scans until no new member
     //    appears, signals, and resumes unless the signal was SIGKILL). A root that was reaped
     //    is walked only through its group, and only when its pid names no process: a present pid
@@ -148,7 +130,10 @@ export class TreeBackend implements Backend {
         if ((e as { code?: string }).code !== 'ESRCH') throw e;
       }
     }
-    for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+    for (const pid of direct) {
+      const outcome = sendSignal(pid, sig);
+      if (outcome !== 'sent' && outcome !== 'gone') failed.push({ pid, group: false, error: outcome });
+    }
     return failed.list;
   }
 
@@ -163,7 +148,7 @@ export class TreeBackend implements Backend {
 
   exitHook(): void {
     try {
-      for (const g of this.#groups(presentAmong([...this.#roots.keys()]))) native.killpg(g, SIGKILL);
+      for (const g of this.#groups(presentAmong([...this.#roots.keys()]))) sendSignal(g, SIGKILL, true);
     } catch {
       // best effort: the process is exiting
     }
