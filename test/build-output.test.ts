@@ -46,7 +46,7 @@ describe('dist/ is tsc output, unprocessed', () => {
  * The modules `dist/index.js` must load with the package: the kill-and-wait paths and what they
  * import (see docs/internals.md, "Under EMFILE").
  */
-const EAGER = ['signals', 'errors', 'kill', 'tree', 'handle', 'wait', 'terminate'];
+const EAGER = ['signals', 'errors', 'kill', 'tree/index', 'handle', 'wait', 'terminate'];
 /** Never loaded by the package entry: separate entry points. */
 const NEVER = ['cli', 'tree-kill'];
 /**
