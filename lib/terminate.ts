@@ -68,7 +68,7 @@ function isChild(value: unknown): value is ChildProcess {
 }
 
 /** Pids and raw start times of `rows` of `t`, minus those `skip` rejects. */
-function pidsOf(t: ProcessTable, rows: readonly number[], skip?: (row: number) => boolean): { pids: number[]; starts: number[] } {
+function pidsOf(t: ProcessTable, rows: readonly number[], skip?: (row: number) => boolean): Members {
   const pids: number[] = [];
   const starts: number[] = [];
   for (const r of rows) {
@@ -85,7 +85,7 @@ function pidsOf(t: ProcessTable, rows: readonly number[], skip?: (row: number) =
  * the root plus the root's group (killTree walked the tree; a dying parent's children are
  * reparented, so this is read before each signal).
  */
-function membersOf(pid: number, tree: boolean): { pids: number[]; starts: number[] } {
+function membersOf(pid: number, tree: boolean): Members {
   const t = readTable(false);
   const inGroup = groupRows(t, pid);
   if (!tree) return pidsOf(t, inGroup, (r) => isExited(t, r));
@@ -123,108 +123,70 @@ function membersOf(pid: number, tree: boolean): { pids: number[]; starts: number
  */
 export async function terminate(target: number | ChildProcess | ProcessHandle, options?: TerminateOptions): Promise<TerminateResult> {
   const t0 = performance.now();
-  let pid: number;
-  if (target instanceof ProcessHandle) pid = target.pid;
-  else if (isChild(target)) {
-    if (typeof target.pid !== 'number') throw argValueError('target', 'has no pid (it failed to spawn)', target, TypeError);
-    pid = checkPid(target.pid, 'target.pid');
-  } else if (typeof target === 'number') pid = checkPid(target, 'target');
-  else throw argTypeError('target', 'a pid, a ChildProcess or a ProcessHandle', target);
+  const pid = targetPid(target);
   const o = parse(options);
   // group: killpg(pid), and group 1 is every process (see checkGroup).
   if (o.group) checkGroup(pid, 'target');
   if (o.signal?.aborted) throw o.signal.reason;
-
-  let handle: ProcessHandle | undefined;
-  let owned = false;
-  let status: WaitStatus | undefined;
-  const done = (escalated: boolean): TerminateResult => {
-    const r: { pid: number; status?: WaitStatus; escalated: boolean; elapsedMs: number } = { pid, escalated, elapsedMs: performance.now() - t0 };
-    if (status) r.status = status;
-    return r;
-  };
-  const noteExit = (r: ExitResult | null | undefined): void => {
-    if (r?.status) status = r.status;
-  };
-
-  if (target instanceof ProcessHandle) {
-    handle = target;
-  } else {
-    try {
-      handle = isChild(target) ? ProcessHandle.fromChild(target) : ProcessHandle.open(pid);
-      owned = true;
-    } catch (e) {
-      if (!(e instanceof ProcessError && e.code === 'ESRCH')) throw e;
-      // The root is gone; with group/tree its group may still have members.
-    }
-  }
-
+  const owned = !(target instanceof ProcessHandle);
+  const handle = owned ? openHandle(target, pid) : target;
   try {
-    /** Sends `sig` to the target (and its tree/group); false when there was nothing left to signal. */
-    const deliver = async (sig: number): Promise<boolean> => {
-      if (o.tree) {
-        try {
-          await killTree(pid, sig, { signal: o.signal });
-        } catch (e) {
-          if (e instanceof ProcessError && e.code === 'ESRCH') return false;
-          throw e;
-        }
-        return true;
-      }
-      let sent = false;
-      if (handle) {
-        try {
-          handle.kill(sig);
-          sent = true;
-        } catch (e) {
-          if (e instanceof UnexpectedExitError || e instanceof AlreadyExitedError) {
-            if (e.status) status = e.status as WaitStatus;
-          } else if (!(e instanceof ProcessError && e.code === 'ESRCH')) {
-            throw e;
-          }
-        }
-      }
-      if (o.group) {
-        // The group id stays reserved while members remain, even after the leader is gone.
-        const outcome = sendSignal(pid, sig, true);
-        if (outcome === 'sent') sent = true;
-        else if (outcome !== 'gone') throw outcome;
-      }
-      return sent;
-    };
+    return await new Termination(pid, o, handle, t0).run();
+  } finally {
+    if (owned) handle?.close();
+  }
+}
 
-    /** Waits up to `ms` for everything to be gone; true when it is. */
-    const settle = async (ms: number, snapshot: { pids: number[]; starts: number[] } | undefined): Promise<boolean> => {
-      const deadline = performance.now() + ms;
-      if (handle) {
-        try {
-          noteExit(await handle.wait({ timeout: ms, signal: o.signal }));
-        } catch (e) {
-          if (e instanceof TimeoutError) return false;
-          throw e;
-        }
-      }
-      if (snapshot && snapshot.pids.length > 0) {
-        const left = await waitGone(snapshot.pids, snapshot.starts, Math.max(0, deadline - performance.now()), o.signal);
-        if (left.length > 0) return false;
-      }
-      return true;
-    };
+/** The pid of terminate()'s target, validated. */
+function targetPid(target: unknown): number {
+  if (target instanceof ProcessHandle) return target.pid;
+  if (isChild(target)) {
+    if (typeof target.pid !== 'number') throw argValueError('target', 'has no pid (it failed to spawn)', target, TypeError);
+    return checkPid(target.pid, 'target.pid');
+  }
+  if (typeof target === 'number') return checkPid(target, 'target');
+  throw argTypeError('target', 'a pid, a ChildProcess or a ProcessHandle', target);
+}
 
-    const members = (): { pids: number[]; starts: number[] } | undefined => (o.tree || o.group ? membersOf(pid, o.tree) : undefined);
+/** A handle on a pid or ChildProcess target for the call's duration; undefined when it is gone already. */
+function openHandle(target: number | ChildProcess, pid: number): ProcessHandle | undefined {
+  try {
+    return isChild(target) ? ProcessHandle.fromChild(target) : ProcessHandle.open(pid);
+  } catch (e) {
+    if (!(e instanceof ProcessError && e.code === 'ESRCH')) throw e;
+    // The root is gone; with group/tree its group may still have members.
+    return undefined;
+  }
+}
 
+/** Pids (with raw start times) terminate waits for besides the target. */
+type Members = { pids: number[]; starts: number[] };
+
+/** One terminate() call: signal, wait, escalate, wait. */
+class Termination {
+  #status: WaitStatus | undefined;
+
+  constructor(
+    readonly pid: number,
+    readonly o: Parsed,
+    readonly handle: ProcessHandle | undefined,
+    readonly t0: number,
+  ) {}
+
+  async run(): Promise<TerminateResult> {
+    const { o, pid, handle } = this;
     // Members are listed before the signal: after it, a dying parent's children are reparented
     // and no longer found under it.
-    const snap = o.tree || o.group ? members() : undefined;
-    const sent = await deliver(o.killSignal);
+    const snap = this.members();
+    const sent = await this.deliver(o.killSignal);
     if (!sent && !(snap && snap.pids.length)) {
-      if (handle) noteExit(handle.closed ? null : await handle.wait({ signal: o.signal }).catch(() => null));
-      return done(false);
+      if (handle) this.noteExit(handle.closed ? null : await handle.wait({ signal: o.signal }).catch(() => null));
+      return this.done(false);
     }
-    if (await settle(o.timeout, snap)) return done(false);
+    if (await this.settle(o.timeout, snap)) return this.done(false);
     if (o.escalate === false) throw new TimeoutError(o.timeout, pid, `Process ${pid} still running ${o.timeout} ms after ${displaySignal(o.killSignal)}`);
     if (o.signal?.aborted) throw o.signal.reason;
-    const more = o.tree || o.group ? members() : undefined;
+    const more = this.members();
     if (snap && more) {
       for (let i = 0; i < more.pids.length; i++) {
         if (!snap.pids.includes(more.pids[i])) {
@@ -233,16 +195,81 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
         }
       }
     }
-    await deliver(o.escalate);
+    await this.deliver(o.escalate);
     // Orphans that left the tree: signal the survivors directly (they were alive a moment ago).
     if (snap && o.tree) {
       const left = await waitGone(snap.pids, snap.starts, 0, o.signal);
       // Each through the one 'already gone' policy; nothing to report: the wait below judges.
       for (const p of left) sendSignal(p, o.escalate);
     }
-    if (await settle(o.timeout, snap)) return done(true);
+    if (await this.settle(o.timeout, snap)) return this.done(true);
     throw new TimeoutError(o.timeout, pid, `Process ${pid} still running ${o.timeout} ms after ${displaySignal(o.escalate)}`);
-  } finally {
-    if (owned) handle?.close();
+  }
+
+  done(escalated: boolean): TerminateResult {
+    const r: { pid: number; status?: WaitStatus; escalated: boolean; elapsedMs: number } = { pid: this.pid, escalated, elapsedMs: performance.now() - this.t0 };
+    if (this.#status) r.status = this.#status;
+    return r;
+  }
+
+  noteExit(r: ExitResult | null | undefined): void {
+    if (r?.status) this.#status = r.status;
+  }
+
+  /** The group's or tree's members now (the table's walks), or undefined when neither is asked for. */
+  members(): Members | undefined {
+    return this.o.tree || this.o.group ? membersOf(this.pid, this.o.tree) : undefined;
+  }
+
+  /** Sends `sig` to the target (and its tree/group); false when there was nothing left to signal. */
+  async deliver(sig: number): Promise<boolean> {
+    const { o, pid, handle } = this;
+    if (o.tree) {
+      try {
+        await killTree(pid, sig, { signal: o.signal });
+      } catch (e) {
+        if (e instanceof ProcessError && e.code === 'ESRCH') return false;
+        throw e;
+      }
+      return true;
+    }
+    let sent = false;
+    if (handle) {
+      try {
+        handle.kill(sig);
+        sent = true;
+      } catch (e) {
+        if (e instanceof UnexpectedExitError || e instanceof AlreadyExitedError) {
+          if (e.status) this.#status = e.status as WaitStatus;
+        } else if (!(e instanceof ProcessError && e.code === 'ESRCH')) {
+          throw e;
+        }
+      }
+    }
+    if (o.group) {
+      // The group id stays reserved while members remain, even after the leader is gone.
+      const outcome = sendSignal(pid, sig, true);
+      if (outcome === 'sent') sent = true;
+      else if (outcome !== 'gone') throw outcome;
+    }
+    return sent;
+  }
+
+  /** Waits up to `ms` for everything to be gone; true when it is. */
+  async settle(ms: number, snap: Members | undefined): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    if (this.handle) {
+      try {
+        this.noteExit(await this.handle.wait({ timeout: ms, signal: this.o.signal }));
+      } catch (e) {
+        if (e instanceof TimeoutError) return false;
+        throw e;
+      }
+    }
+    if (snap && snap.pids.length > 0) {
+      const left = await waitGone(snap.pids, snap.starts, Math.max(0, deadline - performance.now()), this.o.signal);
+      if (left.length > 0) return false;
+    }
+    return true;
   }
 }

@@ -227,7 +227,7 @@ bool ParseProcStat(const char* buf, ProcStat* row);
 // and kProcNotMounted when /proc is not a procfs.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
 // treeList() -> Int32Array of every pid /proc lists (ascending) | failure. Linux (ENOSYS
-// elsewhere): killTree's scans choose what to read from it (lib/tree.ts).
+// elsewhere): killTree's scans choose what to read from it (lib/tree/linux.ts).
 Napi::Value TreeList(const Napi::CallbackInfo& info);
 // treeRead(pids: Int32Array) -> the columns of treeSnapshot (no names) for those of `pids` still
 // there (a process gone meanwhile is left out) | failure, as treeSnapshot. Linux (ENOSYS

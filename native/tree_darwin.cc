@@ -1,4 +1,4 @@
-// Process-tree reads on macOS, for lib/tree.ts: a flat snapshot from sysctl(KERN_PROC_ALL), a
+// Process-tree reads on macOS, for lib/tree/: a flat snapshot from sysctl(KERN_PROC_ALL), a
 // children walk through proc_listchildpids(3), and a batch liveness check through
 // proc_pidinfo(PROC_PIDTBSDINFO) keyed by start time. Not compiled on this project's Linux CI;
 // written against the macOS SDK headers (<sys/sysctl.h>, <libproc.h>).

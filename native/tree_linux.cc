@@ -1,10 +1,10 @@
-// Process-tree reads on Linux, for lib/tree.ts: a flat snapshot of every process read from
+// Process-tree reads on Linux, for lib/tree/: a flat snapshot of every process read from
 // /proc/<pid>/stat, the pids /proc lists and the rows of chosen pids (killTree's scans), a
 // children walk over /proc/<pid>/task/<tid>/children where the kernel has those files
 // (CONFIG_PROC_CHILDREN), and a batch liveness check keyed by start time.
 //
-// Nothing here decides anything: TypeScript chooses what to read (lib/tree.ts groupTable: which
-// sessions can hold a descendant), links parents to children (start-time rule), walks the tree
+// Nothing here decides anything: TypeScript chooses what to read (groupTable in lib/tree/linux.ts:
+// which sessions can hold a descendant), links parents to children (start-time rule), walks the tree
 // and signals. Nothing here spawns a process.
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-// Process-tree reads on Windows, for lib/tree.ts: a flat snapshot from a Toolhelp32 process
+// Process-tree reads on Windows, for lib/tree/: a flat snapshot from a Toolhelp32 process
 // snapshot with each process's creation time (GetProcessTimes), and a batch liveness check
 // keyed by creation time. Windows never reparents: th32ParentProcessID keeps naming a parent
 // that has exited, and that pid may since have been reused — which is why TypeScript links a

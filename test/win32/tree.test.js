@@ -1,5 +1,5 @@
 // snapshot / descendants / processTree / killTree on Windows: Toolhelp32 + creation times
-// (native/tree_win32.cc under lib/tree.ts). Skipped, with the reason, until lib/index.ts exports them.
+// (native/tree_win32.cc under lib/tree/). Skipped, with the reason, until lib/index.ts exports them.
 'use strict';
 const { test, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
