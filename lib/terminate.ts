@@ -10,7 +10,7 @@ import { native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree, readTable, waitGone } from './tree';
 import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
-import type { WaitStatus } from './wait';
+import { exitResult, type WaitStatus } from './wait-status';
 
 /** Options of {@link terminate} (named like Node's: `killSignal` is sent, `signal` aborts). */
 export interface TerminateOptions {
@@ -28,12 +28,8 @@ export interface TerminateOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link terminate} did. */
-export interface TerminateResult {
-  /** The target's pid. */
-  readonly pid: number;
-  /** How it ended, when that can be known (see `waitForExit`); absent otherwise. */
-  readonly status?: WaitStatus;
+/** What {@link terminate} did: how the target ended (the {@link ExitResult} every wait resolves to), and how. */
+export interface TerminateResult extends ExitResult {
   /** Whether the `escalate` signal had to be sent. */
   readonly escalated: boolean;
   /** Milliseconds from the call until everything was gone. */
@@ -85,7 +81,7 @@ function groupMembers(pgid: number): { pids: number[]; starts: number[] } {
 /**
  * Stops a process gracefully: sends `killSignal`, waits up to `timeout` ms for it to exit, sends
  * `escalate` (SIGKILL) if it is still alive, waits again — then resolves with
- * `{ pid, status?, escalated, elapsedMs }`. A zombie counts as gone; nothing is reaped that
+ * `{ pid, code, exitCode, signal, ..., status?, escalated, elapsedMs }`. A zombie counts as gone; nothing is reaped that
  * procsig does not own, so a `child_process` child still emits `'exit'`.
  *
  * - `target`: a pid, a `ChildProcess` or a {@link ProcessHandle} (used as is and left open;
@@ -105,7 +101,7 @@ function groupMembers(pgid: number): { pids: number[]; starts: number[] } {
  * @example
  * ```ts
  * const r = await terminate(child, { timeout: 2000 });
- * console.log(r.escalated ? 'had to SIGKILL' : 'stopped', r.status?.code);
+ * console.log(r.escalated ? 'had to SIGKILL' : 'stopped', r.code);
  * ```
  */
 export async function terminate(target: number | ChildProcess | ProcessHandle, options?: TerminateOptions): Promise<TerminateResult> {
@@ -126,9 +122,7 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
   let owned = false;
   let status: WaitStatus | undefined;
   const done = (escalated: boolean): TerminateResult => {
-    const r: { pid: number; status?: WaitStatus; escalated: boolean; elapsedMs: number } = { pid, escalated, elapsedMs: performance.now() - t0 };
-    if (status) r.status = status;
-    return r;
+    return { ...exitResult(pid, status), escalated, elapsedMs: performance.now() - t0 };
   };
   const noteExit = (r: ExitResult | null | undefined): void => {
     if (r?.status) status = r.status;

@@ -148,7 +148,7 @@ export class TreeBackend implements Backend {
         if ((e as { code?: string }).code !== 'ESRCH') throw e;
       }
     }
-    for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+    for (const pid of direct) failed.send(pid, sig);
     return failed.list;
   }
 
