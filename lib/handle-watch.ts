@@ -86,15 +86,15 @@ export class ExitWatch {
     }
   }
 
-  /** Cancels the watch and rejects its waiters with `error` (the handle was closed). */
-  close(error: Error): void {
+  /** Cancels the watch and rejects its waiters with `error()` (the handle was closed; built only when someone waits). */
+  close(error: () => Error): void {
     const s = this.#shared;
     this.#shared = undefined;
     this.#refs = 0;
     if (s && !s.settled) {
       s.cancel();
       s.settled = true;
-      s.reject(error);
+      s.reject(error());
     }
   }
 

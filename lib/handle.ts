@@ -389,7 +389,7 @@ export class ProcessHandle {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#watch.close(closedError(this.#pid));
+    this.#watch.close(() => closedError(this.#pid));
     if (this.#fd >= 0) {
       registry.unregister(this);
       native.handleClose(this.#fd);

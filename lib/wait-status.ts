@@ -133,8 +133,8 @@ export function statusFromChild(child: { exitCode: number | null; signalCode: No
 
 /** @internal The one builder of an {@link ExitResult}: `status` a termination, or absent when unknown. */
 export function exitResult(pid: number, status?: WaitStatus | null): ExitResult {
-  if (!status) return Object.freeze({ pid, code: null, exitCode: null, signal: null, signalNumber: null, coreDumped: false });
-  return Object.freeze({ pid, code: status.code, exitCode: status.exitCode, signal: status.signal, signalNumber: status.signalNumber, coreDumped: status.coreDumped, status });
+  if (!status) return { pid, code: null, exitCode: null, signal: null, signalNumber: null, coreDumped: false };
+  return { pid, code: status.code, exitCode: status.exitCode, signal: status.signal, signalNumber: status.signalNumber, coreDumped: status.coreDumped, status };
 }
 
 /** @internal How it ended, in words ("with exit code 3", "after SIGKILL (code 137)", "with an unknown status"). */
