@@ -10,6 +10,7 @@
  */
 import * as util from 'node:util';
 import { native, type NativeFailure } from './native';
+import type { WaitStatus } from './wait-status';
 
 interface ErrnoEntry {
   name: string;
@@ -140,13 +141,6 @@ export class ProcessError extends Error {
   }
 }
 
-/** What is known of how a process ended (a subset of `WaitStatus`). */
-export interface ExitInfo {
-  exitCode: number | null;
-  signal: string | null;
-  code: number | null;
-}
-
 /**
  * Thrown when killing a process whose exit was already observed through procsig
  * (icommandlib's `AlreadyExited`, Janet's "cannot kill process that has already finished").
@@ -155,8 +149,8 @@ export class AlreadyExitedError extends Error {
   readonly code = 'ERR_PROCESS_ALREADY_EXITED';
   readonly pid: number;
   /** How it ended, when known. */
-  declare readonly status?: unknown;
-  constructor(pid: number, status?: unknown, message = 'cannot kill process that has already finished') {
+  declare readonly status?: WaitStatus;
+  constructor(pid: number, status?: WaitStatus, message = 'cannot kill process that has already finished') {
     super(message);
     this.name = 'AlreadyExitedError';
     this.pid = pid;
@@ -171,9 +165,9 @@ export class AlreadyExitedError extends Error {
 export class UnexpectedExitError extends Error {
   readonly code = 'ERR_PROCESS_UNEXPECTED_EXIT';
   readonly pid: number;
-  /** The exit status (a `WaitStatus`) when it could be read. */
-  declare readonly status?: unknown;
-  constructor(pid: number, status?: unknown, message?: string) {
+  /** The exit status when it could be read. */
+  declare readonly status?: WaitStatus;
+  constructor(pid: number, status?: WaitStatus, message?: string) {
     super(message ?? `Process ${pid} unexpectedly exited before it was killed`);
     this.name = 'UnexpectedExitError';
     this.pid = pid;

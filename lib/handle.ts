@@ -6,69 +6,29 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawnWithHandle, type HandleSpawnOptions } from './job/death-signal';
-import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, processError, ProcessError, procReadError, TimeoutError, UnexpectedExitError } from './errors';
-import { HandleCap, HandleState, isFailure, native, type NativeFailure, WaitFlag, WaitKind } from './native';
+import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, processError, ProcessError, procReadError, UnexpectedExitError } from './errors';
+import { checkExit, closedError, handleCaps } from './handle-exit';
+import { ExitWatch, readWaitOptions, type WaitForExitOptions } from './handle-watch';
+import { sendOutcome, sendSignal } from './kill';
+import { HandleCap, isFailure, native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
-import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
-import { decodeWait, type WaitStatus } from './wait';
+import { checkBoolean, checkGroup, checkOptions, checkPid } from './validate';
+import { describeStatus, exitResult, statusFromChild, type ExitResult } from './wait-status';
 import { procIsProcfs } from './procfs';
 
+export { handleCaps, handleKind } from './handle-exit';
+export { readWaitOptions, type WaitForExitOptions } from './handle-watch';
+export type { ExitResult } from './wait-status';
+
 const ESRCH = errnoNumber('ESRCH') ?? 3;
-const EMFILE = errnoNumber('EMFILE') ?? 24;
-const ENFILE = errnoNumber('ENFILE') ?? 23;
 const EACCES = errnoNumber('EACCES') ?? 13;
-const IS_WINDOWS = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
-
-/**
- * How a process ended, as far as the OS can tell. `status` is absent when the exit status is
- * unknown (a non-child that nobody has reaped yet, a kernel without `PIDFD_INFO_EXIT`, a pid
- * that was already gone): procsig never invents one.
- */
-export interface ExitResult {
-  /** The pid that exited. */
-  readonly pid: number;
-  /** The decoded exit status (`code` is 137 after SIGKILL), when known. */
-  readonly status?: WaitStatus;
-}
-
-/** Options of {@link ProcessHandle.wait} and `waitForExit`. */
-export interface WaitForExitOptions {
-  /** Give up after this many milliseconds: the promise rejects with a `TimeoutError`. */
-  timeout?: number;
-  /** Abort the wait: the promise rejects with `signal.reason`. Nothing is signalled. */
-  signal?: AbortSignal;
-}
 
 /** Options of {@link ProcessHandle.kill}. */
 export interface HandleKillOptions extends WaitForExitOptions {
-  /** After signalling, wait for the exit and resolve to its `WaitStatus` (Janet's `os/proc-kill` with wait). */
+  /** After signalling, wait for the exit and resolve to its {@link ExitResult} (Janet's `os/proc-kill` with wait). */
   wait?: boolean;
-}
-
-let capsCache: number | undefined;
-
-/**
- * @internal The handle capabilities of this platform (`HandleCap` bits), probed once.
- * `PROCSIG_NO_PIDFD=1` forces the pid + start-time fallback with backoff polling (the path taken
- * where pidfds are missing or blocked by seccomp); tests use it.
- */
-export function handleCaps(): number {
-  if (capsCache === undefined) {
-    const forced = process.env.PROCSIG_NO_PIDFD === '1' && !IS_WINDOWS;
-    capsCache = forced ? 0 : native.handleProbe();
-  }
-  return capsCache;
-}
-
-/**
- * @internal Which mechanism handles use here: `'pidfd'`, `'handle'` (Windows), `'procfd'` (Linux
- * without pidfds: an open `/proc/<pid>` directory) or `'pid'` (macOS: pid + start time).
- */
-export function handleKind(): 'pidfd' | 'handle' | 'procfd' | 'pid' {
-  if (!(handleCaps() & HandleCap.Fd)) return IS_LINUX ? 'procfd' : 'pid';
-  return IS_WINDOWS ? 'handle' : 'pidfd';
 }
 
 // Only this module holds it: `new ProcessHandle(...)` from outside (JavaScript ignores `private`)
@@ -81,46 +41,8 @@ const registry = new FinalizationRegistry<number>((fd) => {
   native.handleClose(fd);
 });
 
-function closedError(pid: number): Error & { code: string } {
-  const e = new Error(`The handle of process ${pid} is closed`) as Error & { code: string };
-  e.code = 'ERR_PROCESS_HANDLE_CLOSED';
-  return e;
-}
-
-function describeStatus(status: WaitStatus | undefined): string {
-  if (!status) return 'with an unknown status';
-  if (status.signaled) return `after ${status.signal} (code ${status.code})`;
-  return `with exit code ${status.exitCode}`;
-}
-
-/** A WaitStatus from what child_process reported (libuv reaped it), never invented. */
-function statusFromChild(child: ChildProcess | undefined, pid: number): WaitStatus | undefined {
-  if (!child) return undefined;
-  if (child.exitCode !== null && child.exitCode !== undefined) {
-    const c = child.exitCode;
-    return decodeWait([pid, (c & 0xff) << 8, WaitKind.Exited, c, 0]) ?? undefined;
-  }
-  if (child.signalCode) {
-    let n: number;
-    try {
-      n = toSignal(child.signalCode);
-    } catch {
-      return undefined;
-    }
-    return decodeWait([pid, n & 0x7f, WaitKind.Signaled, n, 0]) ?? undefined;
-  }
-  return undefined;
-}
-
 function isChildProcess(value: unknown): value is ChildProcess {
   return typeof value === 'object' && value !== null && typeof (value as ChildProcess).kill === 'function' && 'exitCode' in value && 'signalCode' in value && typeof (value as ChildProcess).once === 'function';
-}
-
-interface Shared {
-  promise: Promise<ExitResult>;
-  settled: boolean;
-  cancel: () => void;
-  fail: (e: unknown) => void;
 }
 
 /**
@@ -152,7 +74,8 @@ interface Shared {
  * @example
  * ```ts
  * using h = ProcessHandle.fromChild(spawn('server'));
- * const status = await h.kill('SIGKILL', { wait: true }); // status.code === 137
+ * const exit = await h.kill('SIGKILL', { wait: true }); // exit.code === 137, exit.signal === 'SIGKILL'
+ * (await h.wait()).code; // the same ExitResult, from wait(), exited and waitForExit() too
  * ```
  */
 export class ProcessHandle {
@@ -163,8 +86,7 @@ export class ProcessHandle {
   #closed = false;
   /** The exit, once it has been observed through this handle. */
   #observed: ExitResult | undefined;
-  #shared: Shared | undefined;
-  #refs = 0;
+  readonly #watch: ExitWatch;
   #exited: Promise<ExitResult> | undefined;
   /** Linux without pidfds: #fd is an open `/proc/<pid>` directory, not a pidfd. */
   readonly #procDir: boolean;
@@ -181,6 +103,15 @@ export class ProcessHandle {
     this.#start = start;
     this.#child = child;
     this.#observed = observed;
+    this.#watch = new ExitWatch({
+      pid,
+      get caps() {
+        return handleCaps();
+      },
+      fd: () => this.#fd,
+      closed: () => this.#closed,
+      check: () => this.#check(),
+    });
     if (fd >= 0) registry.register(this, fd, this);
   }
 
@@ -229,8 +160,7 @@ export class ProcessHandle {
     if (typeof child.pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
     const pid = checkPid(child.pid, 'child.pid');
     if (child.exitCode !== null || child.signalCode !== null) {
-      const status = statusFromChild(child, pid);
-      return new ProcessHandle(kConstruct, pid, -1, null, child, status ? { pid, status } : { pid });
+      return new ProcessHandle(kConstruct, pid, -1, null, child, exitResult(pid, statusFromChild(child, pid)));
     }
     return ProcessHandle.#openChecked(pid, child);
   }
@@ -279,57 +209,8 @@ export class ProcessHandle {
     if (this.#closed) throw closedError(this.#pid);
     const prev = this.#observed;
     if (prev && (prev.status || this.#fd < 0 || this.#procDir)) return prev;
-    const pid = this.#pid;
-    let r: ExitResult | null;
-    if (this.#fd >= 0) {
-      const q = native.handleQuery(this.#fd, true, pid);
-      if (isFailure(q)) {
-        // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
-        if (q.errno === EMFILE || q.errno === ENFILE) return null;
-        throw processError(q, { pid });
-      }
-      if (q[0] === HandleState.Running) return null;
-      if (q[0] === HandleState.ExitedKnown) {
-        const status = decodeWait([pid, q[1], q[2], q[3], q[4]]);
-        r = status ? { pid, status } : { pid };
-      } else {
-        r = { pid };
-      }
-    } else {
-      r = this.#checkByPid();
-      if (!r) return null;
-    }
-    if (!r.status) {
-      const s = statusFromChild(this.#child, pid);
-      if (s) r = { pid, status: s };
-    }
-    if (prev && !r.status) return prev;
-    return r;
-  }
-
-  /** pid + start time: gone, recycled (different start) or a zombie all mean it has exited. */
-  #checkByPid(): ExitResult | null {
-    const pid = this.#pid;
-    const start = native.processStartTime(pid);
-    // It exists but cannot be read now (EMFILE/ENFILE: it may be readable later; hidden: it will
-    // not be): it is not reported gone — a poll keeps polling, and it counts as running.
-    if (isFailure(start)) return this.#unreadable(start);
-    if (start === null || start !== this.#start) return { pid };
-    const state = native.processState(pid);
-    if (isFailure(state)) return this.#unreadable(state);
-    if (state !== 'Z' && state !== 'X') return null;
-    // A zombie child: peek without reaping (its owner reaps it).
-    const t = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
-    // Our child, not waitable yet: the leader is a zombie while other threads still exit.
-    if (!isFailure(t) && t[0] === 0) return null;
-    const status = isFailure(t) ? null : decodeWait(t);
-    return status && (status.exited || status.signaled) ? { pid, status } : { pid };
-  }
-
-  /** A transient failure (EMFILE, ENFILE) reads as "still running"; anything else throws. */
-  #unreadable(failure: NativeFailure): null {
-    if (failure.errno === EMFILE || failure.errno === ENFILE) return null;
-    throw procReadError(failure, failure.syscall, this.#pid);
+    const r = checkExit(this.#fd, this.#pid, this.#start, this.#child);
+    return prev && r && !r.status ? prev : r;
   }
 
   #observe(r: ExitResult): void {
@@ -340,8 +221,9 @@ export class ProcessHandle {
    * Sends a signal through the handle (`pidfd_send_signal(2)`; Windows `TerminateProcess`, exit
    * code 1, for SIGKILL/SIGTERM/SIGINT; pid + start time elsewhere) — Janet's `os/proc-kill`.
    *
-   * - `{ wait: true }` returns a promise of the exit's `WaitStatus` (`code` 137 after SIGKILL;
-   *   `undefined` when the status cannot be known), with the `timeout`/`signal` of {@link wait}.
+   * - `{ wait: true }` returns a promise of the exit — the {@link ExitResult} that {@link wait}
+   *   resolves to: `code` 137 and `signal` `'SIGKILL'` after SIGKILL, `null` when the status
+   *   cannot be known — with the `timeout`/`signal` of {@link wait}.
    * - A process that exited on its own before the call, unobserved, throws
    *   `UnexpectedExitError` carrying its status (icommandlib's `UnexpectedExit`); the exit is
    *   observed from then on.
@@ -357,9 +239,9 @@ export class ProcessHandle {
    *   signal Windows lacks); an `ERR_PROCESS_HANDLE_CLOSED` Error after {@link close}.
    */
   kill(signal?: SignalLike, options?: HandleKillOptions & { wait?: false }): void;
-  kill(signal: SignalLike | undefined, options: HandleKillOptions & { wait: true }): Promise<WaitStatus | undefined>;
-  kill(signal?: SignalLike, options?: HandleKillOptions): void | Promise<WaitStatus | undefined>;
-  kill(signal: SignalLike = 'SIGTERM', options?: HandleKillOptions): void | Promise<WaitStatus | undefined> {
+  kill(signal: SignalLike | undefined, options: HandleKillOptions & { wait: true }): Promise<ExitResult>;
+  kill(signal?: SignalLike, options?: HandleKillOptions): void | Promise<ExitResult>;
+  kill(signal: SignalLike = 'SIGTERM', options?: HandleKillOptions): void | Promise<ExitResult> {
     const sig = toSignal(signal);
     const o = checkOptions<HandleKillOptions>(options);
     const wait = checkBoolean(o.wait, 'options.wait') ?? false;
@@ -376,7 +258,7 @@ export class ProcessHandle {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#waitChecked(waitOpts).then((r) => r.status);
+    return this.#waitChecked(waitOpts);
   }
 
   #send(sig: number): void {
@@ -388,10 +270,10 @@ export class ProcessHandle {
     // A /proc/<pid> dirfd: pidfd_send_signal takes it where allowed; otherwise the dirfd is
     // checked right before kill(2) (native/handle_linux.cc).
     const viaFd = this.#fd >= 0 && handleCaps() & (this.#procDir ? HandleCap.ProcSignal : HandleCap.Signal);
-    const failure = viaFd ? native.handleSignal(this.#fd, sig) : this.#procDir ? native.handleSignal(this.#fd, sig, pid) : native.kill(pid, sig);
-    if (failure === undefined) return;
-    if (failure.errno === ESRCH) this.#unexpected(this.#check() ?? { pid });
-    throw processError(failure, { pid, signal: displaySignal(sig) });
+    const sent = viaFd ? sendOutcome(native.handleSignal(this.#fd, sig), pid, sig) : this.#procDir ? sendOutcome(native.handleSignal(this.#fd, sig, pid), pid, sig) : sendSignal(pid, sig);
+    if (sent === 'sent') return;
+    if (sent === 'gone') this.#unexpected(this.#check() ?? exitResult(pid));
+    throw sent;
   }
 
   #unexpected(r: ExitResult): never {
@@ -423,8 +305,10 @@ export class ProcessHandle {
       if (isFailure(now)) throw procReadError(now, now.syscall, pid);
       if (now !== null && now !== this.#start) throw new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) });
     }
-    const failure = native.killpg(pid, sig);
-    if (failure !== undefined) throw processError(failure, { pid, signal: displaySignal(sig) });
+    const sent = sendSignal(pid, sig, true);
+    if (sent === 'sent') return;
+    // The one strict caller: no such group is the caller's to hear about.
+    throw sent === 'gone' ? new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) }) : sent;
   }
 
   /**
@@ -471,9 +355,8 @@ export class ProcessHandle {
       if (this.#closed) {
         this.#exited = Promise.reject(closedError(this.#pid));
       } else {
-        const s = this.#acquire();
-        this.#exited = s.promise.then((r) => {
-          this.#release();
+        this.#exited = this.#watch.acquire().then((r) => {
+          this.#watch.release();
           this.#observe(r);
           return r;
         });
@@ -496,126 +379,7 @@ export class ProcessHandle {
       this.#observe(now);
       return Promise.resolve(now);
     }
-    const s = this.#acquire();
-    return new Promise<ExitResult>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let done = false;
-      const finish = (): void => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        o.signal?.removeEventListener('abort', onAbort);
-        this.#release();
-      };
-      const onAbort = (): void => {
-        if (done) return;
-        finish();
-        reject(o.signal!.reason);
-      };
-      // setTimeout cannot wait longer than 2^31-1 ms; longer timeouts wait without limit.
-      if (o.timeout !== undefined && o.timeout <= 0x7fffffff) {
-        timer = setTimeout(() => {
-          if (done) return;
-          finish();
-          reject(new TimeoutError(o.timeout!, this.#pid));
-        }, o.timeout);
-      }
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      s.promise.then(
-        (r) => {
-          if (done) return;
-          finish();
-          this.#observe(r);
-          resolve(r);
-        },
-        (e: unknown) => {
-          if (done) return;
-          finish();
-          reject(e);
-        },
-      );
-    });
-  }
-
-  /** One exit watch per handle, shared by every waiter (an fd is registered once per env). */
-  #acquire(): Shared {
-    this.#refs++;
-    if (this.#shared && !this.#shared.settled) return this.#shared;
-    let resolveP!: (r: ExitResult) => void;
-    let rejectP!: (e: unknown) => void;
-    const promise = new Promise<ExitResult>((res, rej) => {
-      resolveP = res;
-      rejectP = rej;
-    });
-    promise.catch(() => {});
-    const shared: Shared = { promise, settled: false, cancel: () => {}, fail: (e) => rejectP(e) };
-    this.#shared = shared;
-    const settle = (fn: () => void): void => {
-      if (shared.settled) return;
-      shared.settled = true;
-      fn();
-    };
-    /** Runs one exit check; settles and returns true when the wait is over (exit or error). */
-    const settledBy = (check: () => ExitResult | null): boolean => {
-      let r: ExitResult | null;
-      try {
-        r = check();
-      } catch (e) {
-        settle(() => rejectP(e));
-        return true;
-      }
-      if (!r) return false;
-      const res = r;
-      settle(() => resolveP(res));
-      return true;
-    };
-    const onExit = (): void => {
-      if (!settledBy(() => (this.#closed ? null : this.#check())) && !this.#closed) arm();
-    };
-    const caps = handleCaps();
-    const arm = (): void => {
-      const canWatchFd = this.#fd >= 0 && caps & HandleCap.WatchFd;
-      const canWatchPid = this.#fd < 0 && caps & HandleCap.WatchPid;
-      if (canWatchFd || canWatchPid) {
-        const id = native.watchExit(this.#fd, this.#pid, () => {
-          shared.cancel = () => {};
-          onExit();
-        });
-        if (!isFailure(id)) {
-          shared.cancel = () => {
-            native.watchCancel(id);
-          };
-          return;
-        }
-        // kqueue refuses a pid that is already gone: that is an exit.
-        if (id.errno === ESRCH) {
-          queueMicrotask(onExit);
-          return;
-        }
-      }
-      // Last resort: backoff polling, 1 ms doubling to 100 ms.
-      let delay = 1;
-      let timer: NodeJS.Timeout;
-      const tick = (): void => {
-        if (settledBy(() => this.#check())) return;
-        delay = Math.min(delay * 2, 100);
-        timer = setTimeout(tick, delay);
-      };
-      timer = setTimeout(tick, delay);
-      shared.cancel = () => clearTimeout(timer);
-    };
-    arm();
-    return shared;
-  }
-
-  #release(): void {
-    if (--this.#refs > 0) return;
-    this.#refs = 0;
-    const s = this.#shared;
-    if (s && !s.settled) {
-      s.settled = true;
-      s.cancel();
-      this.#shared = undefined;
-    }
+    return this.#watch.wait(o, (r) => this.#observe(r));
   }
 
   /**
@@ -625,14 +389,7 @@ export class ProcessHandle {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const s = this.#shared;
-    this.#shared = undefined;
-    this.#refs = 0;
-    if (s && !s.settled) {
-      s.cancel();
-      s.settled = true;
-      s.fail(closedError(this.#pid));
-    }
+    this.#watch.close(() => closedError(this.#pid));
     if (this.#fd >= 0) {
       registry.unregister(this);
       native.handleClose(this.#fd);
@@ -644,10 +401,4 @@ export class ProcessHandle {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** @internal Validates `{ timeout, signal }`. */
-export function readWaitOptions(options: unknown): WaitForExitOptions & { signal: AbortSignal | undefined } {
-  const o = checkOptions<WaitForExitOptions>(options);
-  return { timeout: checkTimeout(o.timeout, 'options.timeout'), signal: checkAbortSignal(o.signal, 'options.signal') };
 }

@@ -189,7 +189,15 @@ export type SendOutcome = 'sent' | 'gone' | ProcessError;
  * The caller has validated `pid` (checkPid / checkGroup: never group 1, never 0 or -1) and `sig`.
  */
 export function sendSignal(pid: number, sig: number, group = false): SendOutcome {
-  const failure = group ? native.killpg(pid, sig) : native.kill(pid, sig);
+  return sendOutcome(group ? native.killpg(pid, sig) : native.kill(pid, sig), pid, sig);
+}
+
+/**
+ * @internal {@link sendSignal}'s policy for a signal sent another way (through a process handle:
+ * `pidfd_send_signal`, `TerminateProcess`): no failure is `'sent'`, ESRCH `'gone'`, any other
+ * failure the ProcessError naming `pid` and the signal.
+ */
+export function sendOutcome(failure: NativeFailure | undefined, pid: number, sig: number): SendOutcome {
   if (failure === undefined) return 'sent';
   if (ESRCH === 0) ESRCH = errnoNumber('ESRCH') ?? 3;
   if (failure.errno === ESRCH) return 'gone';

@@ -10,7 +10,7 @@ import { sendSignal } from './kill';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { descendantRows, groupRows, isExited, killTree, readTable, waitGone, type ProcessTable } from './tree';
 import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
-import type { WaitStatus } from './wait';
+import { exitResult, type WaitStatus } from './wait-status';
 
 /** Options of {@link terminate} (named like Node's: `killSignal` is sent, `signal` aborts). */
 export interface TerminateOptions {
@@ -28,12 +28,8 @@ export interface TerminateOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link terminate} did. */
-export interface TerminateResult {
-  /** The target's pid. */
-  readonly pid: number;
-  /** How it ended, when that can be known (see `waitForExit`); absent otherwise. */
-  readonly status?: WaitStatus;
+/** What {@link terminate} did: how the target ended (the {@link ExitResult} every wait resolves to), and how. */
+export interface TerminateResult extends ExitResult {
   /** Whether the `escalate` signal had to be sent. */
   readonly escalated: boolean;
   /** Milliseconds from the call until everything was gone. */
@@ -98,7 +94,7 @@ function membersOf(pid: number, tree: boolean): Members {
 /**
  * Stops a process gracefully: sends `killSignal`, waits up to `timeout` ms for it to exit, sends
  * `escalate` (SIGKILL) if it is still alive, waits again — then resolves with
- * `{ pid, status?, escalated, elapsedMs }`. A zombie counts as gone; nothing is reaped that
+ * `{ pid, code, exitCode, signal, ..., status?, escalated, elapsedMs }`. A zombie counts as gone; nothing is reaped that
  * procsig does not own, so a `child_process` child still emits `'exit'`.
  *
  * - `target`: a pid, a `ChildProcess` or a {@link ProcessHandle} (used as is and left open;
@@ -118,7 +114,7 @@ function membersOf(pid: number, tree: boolean): Members {
  * @example
  * ```ts
  * const r = await terminate(child, { timeout: 2000 });
- * console.log(r.escalated ? 'had to SIGKILL' : 'stopped', r.status?.code);
+ * console.log(r.escalated ? 'had to SIGKILL' : 'stopped', r.code);
  * ```
  */
 export async function terminate(target: number | ChildProcess | ProcessHandle, options?: TerminateOptions): Promise<TerminateResult> {
@@ -207,9 +203,7 @@ class Termination {
   }
 
   done(escalated: boolean): TerminateResult {
-    const r: { pid: number; status?: WaitStatus; escalated: boolean; elapsedMs: number } = { pid: this.pid, escalated, elapsedMs: performance.now() - this.t0 };
-    if (this.#status) r.status = this.#status;
-    return r;
+    return { ...exitResult(this.pid, this.#status), escalated, elapsedMs: performance.now() - this.t0 };
   }
 
   noteExit(r: ExitResult | null | undefined): void {
@@ -240,7 +234,7 @@ class Termination {
         sent = true;
       } catch (e) {
         if (e instanceof UnexpectedExitError || e instanceof AlreadyExitedError) {
-          if (e.status) this.#status = e.status as WaitStatus;
+          if (e.status) this.#status = e.status;
         } else if (!(e instanceof ProcessError && e.code === 'ESRCH')) {
           throw e;
         }

@@ -1,51 +1,18 @@
 /**
- * waitpid (sync, WNOHANG), waitpidAsync (off the JS thread) and exit-status decoding.
+ * waitpid (sync, WNOHANG), waitpidAsync (off the JS thread) and waitForExit (any process). Statuses
+ * are decoded in lib/wait-status.ts.
  *
  * @packageDocumentation
  */
 import { argValueError, processError, ProcessError, TimeoutError } from './errors';
-import { isFailure, native, WaitFlag, WaitKind, type WaitTuple } from './native';
-import { signalName } from './signals';
+import { isFailure, native, WaitFlag } from './native';
 import { checkBoolean, checkInteger, checkOptions, checkPid } from './validate';
-// Circular by design (handle.ts decodes with decodeWait); only used at call time.
-import { ProcessHandle, readWaitOptions, type ExitResult, type WaitForExitOptions } from './handle';
+import { ProcessHandle } from './handle';
+import { readWaitOptions, type WaitForExitOptions } from './handle-watch';
+import { decodeWait, exitResult, isTermination, type ExitResult, type WaitStatus } from './wait-status';
 
-export type { ExitResult, WaitForExitOptions } from './handle';
-
-/**
- * A decoded wait status. Exactly one of `exited`, `signaled`, `stopped`, `continued` is true.
- * A signal the platform has no name for (a real-time one, say) keeps its number in
- * `signalNumber`; the status is never lost.
- */
-export interface WaitStatus {
-  /** The pid whose state changed. */
-  readonly pid: number;
-  /** The raw status word as waitpid(2) filled it in (synthesised the same way from waitid(2)). */
-  readonly status: number;
-  /** It exited normally (`WIFEXITED`). */
-  readonly exited: boolean;
-  /** `WEXITSTATUS` when it exited, else `null`. */
-  readonly exitCode: number | null;
-  /** A signal ended it (`WIFSIGNALED`). */
-  readonly signaled: boolean;
-  /** The name of the signal that ended it (`'SIGKILL'`), or `null`. */
-  readonly signal: string | null;
-  /** The number of the signal that ended it, or `null`. */
-  readonly signalNumber: number | null;
-  /** It dumped core (`WCOREDUMP`). */
-  readonly coreDumped: boolean;
-  /** It is stopped (`WIFSTOPPED`). */
-  readonly stopped: boolean;
-  /** The stopping signal's name when `stopped`, else `null`. */
-  readonly stopSignal: string | null;
-  /** It was resumed by SIGCONT (`WIFCONTINUED`). */
-  readonly continued: boolean;
-  /**
-   * The shell's number for how it ended: the exit code, or 128 + signal number when a signal
-   * ended it (137 after SIGKILL); `null` for stopped/continued.
-   */
-  readonly code: number | null;
-}
+export type { ExitResult, WaitStatus } from './wait-status';
+export type { WaitForExitOptions } from './handle-watch';
 
 /** Options of {@link waitpid} / {@link waitpidAsync}. */
 export interface WaitpidOptions {
@@ -55,29 +22,6 @@ export interface WaitpidOptions {
   untraced?: boolean;
   /** `WCONTINUED`: also report children resumed by SIGCONT. */
   continued?: boolean;
-}
-
-/** @internal Builds a WaitStatus from a native wait tuple (the one decoding place in TS). */
-export function decodeWait(t: WaitTuple): WaitStatus | null {
-  const [pid, raw, kind, value, core] = t;
-  if (kind === WaitKind.None) return null;
-  const exited = kind === WaitKind.Exited;
-  const signaled = kind === WaitKind.Signaled;
-  const stopped = kind === WaitKind.Stopped;
-  return Object.freeze({
-    pid,
-    status: raw,
-    exited,
-    exitCode: exited ? value : null,
-    signaled,
-    signal: signaled ? (signalName(value) ?? `SIG${value}`) : null,
-    signalNumber: signaled ? value : null,
-    coreDumped: signaled && core === 1,
-    stopped,
-    stopSignal: stopped ? (signalName(value) ?? `SIG${value}`) : null,
-    continued: kind === WaitKind.Continued,
-    code: exited ? value : signaled ? 128 + value : null,
-  });
 }
 
 function flagsOf(options: WaitpidOptions): number {
@@ -140,7 +84,9 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
 }
 
 /**
- * Resolves once the process exits — any process, child or not — with `{ pid, status? }`.
+ * Resolves once the process exits — any process, child or not — with its {@link ExitResult}:
+ * `{ pid, code, exitCode, signal, signalNumber, coreDumped, status? }`, the shape every wait of
+ * procsig resolves to (`code` 137 after SIGKILL, `null` when the status cannot be known).
  * Event-driven, never reaping, and a zombie counts as exited:
  *
  * - **Linux ≥ 5.3**: a pidfd in the env's one epoll watcher thread (no thread per waiter, no
@@ -170,8 +116,8 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
  *   ProcessError `EINVAL` (a Linux thread id), `EPERM` (Windows).
  * @example
  * ```ts
- * const { status } = await waitForExit(pid, { timeout: 5000 });
- * console.log(status?.code ?? 'unknown');
+ * const { code } = await waitForExit(pid, { timeout: 5000 });
+ * console.log(code ?? 'unknown');
  * ```
  */
 export async function waitForExit(target: number | ProcessHandle, options?: WaitForExitOptions): Promise<ExitResult> {
@@ -185,7 +131,7 @@ export async function waitForExit(target: number | ProcessHandle, options?: Wait
     h = ProcessHandle.open(pid);
   } catch (e) {
     // No such process: it is gone (reaped, possibly long ago); its status cannot be known.
-    if (e instanceof ProcessError && e.code === 'ESRCH') return { pid };
+    if (e instanceof ProcessError && e.code === 'ESRCH') return exitResult(pid);
     if (isFdExhaustion(e)) return pollWithoutFd(pid, o);
     throw e;
   }
@@ -213,17 +159,17 @@ async function pollWithoutFd(pid: number, o: WaitForExitOptions): Promise<ExitRe
   let delay = 1;
   for (;;) {
     if (o.signal?.aborted) throw o.signal.reason;
-    if (native.treePgids(Int32Array.of(pid))[0] === -1) return { pid };
+    if (native.treePgids(Int32Array.of(pid))[0] === -1) return exitResult(pid);
     const t = native.waitpid(pid, WaitFlag.NoHang | WaitFlag.NoWait);
     if (!isFailure(t) && t[0] === pid) {
       const status = decodeWait(t);
-      if (status && (status.exited || status.signaled)) return { pid, status };
+      if (isTermination(status)) return exitResult(pid, status);
     }
     let h: ProcessHandle | undefined;
     try {
       h = ProcessHandle.open(pid);
     } catch (e) {
-      if (e instanceof ProcessError && e.code === 'ESRCH') return { pid };
+      if (e instanceof ProcessError && e.code === 'ESRCH') return exitResult(pid);
       if (!isFdExhaustion(e)) throw e;
     }
     if (h) {

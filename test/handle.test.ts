@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AlreadyExitedError, ProcessError, ProcessHandle, UnexpectedExitError } from '../lib/index';
+import { AlreadyExitedError, ProcessError, ProcessHandle, UnexpectedExitError, waitForExit } from '../lib/index';
 import { handleCaps, handleKind } from '../lib/handle';
 import { HandleCap, native } from '../lib/native';
 import { addonPath, cleanup, fixture, isDead, isRoot, isTrackedDead, procState, spawnFixture, track, waitDead } from './helpers';
@@ -43,13 +43,18 @@ describe.runIf(linux)('ProcessHandle (Linux)', () => {
     expect(handleCaps() & HandleCap.Signal).toBeTruthy();
   });
 
-  it('kill(SIGKILL, { wait: true }) resolves to the WaitStatus with code 137; child_process still gets its exit', async () => {
+  it('kill(SIGKILL, { wait: true }) resolves to the ExitResult with code 137; child_process still gets its exit', async () => {
     const { child } = await spawnFixture('sleeper.js');
     const exit = exitOf(child);
     const h = keep(ProcessHandle.fromChild(child));
     expect(h.pid).toBe(child.pid);
-    const status = await h.kill('SIGKILL', { wait: true });
-    expect(status).toMatchObject({ signaled: true, signal: 'SIGKILL', code: 137 });
+    const r = await h.kill('SIGKILL', { wait: true });
+    expect(r).toMatchObject({ pid: child.pid, code: 137, exitCode: null, signal: 'SIGKILL', status: { signaled: true, code: 137 } });
+    // One shape: wait(), exited, tryWait() and waitForExit() give the same code the same way.
+    expect((await h.wait()).code).toBe(137);
+    expect((await h.exited).code).toBe(137);
+    expect(h.tryWait()?.code).toBe(137);
+    expect((await waitForExit(h)).signal).toBe('SIGKILL');
     expect(await exit).toEqual([null, 'SIGKILL']);
   });
 

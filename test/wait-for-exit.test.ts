@@ -135,7 +135,7 @@ describe.runIf(linux)('waitForExit', () => {
     await new Promise((r) => c.once('exit', r));
     const r = await waitForExit(c.pid!, { timeout: 1000 }).catch((e: unknown) => e);
     // (on a busy machine the pid may have been recycled: then it times out, which is also right)
-    if (!(r instanceof TimeoutError)) expect(r).toEqual({ pid: c.pid });
+    if (!(r instanceof TimeoutError)) expect(r).toEqual({ pid: c.pid, code: null, exitCode: null, signal: null, signalNumber: null, coreDumped: false });
   });
 
   it('timeout rejects with TimeoutError and releases the watcher and the fd', async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kill, ProcessError, signals, waitpid, waitpidAsync } from '../lib';
 import { isFailure, native, WaitFlag, type WaitTuple } from '../lib/native';
-import { decodeWait } from '../lib/wait';
+import { decodeWait } from '../lib/wait-status';
 import { cleanup, procState, track } from './helpers';
 
 afterEach(cleanup);

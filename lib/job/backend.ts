@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { errnoNumber, processError, ProcessError } from '../errors';
-import type { NativeFailure } from '../native';
-import { displaySignal, toSignal } from '../signals';
+import { errnoNumber, ProcessError } from '../errors';
+import { sendSignal } from '../kill';
+import { toSignal } from '../signals';
 import type { KillTreeFailure } from '../tree';
 import type { JobBackend } from './types';
 // For the {@link} tags only.
@@ -37,13 +37,17 @@ export interface Backend {
 /** @internal SIGKILL's number on this platform. */
 export const SIGKILL = toSignal('SIGKILL');
 
-/** @internal Collects kill(2) failures other than ESRCH (a member that is gone is what a kill wants). */
+/**
+ * @internal Signals members through `sendSignal` (lib/kill.ts: the one signalling path and its
+ * "already gone" policy) and collects the failures — a member that is gone is what a kill wants.
+ */
 export class Failures {
   readonly list: KillTreeFailure[] = [];
   readonly #seen = new Set<string>();
-  add(pid: number, group: boolean, failure: NativeFailure | undefined, sig: number): void {
-    if (failure === undefined || failure.errno === (errnoNumber('ESRCH') ?? 3)) return;
-    this.push({ pid, group, error: processError(failure, { pid, signal: displaySignal(sig) }) });
+  /** kill(2) of `pid` (killpg(2) when `group`), keeping the error when the OS refused. */
+  send(pid: number, sig: number, group = false): void {
+    const sent = sendSignal(pid, sig, group);
+    if (sent !== 'sent' && sent !== 'gone') this.push({ pid, group, error: sent });
   }
   push(f: KillTreeFailure): void {
     const key = `${f.group ? 'g' : 'p'}${f.pid}`;

@@ -13,7 +13,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { argValueError } from '../errors';
-import { native } from '../native';
+import { sendSignal } from '../kill';
 import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, Failures, fsError, setShownCommand, SIGKILL, spawnChild, uniqueName, type Backend } from './backend';
 import { deathSignalArgs, requireHelper } from './death-signal';
@@ -177,7 +177,7 @@ export class Cgroup2Backend implements Backend {
       // cgroup.kill (Linux >= 5.14): the kernel SIGKILLs every task of the group and of its
       // sub-groups, and also any task a member forks while the kill is in progress.
       this.#write('cgroup.kill', '1');
-      for (const pid of direct) failed.add(pid, false, native.kill(pid, sig), sig);
+      for (const pid of direct) failed.send(pid, sig);
       return failed.list;
     }
     // Freeze, signal every member, thaw: a frozen member cannot fork, so the list is complete.
@@ -186,8 +186,8 @@ export class Cgroup2Backend implements Backend {
     try {
       await this.#until((ev) => ev.get('frozen') === '1' || ev.get('populated') === '0', 2000);
       const members = new Set(this.pids());
-      for (const pid of members) failed.add(pid, false, native.kill(pid, sig), sig);
-      for (const pid of direct) if (!members.has(pid)) failed.add(pid, false, native.kill(pid, sig), sig);
+      for (const pid of members) failed.send(pid, sig);
+      for (const pid of direct) if (!members.has(pid)) failed.send(pid, sig);
     } finally {
       this.#write('cgroup.freeze', '0');
     }
@@ -270,7 +270,7 @@ export class Cgroup2Backend implements Backend {
         // Freeze first so nothing forks between the read and the kill; SIGKILL passes the freezer.
         fs.writeFileSync(path.join(this.path, 'cgroup.freeze'), '1');
         for (let i = 0; i < 40 && readEvents(this.path).get('frozen') !== '1'; i++) sleepSync(5);
-        for (const pid of readProcs(this.path)) native.kill(pid, SIGKILL);
+        for (const pid of readProcs(this.path)) sendSignal(pid, SIGKILL);
         fs.writeFileSync(path.join(this.path, 'cgroup.freeze'), '0');
       }
       for (let i = 0; i < 40; i++) {

@@ -130,10 +130,7 @@ export class TreeBackend implements Backend {
         if ((e as { code?: string }).code !== 'ESRCH') throw e;
       }
     }
-    for (const pid of direct) {
-      const outcome = sendSignal(pid, sig);
-      if (outcome !== 'sent' && outcome !== 'gone') failed.push({ pid, group: false, error: outcome });
-    }
+    for (const pid of direct) failed.send(pid, sig);
     return failed.list;
   }
 

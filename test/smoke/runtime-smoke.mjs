@@ -175,7 +175,7 @@ check('waitForExit of a non-child (and a timeout)', async () => {
   let code;
   await p.waitForExit(n2[0], { timeout: 50 }).catch((e) => (code = e.code));
   eq(code, 'ETIMEDOUT', 'timeout code');
-  eq(await p.waitForExit(NO_PID), { pid: NO_PID }, 'a pid with no process');
+  eq(await p.waitForExit(NO_PID), { pid: NO_PID, code: null, exitCode: null, signal: null, signalNumber: null, coreDumped: false }, 'a pid with no process');
 });
 
 check('terminate escalates a SIGTERM-ignoring process', async () => {
