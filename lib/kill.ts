@@ -205,6 +205,25 @@ export function sendOutcome(failure: NativeFailure | undefined, pid: number, sig
 }
 
 /**
+ * @internal kill(2) of each of `pids` with `sig` in one native batch (killTree's hot path: one
+ * call for hundreds of members), decoded with {@link sendSignal}'s policy: `undefined` when every
+ * pid was signalled, else each pid that was not with `'gone'` (ESRCH, never a failure) or its
+ * ProcessError (its own errno and Win32 code), naming the signal as `shown`.
+ */
+export function sendEach(pids: Int32Array, sig: number, shown?: string | number): Map<number, 'gone' | ProcessError> | undefined {
+  const failures = pids.length > 0 ? native.killMany(pids, sig) : undefined;
+  if (failures === undefined) return undefined;
+  if (ESRCH === 0) ESRCH = errnoNumber('ESRCH') ?? 3;
+  const esrch = ESRCH;
+  const out = new Map<number, 'gone' | ProcessError>();
+  for (let i = 0; i < failures.pid.length; i++) {
+    const pid = failures.pid[i];
+    out.set(pid, failures.errno[i] === esrch ? 'gone' : processError(failureAt(failures, i), { pid, signal: shown ?? displaySignal(sig) }));
+  }
+  return out;
+}
+
+/**
  * Sends `signal` to every process the caller may signal: `kill(-1, signal)`. Deliberately a
  * function of its own, because {@link kill} refuses pid -1. As root this is the whole system.
  *

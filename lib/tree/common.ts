@@ -8,16 +8,13 @@
  * @internal
  * @packageDocumentation
  */
-import { errnoNumber, processError, type ProcessError } from '../errors';
-import { failureAt, native } from '../native';
-import { sendSignal } from '../kill';
+import { sendEach, sendSignal } from '../kill';
 import { displaySignal, SIG } from '../signals';
 import { pgidsOf, type ProcessTable } from './table';
 import type { KillTreeFailure } from './types';
 import { addMembers, freshMembers, type Walk } from './walk';
 import { settleStopped } from './wait';
 
-const ESRCH = errnoNumber('ESRCH') ?? 3;
 const IS_WINDOWS = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
 /** Platforms with SIGSTOP/SIGCONT and process groups. */
@@ -133,23 +130,6 @@ export function newTreeKill(root: number, sig: number, includeRoot: boolean, tak
  */
 export function freezeGroup(k: TreeKill): number {
   return k.candidate !== 0 && sendSignal(k.candidate, k.freeze ? SIG.STOP : 0, true) === 'sent' ? k.candidate : 0;
-}
-
-/**
- * @internal kill(2) of each of `pids` with `sig` in one native batch (killTree's hot path: one
- * call for hundreds of members), decoded with {@link sendSignal}'s policy: `undefined` when every
- * pid was signalled, else each pid that was not with `'gone'` (ESRCH, never a failure) or its
- * ProcessError (its own errno and Win32 code), naming the signal as `shown`.
- */
-export function sendEach(pids: Int32Array, sig: number, shown?: string | number): Map<number, 'gone' | ProcessError> | undefined {
-  const failures = pids.length > 0 ? native.killMany(pids, sig) : undefined;
-  if (failures === undefined) return undefined;
-  const out = new Map<number, 'gone' | ProcessError>();
-  for (let i = 0; i < failures.pid.length; i++) {
-    const pid = failures.pid[i];
-    out.set(pid, failures.errno[i] === ESRCH ? 'gone' : processError(failureAt(failures, i), { pid, signal: shown ?? displaySignal(sig) }));
-  }
-  return out;
 }
 
 /** @internal Whether `p` is never signalled: the caller, or the root when it is spared. */

@@ -7,9 +7,9 @@
  * @packageDocumentation
  */
 import { errnoNumber, ProcessError } from '../errors';
-import { refuseThreadId, sendSignal } from '../kill';
+import { refuseThreadId, sendEach, sendSignal } from '../kill';
 import { signalInfo, SIG } from '../signals';
-import { addFresh, checkGroupReach, groupKill, loose, newTreeKill, sendEach, signalEach, signalGroup, spared, type KillStrategy, type TreeKill } from './common';
+import { addFresh, checkGroupReach, groupKill, loose, newTreeKill, signalEach, signalGroup, spared, type KillStrategy, type TreeKill } from './common';
 import { linuxStrategy } from './linux';
 import { otherStrategy } from './other';
 import { readTable } from './table';
