@@ -63,3 +63,22 @@ export function nodeWatchdogEnv(): NodeJS.ProcessEnv {
   env[WATCHDOG_PID_ENV] = String(process.pid);
   return env;
 }
+
+/**
+ * @internal The arguments an intermediate program was started with (`PROCSIG_JOB_ARGS`, JSON),
+ * when `valid` accepts them; otherwise the program says so and exits 125 (it never ran the
+ * command). Shared by the programs in programs/, which import nothing but this file.
+ */
+export function programArgs<T>(valid: (a: Partial<T>) => boolean): T {
+  let a: Partial<T> | null;
+  try {
+    a = JSON.parse(process.env[ARGS_ENV] || '') as Partial<T> | null;
+  } catch {
+    a = null;
+  }
+  if (!a || typeof a !== 'object' || !valid(a)) {
+    process.stderr.write(`procsig job: the intermediate was started without valid ${ARGS_ENV}\n`);
+    process.exit(125);
+  }
+  return a as T;
+}

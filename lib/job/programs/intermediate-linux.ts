@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { getSystemErrorName } from 'node:util';
-import { ARGS_ENV, commandEnv } from '../env';
+import { commandEnv, programArgs } from '../env';
 
 interface Args {
   addon: string;
@@ -22,33 +22,16 @@ interface Args {
   argv: string[];
 }
 
-function readArgs(): Args | null {
-  let a: Partial<Args> | null;
-  try {
-    a = JSON.parse(process.env[ARGS_ENV] || '') as Partial<Args> | null;
-  } catch {
-    a = null;
-  }
-  if (
-    !a ||
-    typeof a.procs !== 'string' ||
-    !a.procs.startsWith('/') ||
-    !a.procs.endsWith('/cgroup.procs') ||
-    typeof a.addon !== 'string' ||
-    !a.addon.endsWith('.node') ||
-    typeof a.file !== 'string' ||
-    !Array.isArray(a.argv)
-  ) {
-    return null;
-  }
-  return a as Args;
-}
-
-const a = readArgs();
-if (a === null) {
-  process.stderr.write(`procsig job: the intermediate was started without valid ${ARGS_ENV}\n`);
-  process.exit(125);
-}
+const a = programArgs<Args>(
+  (a) =>
+    typeof a.procs === 'string' &&
+    a.procs.startsWith('/') &&
+    a.procs.endsWith('/cgroup.procs') &&
+    typeof a.addon === 'string' &&
+    a.addon.endsWith('.node') &&
+    typeof a.file === 'string' &&
+    Array.isArray(a.argv),
+);
 try {
   fs.writeFileSync(a.procs, '0\n');
 } catch (e) {

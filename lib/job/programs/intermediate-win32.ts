@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { ARGS_ENV, commandEnv } from '../env';
+import { commandEnv, programArgs } from '../env';
 
 interface Args {
   addon: string;
@@ -18,24 +18,9 @@ interface Args {
   opts: Pick<SpawnOptions, 'shell' | 'windowsHide' | 'windowsVerbatimArguments' | 'argv0'>;
 }
 
-function readArgs(): Args | null {
-  let a: Partial<Args> | null;
-  try {
-    a = JSON.parse(process.env[ARGS_ENV] || '') as Partial<Args> | null;
-  } catch {
-    a = null;
-  }
-  if (!a || typeof a.addon !== 'string' || !a.addon.endsWith('.node') || typeof a.name !== 'string' || typeof a.file !== 'string' || !Array.isArray(a.args) || !a.opts) {
-    return null;
-  }
-  return a as Args;
-}
-
-const a = readArgs();
-if (a === null) {
-  process.stderr.write(`procsig job: the intermediate was started without valid ${ARGS_ENV}\n`);
-  process.exit(125);
-}
+const a = programArgs<Args>(
+  (a) => typeof a.addon === 'string' && a.addon.endsWith('.node') && typeof a.name === 'string' && typeof a.file === 'string' && Array.isArray(a.args) && !!a.opts,
+);
 // The addon is loaded by its path (the one the supervisor loaded): this program is no module of
 // procsig's and does not go through lib/native.ts.
 // undefined, or a failure object (lib/native.ts, NativeFailure) with the Win32 code.
