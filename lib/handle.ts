@@ -13,7 +13,7 @@ import { sendOutcome, sendSignal } from './kill';
 import { HandleCap, isFailure, native } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
-import { checkBoolean, checkGroup, checkOptions, checkPid } from './validate';
+import { checkBoolean, checkGroup, checkOptions, checkPid, isChildProcess } from './validate';
 import { describeStatus, exitResult, statusFromChild, type ExitResult } from './wait-status';
 import { procIsProcfs } from './procfs';
 
@@ -40,10 +40,6 @@ const kConstruct = Symbol('procsig.ProcessHandle');
 const registry = new FinalizationRegistry<number>((fd) => {
   native.handleClose(fd);
 });
-
-function isChildProcess(value: unknown): value is ChildProcess {
-  return typeof value === 'object' && value !== null && typeof (value as ChildProcess).kill === 'function' && 'exitCode' in value && 'signalCode' in value && typeof (value as ChildProcess).once === 'function';
-}
 
 /**
  * A race-free reference to one process: it keeps pointing at the process it was opened on, and

@@ -9,7 +9,7 @@ import { ProcessHandle, type ExitResult } from './handle';
 import { sendSignal } from './kill';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { descendantRows, groupRows, isExited, killTree, readTable, waitGone, type ProcessTable } from './tree';
-import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout } from './validate';
+import { checkAbortSignal, checkBoolean, checkGroup, checkOptions, checkPid, checkTimeout, isChildProcess } from './validate';
 import { exitResult, type WaitStatus } from './wait-status';
 
 /** Options of {@link terminate} (named like Node's: `killSignal` is sent, `signal` aborts). */
@@ -57,10 +57,6 @@ function parse(options: unknown): Parsed {
   const group = checkBoolean(o.group, 'options.group') ?? false;
   if (tree && group) throw argValueError('options', 'must not set both tree and group (tree already takes the group)', options);
   return { killSignal, timeout, escalate, tree, group, signal: checkAbortSignal(o.signal, 'options.signal') };
-}
-
-function isChild(value: unknown): value is ChildProcess {
-  return typeof value === 'object' && value !== null && 'exitCode' in value && 'signalCode' in value && typeof (value as ChildProcess).kill === 'function';
 }
 
 /** Pids and raw start times of `rows` of `t`, minus those `skip` rejects. */
@@ -136,7 +132,7 @@ export async function terminate(target: number | ChildProcess | ProcessHandle, o
 /** The pid of terminate()'s target, validated. */
 function targetPid(target: unknown): number {
   if (target instanceof ProcessHandle) return target.pid;
-  if (isChild(target)) {
+  if (isChildProcess(target)) {
     if (typeof target.pid !== 'number') throw argValueError('target', 'has no pid (it failed to spawn)', target, TypeError);
     return checkPid(target.pid, 'target.pid');
   }
@@ -147,7 +143,7 @@ function targetPid(target: unknown): number {
 /** A handle on a pid or ChildProcess target for the call's duration; undefined when it is gone already. */
 function openHandle(target: number | ChildProcess, pid: number): ProcessHandle | undefined {
   try {
-    return isChild(target) ? ProcessHandle.fromChild(target) : ProcessHandle.open(pid);
+    return isChildProcess(target) ? ProcessHandle.fromChild(target) : ProcessHandle.open(pid);
   } catch (e) {
     if (!(e instanceof ProcessError && e.code === 'ESRCH')) throw e;
     // The root is gone; with group/tree its group may still have members.

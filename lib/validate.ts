@@ -5,6 +5,7 @@
  * @internal
  * @packageDocumentation
  */
+import type { ChildProcess } from 'node:child_process';
 import { argTypeError, argValueError, outOfRangeError } from './errors';
 
 const INT32_MAX = 0x7fffffff;
@@ -95,4 +96,20 @@ export function checkBoolean(value: unknown, name: string): boolean | undefined 
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw argTypeError(name, 'of type boolean', value);
   return value;
+}
+
+/**
+ * @internal Whether `value` is a `child_process` ChildProcess (or works like one: Node's class is
+ * not always the one a caller's runtime hands out, e.g. Electron's or a bundler's copy): the one
+ * check, for every API that takes a ChildProcess.
+ */
+export function isChildProcess(value: unknown): value is ChildProcess {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ChildProcess).kill === 'function' &&
+    typeof (value as ChildProcess).once === 'function' &&
+    'exitCode' in value &&
+    'signalCode' in value
+  );
 }

@@ -8,18 +8,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../native';
+import { nativePath, packageRoot } from '../native';
 
-/** @internal The loaded addon file (PROCSIG_NATIVE or what node-gyp-build picks). */
+/**
+ * @internal The addon file this process loaded (lib/native.ts located it: `PROCSIG_NATIVE`,
+ * `build/Release`, or node-gyp-build's prebuild), for the programs that load the same one.
+ */
 export function addonPath(): string | undefined {
-  const explicit = process.env.PROCSIG_NATIVE;
-  if (explicit) return path.resolve(explicit);
-  try {
-    const ngb = require('node-gyp-build') as { resolve(dir: string): string };
-    return ngb.resolve(packageRoot);
-  } catch {
-    return undefined;
-  }
+  return nativePath;
 }
 
 const HELPER_NAME = 'procsig-job-exec';
