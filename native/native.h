@@ -244,35 +244,13 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info);
 // when it exists but cannot be read now (an exhausted fd table, a hidden /proc): never "gone"
 // for a process that cannot be seen. A NaN start skips the check; on Linux `start` has it filled
 // in with the start time read, so the next call checks it.
-Napi::Value TreeStates(const Napi::CallbackInfo& info);
-// The arguments and the fresh result of treeStates, shared by the three tree_*.cc: false (a
-// TypeError thrown) unless info[0] is an Int32Array of pids and info[1] a Float64Array of start
-// times at least as long; *state is a new Uint8Array (zeroed) and *start a new copy of the
-// starts, which Linux fills in where they were NaN.
-inline bool StatesArgs(const Napi::CallbackInfo& info, Napi::Int32Array* pids, Napi::Uint8Array* state,
-                       Napi::Float64Array* start) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() < info[0].As<Napi::TypedArray>().ElementLength()) {
-    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array)").ThrowAsJavaScriptException();
-    return false;
-  }
-  *pids = info[0].As<Napi::Int32Array>();
-  const size_t n = pids->ElementLength();
-  Napi::Float64Array in = info[1].As<Napi::Float64Array>();
-  *state = Napi::Uint8Array::New(env, n);
-  *start = Napi::Float64Array::New(env, n);
-  for (size_t i = 0; i < n; i++) (*start)[i] = in[i];
-  return true;
-}
-inline Napi::Object StatesResult(Napi::Env env, uint32_t alive, Napi::Uint8Array state, Napi::Float64Array start) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("alive", Napi::Number::New(env, alive));
-  out.Set("state", state);
-  out.Set("start", start);
-  return out;
-}
+Napi::Value TreeStates(const Napi::CallbackInfo& info);  // kill.cc, over StateOf below
+// treeStates' one pid, for kill.cc's TreeStates (which owns the arguments, the fresh result
+// arrays, the loop and the alive count): the state letter of `pid`; 0 when it is gone or now
+// names a different process (its start time differs from *start, unless *start is NaN); '?' when
+// it exists but cannot be read now. Linux fills in a NaN *start with the start time it read.
+// Every letter but 0, 'Z' and 'X' counts as alive. tree_linux.cc / tree_darwin.cc / tree_win32.cc.
+char StateOf(int32_t pid, double* start);
 // treePgids(pids: Int32Array) -> Int32Array of PgidOf(pids[i]), fresh. One syscall a pid and no
 // /proc read: killTree lists a group's members with it. -1 is data ("no such process": getpgid's
 // one error for an existing pid on Linux is none), not a failure. kill.cc.

@@ -131,30 +131,14 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value TreeStates(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Int32Array pa;
-  Napi::Uint8Array oa;
-  Napi::Float64Array sa;
-  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
-  const int32_t* pids = pa.Data();
-  const size_t np = pa.ElementLength();
-  uint8_t* out = oa.Data();
-  double* starts = sa.Data();
-  uint32_t alive = 0;
-  for (size_t i = 0; i < np; i++) {
-    out[i] = 0;
-    struct proc_bsdinfo bi;
-    // proc_pidinfo returns the bytes written; anything short means the process is gone (or a
-    // zombie whose task is already torn down), which counts as dead either way.
-    if (proc_pidinfo(pids[i], PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) continue;
-    const double s = Micros(static_cast<int64_t>(bi.pbi_start_tvsec), static_cast<int64_t>(bi.pbi_start_tvusec));
-    if (!std::isnan(starts[i]) && s != starts[i]) continue;  // recycled pid
-    const char letter = StateLetter(static_cast<int>(bi.pbi_status));
-    out[i] = static_cast<uint8_t>(letter);
-    if (letter != 'Z') alive++;
-  }
-  return StatesResult(env, alive, oa, sa);
+char StateOf(int32_t pid, double* start) {
+  struct proc_bsdinfo bi;
+  // proc_pidinfo returns the bytes written; anything short means the process is gone (or a
+  // zombie whose task is already torn down), which counts as dead either way.
+  if (proc_pidinfo(pid, PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) return 0;
+  const double s = Micros(static_cast<int64_t>(bi.pbi_start_tvsec), static_cast<int64_t>(bi.pbi_start_tvusec));
+  if (!std::isnan(*start) && s != *start) return 0;  // recycled pid
+  return StateLetter(static_cast<int>(bi.pbi_status));
 }
 
 // No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).

@@ -434,42 +434,23 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value TreeStates(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Int32Array pa;
-  Napi::Uint8Array oa;
-  Napi::Float64Array sa;
-  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
-  const int32_t* pids = pa.Data();
-  const size_t np = pa.ElementLength();
-  uint8_t* out = oa.Data();
-  double* starts = sa.Data();
-  uint32_t alive = 0;
+char StateOf(int32_t pid, double* start) {
   char path[64];
   char buf[1024];
-  for (size_t i = 0; i < np; i++) {
-    out[i] = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-    const ssize_t n = ReadProcFile(AT_FDCWD, path, buf, sizeof buf);
-    if (n <= 0) {
-      // Gone — or there but unreadable now (EMFILE, ENFILE, hidden): '?' counts as alive, so a
-      // wait keeps polling instead of reporting the process dead.
-      if (ProcFailure(pids[i], n < 0 ? errno : ESRCH) != 0) {
-        out[i] = '?';
-        alive++;
-      }
-      continue;
-    }
-    ProcStat row;
-    if (!ParseProcStat(buf, &row)) continue;
-    // A different start time means the pid was recycled: the process asked about is gone. An
-    // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
-    if (std::isnan(starts[i])) starts[i] = row.start;  // the fresh copy StatesArgs made
-    if (row.start != starts[i]) continue;
-    out[i] = static_cast<uint8_t>(row.state);
-    if (row.state != 'Z' && row.state != 'X') alive++;
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  const ssize_t n = ReadProcFile(AT_FDCWD, path, buf, sizeof buf);
+  if (n <= 0) {
+    // Gone — or there but unreadable now (EMFILE, ENFILE, hidden): '?' counts as alive, so a
+    // wait keeps polling instead of reporting the process dead.
+    return ProcFailure(pid, n < 0 ? errno : ESRCH) != 0 ? '?' : 0;
   }
-  return StatesResult(env, alive, oa, sa);
+  ProcStat row;
+  if (!ParseProcStat(buf, &row)) return 0;
+  // A different start time means the pid was recycled: the process asked about is gone. An
+  // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
+  if (std::isnan(*start)) *start = row.start;  // treeStates' fresh copy of the starts
+  if (row.start != *start) return 0;
+  return row.state;
 }
 
 }  // namespace procsig

@@ -120,42 +120,19 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-Napi::Value TreeStates(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Int32Array pa;
-  Napi::Uint8Array oa;
-  Napi::Float64Array sa;
-  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
-  const int32_t* pids = pa.Data();
-  const size_t np = pa.ElementLength();
-  uint8_t* out = oa.Data();
-  double* starts = sa.Data();
-  uint32_t alive = 0;
-  for (size_t i = 0; i < np; i++) {
-    out[i] = 0;
-    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pids[i]));
-    if (h == nullptr) {
-      // ERROR_INVALID_PARAMETER: no such pid (libuv maps it to ESRCH) — gone. Access denied means
-      // the process exists but is out of reach; count it as alive so a wait does not end early.
-      if (GetLastError() == ERROR_ACCESS_DENIED) {
-        out[i] = static_cast<uint8_t>('R');
-        alive++;
-      }
-      continue;
-    }
-    const double s = CreationTime(h);
-    // A process object outlives its exit while handles to it are open: it is signalled then.
-    const bool exited = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
-    CloseHandle(h);
-    if (!std::isnan(starts[i]) && !std::isnan(s) && s != starts[i]) continue;  // recycled pid
-    if (exited) {
-      out[i] = static_cast<uint8_t>('Z');
-      continue;
-    }
-    out[i] = static_cast<uint8_t>('R');
-    alive++;
+char StateOf(int32_t pid, double* start) {
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  if (h == nullptr) {
+    // ERROR_INVALID_PARAMETER: no such pid (libuv maps it to ESRCH) — gone. Access denied means
+    // the process exists but is out of reach; count it as alive so a wait does not end early.
+    return GetLastError() == ERROR_ACCESS_DENIED ? 'R' : 0;
   }
-  return StatesResult(env, alive, oa, sa);
+  const double s = CreationTime(h);
+  // A process object outlives its exit while handles to it are open: it is signalled then.
+  const bool exited = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+  CloseHandle(h);
+  if (!std::isnan(*start) && !std::isnan(s) && s != *start) return 0;  // recycled pid
+  return exited ? 'Z' : 'R';
 }
 
 // No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).
