@@ -357,13 +357,7 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
-  // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
-  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
-  if (!info[2].IsFunction()) {
-    Napi::TypeError::New(env, "procsig native: watchExit(fd, pid, callback)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!WatchExitArgs(info, "procsig native: watchExit(fd, pid, callback)")) return env.Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
   uint32_t id = 0;
   // Linux watches the handle's pidfd; without one there is nothing to poll (ENOSYS, and the TS

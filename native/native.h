@@ -226,6 +226,36 @@ bool ParseProcStat(const char* buf, ProcStat* row);
 // (EMFILE, ENFILE, EACCES...: errno may be kProcHidden; its pid named), never a partial list;
 // and kProcNotMounted when /proc is not a procfs.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
+// The columns of a treeSnapshot / treeRead result, shared by the three tree_*.cc: fresh arrays of
+// n rows (name only with names) that the platform fills in, then ToJs builds the one shape
+// lib/native.ts reads, with the platform's start clock (epoch ms = base_ms + start * unit_ms).
+struct TreeColumns {
+  Napi::Int32Array pid, ppid, pgid, sid;
+  Napi::Float64Array start;
+  Napi::Uint8Array state;
+  Napi::Array name;  // empty without names
+  TreeColumns(Napi::Env env, size_t n, bool with_names)
+      : pid(Napi::Int32Array::New(env, n)),
+        ppid(Napi::Int32Array::New(env, n)),
+        pgid(Napi::Int32Array::New(env, n)),
+        sid(Napi::Int32Array::New(env, n)),
+        start(Napi::Float64Array::New(env, n)),
+        state(Napi::Uint8Array::New(env, n)),
+        name(with_names ? Napi::Array::New(env, n) : Napi::Array()) {}
+  Napi::Object ToJs(Napi::Env env, double unit_ms, double base_ms) const {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", pid);
+    out.Set("ppid", ppid);
+    out.Set("pgid", pgid);
+    out.Set("sid", sid);
+    out.Set("start", start);
+    out.Set("state", state);
+    if (!name.IsEmpty()) out.Set("name", name);
+    out.Set("startUnitMs", Napi::Number::New(env, unit_ms));
+    out.Set("startBaseMs", Napi::Number::New(env, base_ms));
+    return out;
+  }
+};
 // treeList() -> Int32Array of every pid /proc lists (ascending) | failure. Linux (ENOSYS
 // elsewhere): killTree's scans choose what to read from it (lib/tree/linux.ts).
 Napi::Value TreeList(const Napi::CallbackInfo& info);
@@ -331,6 +361,18 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info);
 // watchExit(fd, pid, cb) -> watcher id | failure; cb(errno) runs once on the JS thread when it
 // exits.
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
+// watchExit's arguments, the same on every platform: false (a TypeError naming `usage` thrown)
+// unless info[0] and info[1] are numbers and info[2] a function.
+inline bool WatchExitArgs(const Napi::CallbackInfo& info, const char* usage) {
+  // ArgsAreNumbers has already thrown when it fails: throwing a second TypeError on top of a
+  // pending exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
+  if (!ArgsAreNumbers(info, 2)) return false;
+  if (!info[2].IsFunction()) {
+    Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
 // watchCancel(id) -> undefined | failure (ENOENT when it already fired or was cancelled)
 Napi::Value WatchCancel(const Napi::CallbackInfo& info);
 // watchCount() -> [active watchers, open handle fds] of this env

@@ -81,36 +81,20 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   CloseHandle(snap);
 
   const size_t n = rows.size();
-  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
-  Napi::Float64Array start = Napi::Float64Array::New(env, n);
-  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
-  Napi::Array name = Napi::Array::New(env, with_names ? n : 0);
+  TreeColumns c(env, n, with_names);
   for (size_t i = 0; i < n; i++) {
-    pid.Data()[i] = rows[i].pid;
-    ppid.Data()[i] = rows[i].ppid;
+    c.pid[i] = rows[i].pid;
+    c.ppid[i] = rows[i].ppid;
     // Windows has no process groups or POSIX sessions.
-    pgid.Data()[i] = 0;
-    sid.Data()[i] = 0;
-    start.Data()[i] = rows[i].start;
+    c.pgid[i] = 0;
+    c.sid[i] = 0;
+    c.start[i] = rows[i].start;
     // Toolhelp32 lists running processes only.
-    state.Data()[i] = static_cast<uint8_t>('R');
-    if (with_names) name.Set(static_cast<uint32_t>(i), Napi::String::New(env, rows[i].name));
+    c.state[i] = static_cast<uint8_t>('R');
+    if (with_names) c.name.Set(static_cast<uint32_t>(i), Napi::String::New(env, rows[i].name));
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", pid);
-  out.Set("ppid", ppid);
-  out.Set("pgid", pgid);
-  out.Set("sid", sid);
-  out.Set("start", start);
-  out.Set("state", state);
-  if (with_names) out.Set("name", name);
   // FILETIME: 100 ns units since 1601-01-01, which is 11644473600 s before the Unix epoch.
-  out.Set("startUnitMs", Napi::Number::New(env, 1e-4));
-  out.Set("startBaseMs", Napi::Number::New(env, -11644473600000.0));
-  return out;
+  return c.ToJs(env, 1e-4, -11644473600000.0);
 }
 
 // Windows keeps no child list; TypeScript walks a snapshot instead.
