@@ -14,11 +14,11 @@
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fstack-protector-strong", "-Wall", "-Wextra", "-Werror"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/posix.cc", "native/linux.cc", "native/handle_linux.cc", "native/tree_linux.cc", "native/job_linux.cc"],
+          "sources": ["native/posix.cc", "native/linux.cc", "native/handle_linux.cc", "native/tree_linux.cc", "native/job_linux.cc", "native/job_posix.cc"],
           "defines": ["_GNU_SOURCE", "_FORTIFY_SOURCE=2"]
         }],
         ["OS=='mac'", {
-          "sources": ["native/posix.cc", "native/darwin.cc", "native/handle_darwin.cc", "native/tree_darwin.cc", "native/job_darwin.cc"],
+          "sources": ["native/posix.cc", "native/darwin.cc", "native/handle_darwin.cc", "native/tree_darwin.cc", "native/job_darwin.cc", "native/job_posix.cc"],
           "xcode_settings": {
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
             "MACOSX_DEPLOYMENT_TARGET": "10.15",

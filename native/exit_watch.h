@@ -454,6 +454,24 @@ inline void Counts(napi_env env, uint32_t* watchers, uint32_t* fds) {
   *fds = s == nullptr ? 0 : static_cast<uint32_t>(s->fds.size());
 }
 
+// The bodies of the watchCancel(id) and watchCount() exports, the same wherever this watcher
+// serves (handle_linux.cc, handle_darwin.cc; native.h's convention).
+inline Napi::Value CancelExport(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
+  const int err = Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value());
+  return err == 0 ? info.Env().Undefined() : Napi::Value(Failure(info.Env(), err, "watchCancel"));
+}
+
+inline Napi::Value CountExport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t watchers = 0, fds = 0;
+  Counts(env, &watchers, &fds);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, watchers));
+  out.Set(1u, Napi::Number::New(env, fds));
+  return out;
+}
+
 }  // namespace exitwatch
 }  // namespace procsig
 

@@ -73,13 +73,7 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
-  // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
-  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
-  if (!info[2].IsFunction()) {
-    Napi::TypeError::New(env, "procsig native: watchExit(fd, pid, callback)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!WatchExitArgs(info, "procsig native: watchExit(fd, pid, callback)")) return env.Undefined();
   const int pid = info[1].As<Napi::Number>().Int32Value();
   uint32_t id = 0;
   int err = 0;
@@ -107,20 +101,8 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   return err == 0 ? Napi::Number::New(env, id) : Napi::Value(Failure(env, err, syscall));
 }
 
-Napi::Value WatchCancel(const Napi::CallbackInfo& info) {
-  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
-  const int err = exitwatch::Cancel(info.Env(), info[0].As<Napi::Number>().Uint32Value());
-  return err == 0 ? info.Env().Undefined() : Napi::Value(Failure(info.Env(), err, "watchCancel"));
-}
+Napi::Value WatchCancel(const Napi::CallbackInfo& info) { return exitwatch::CancelExport(info); }
 
-Napi::Value WatchCount(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t watchers = 0, fds = 0;
-  exitwatch::Counts(env, &watchers, &fds);
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, Napi::Number::New(env, watchers));
-  out.Set(1u, Napi::Number::New(env, fds));
-  return out;
-}
+Napi::Value WatchCount(const Napi::CallbackInfo& info) { return exitwatch::CountExport(info); }
 
 }  // namespace procsig

@@ -236,13 +236,7 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
 
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // NumberArgs has already thrown when it fails: throwing a second TypeError on top of a pending
-  // exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
-  if (!ArgsAreNumbers(info, 2)) return env.Undefined();
-  if (!info[2].IsFunction()) {
-    Napi::TypeError::New(env, "procsig native: watchExit(handle, pid, callback)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!WatchExitArgs(info, "procsig native: watchExit(handle, pid, callback)")) return env.Undefined();
   if (info[0].As<Napi::Number>().DoubleValue() < 0) return Failure(env, ENOSYS, "RegisterWaitForSingleObject");
   HANDLE h = HandleArg(info[0]);
   WinState* s = GetState(env, true);

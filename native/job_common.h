@@ -1,4 +1,4 @@
-// Shared by job_linux.cc, job_darwin.cc and job_win32.cc (not by other files).
+// Shared by job_posix.cc and job_win32.cc (not by other files).
 //
 // Every jobObject* export follows native.h's convention: its value on success (undefined when
 // there is none), else the failure object, whose syscall names the Win32 call that failed.

@@ -5,7 +5,7 @@
 // last step of the exec-intermediate fallback (see lib/job.ts) used when the procsig-job-exec
 // helper executable was not shipped beside the addon.
 //
-// Job Objects do not exist here: the jobObject* exports return ENOSYS.
+// Job Objects do not exist here: the jobObject* exports return ENOSYS (job_posix.cc).
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "native.h"
-#include "job_common.h"
 
 namespace procsig {
 
@@ -81,14 +80,5 @@ Napi::Value JobExecve(const Napi::CallbackInfo& info) {
   // handlers are gone now, so it must not go on running Node code for long.
   return Failure(env, errno, "execvpe");
 }
-
-// ---- Job Objects: Windows only ----
-Napi::Value JobObjectCreate(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "CreateJobObject"); }
-Napi::Value JobObjectAssign(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "AssignProcessToJobObject"); }
-Napi::Value JobObjectAssignSelf(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "AssignProcessToJobObject"); }
-Napi::Value JobObjectTerminate(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "TerminateJobObject"); }
-Napi::Value JobObjectQuery(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "QueryInformationJobObject"); }
-Napi::Value JobObjectPids(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "QueryInformationJobObject"); }
-Napi::Value JobObjectClose(const Napi::CallbackInfo& info) { return JobEnosys(info.Env(), "CloseHandle"); }
 
 }  // namespace procsig

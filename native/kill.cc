@@ -1,6 +1,8 @@
-// The platform-neutral half of kill, killMany, treePgids and treeSids: argument handling, the batch
-// loops and their results (native.h's convention). The syscalls themselves are KillOne (posix.cc: kill(2); win32.cc: a probe or
-// TerminateProcess), PgidOf and SidOf (posix.cc: getpgid(2), getsid(2); win32.cc: -1).
+// The platform-neutral half of kill, killMany, treePgids, treeSids and treeStates: argument
+// handling, the batch loops and their results (native.h's convention). The syscalls themselves
+// are KillOne (posix.cc: kill(2); win32.cc: a probe or TerminateProcess), PgidOf and SidOf
+// (posix.cc: getpgid(2), getsid(2); win32.cc: -1) and StateOf (tree_linux.cc, tree_darwin.cc,
+// tree_win32.cc).
 #include <errno.h>
 
 #include <string>
@@ -75,5 +77,38 @@ Napi::Value IdsOf(const Napi::CallbackInfo& info, const char* usage, int32_t (*o
 Napi::Value TreePgids(const Napi::CallbackInfo& info) { return IdsOf(info, "treePgids(Int32Array)", PgidOf); }
 
 Napi::Value TreeSids(const Napi::CallbackInfo& info) { return IdsOf(info, "treeSids(Int32Array)", SidOf); }
+
+// treeStates(pids, starts): a TypeError unless pids is an Int32Array and starts a Float64Array at
+// least as long; else fresh arrays (starts copied, so Linux can fill in the NaN ones) and one
+// StateOf a pid.
+Napi::Value TreeStates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < info[0].As<Napi::TypedArray>().ElementLength()) {
+    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Int32Array pa = info[0].As<Napi::Int32Array>();
+  const size_t n = pa.ElementLength();
+  const double* in = info[1].As<Napi::Float64Array>().Data();
+  Napi::Uint8Array oa = Napi::Uint8Array::New(env, n);
+  Napi::Float64Array sa = Napi::Float64Array::New(env, n);
+  const int32_t* pids = pa.Data();
+  uint8_t* out = oa.Data();
+  double* starts = sa.Data();
+  uint32_t alive = 0;
+  for (size_t i = 0; i < n; i++) {
+    starts[i] = in[i];
+    const char letter = StateOf(pids[i], &starts[i]);
+    out[i] = static_cast<uint8_t>(letter);
+    if (letter != 0 && letter != 'Z' && letter != 'X') alive++;
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("alive", Napi::Number::New(env, alive));
+  result.Set("state", oa);
+  result.Set("start", sa);
+  return result;
+}
 
 }  // namespace procsig

@@ -226,6 +226,36 @@ bool ParseProcStat(const char* buf, ProcStat* row);
 // (EMFILE, ENFILE, EACCES...: errno may be kProcHidden; its pid named), never a partial list;
 // and kProcNotMounted when /proc is not a procfs.
 Napi::Value TreeSnapshot(const Napi::CallbackInfo& info);
+// The columns of a treeSnapshot / treeRead result, shared by the three tree_*.cc: fresh arrays of
+// n rows (name only with names) that the platform fills in, then ToJs builds the one shape
+// lib/native.ts reads, with the platform's start clock (epoch ms = base_ms + start * unit_ms).
+struct TreeColumns {
+  Napi::Int32Array pid, ppid, pgid, sid;
+  Napi::Float64Array start;
+  Napi::Uint8Array state;
+  Napi::Array name;  // empty without names
+  TreeColumns(Napi::Env env, size_t n, bool with_names)
+      : pid(Napi::Int32Array::New(env, n)),
+        ppid(Napi::Int32Array::New(env, n)),
+        pgid(Napi::Int32Array::New(env, n)),
+        sid(Napi::Int32Array::New(env, n)),
+        start(Napi::Float64Array::New(env, n)),
+        state(Napi::Uint8Array::New(env, n)),
+        name(with_names ? Napi::Array::New(env, n) : Napi::Array()) {}
+  Napi::Object ToJs(Napi::Env env, double unit_ms, double base_ms) const {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", pid);
+    out.Set("ppid", ppid);
+    out.Set("pgid", pgid);
+    out.Set("sid", sid);
+    out.Set("start", start);
+    out.Set("state", state);
+    if (!name.IsEmpty()) out.Set("name", name);
+    out.Set("startUnitMs", Napi::Number::New(env, unit_ms));
+    out.Set("startBaseMs", Napi::Number::New(env, base_ms));
+    return out;
+  }
+};
 // treeList() -> Int32Array of every pid /proc lists (ascending) | failure. Linux (ENOSYS
 // elsewhere): killTree's scans choose what to read from it (lib/tree/linux.ts).
 Napi::Value TreeList(const Napi::CallbackInfo& info);
@@ -244,35 +274,13 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info);
 // when it exists but cannot be read now (an exhausted fd table, a hidden /proc): never "gone"
 // for a process that cannot be seen. A NaN start skips the check; on Linux `start` has it filled
 // in with the start time read, so the next call checks it.
-Napi::Value TreeStates(const Napi::CallbackInfo& info);
-// The arguments and the fresh result of treeStates, shared by the three tree_*.cc: false (a
-// TypeError thrown) unless info[0] is an Int32Array of pids and info[1] a Float64Array of start
-// times at least as long; *state is a new Uint8Array (zeroed) and *start a new copy of the
-// starts, which Linux fills in where they were NaN.
-inline bool StatesArgs(const Napi::CallbackInfo& info, Napi::Int32Array* pids, Napi::Uint8Array* state,
-                       Napi::Float64Array* start) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() < info[0].As<Napi::TypedArray>().ElementLength()) {
-    Napi::TypeError::New(env, "procsig native: treeStates(Int32Array, Float64Array)").ThrowAsJavaScriptException();
-    return false;
-  }
-  *pids = info[0].As<Napi::Int32Array>();
-  const size_t n = pids->ElementLength();
-  Napi::Float64Array in = info[1].As<Napi::Float64Array>();
-  *state = Napi::Uint8Array::New(env, n);
-  *start = Napi::Float64Array::New(env, n);
-  for (size_t i = 0; i < n; i++) (*start)[i] = in[i];
-  return true;
-}
-inline Napi::Object StatesResult(Napi::Env env, uint32_t alive, Napi::Uint8Array state, Napi::Float64Array start) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("alive", Napi::Number::New(env, alive));
-  out.Set("state", state);
-  out.Set("start", start);
-  return out;
-}
+Napi::Value TreeStates(const Napi::CallbackInfo& info);  // kill.cc, over StateOf below
+// treeStates' one pid, for kill.cc's TreeStates (which owns the arguments, the fresh result
+// arrays, the loop and the alive count): the state letter of `pid`; 0 when it is gone or now
+// names a different process (its start time differs from *start, unless *start is NaN); '?' when
+// it exists but cannot be read now. Linux fills in a NaN *start with the start time it read.
+// Every letter but 0, 'Z' and 'X' counts as alive. tree_linux.cc / tree_darwin.cc / tree_win32.cc.
+char StateOf(int32_t pid, double* start);
 // treePgids(pids: Int32Array) -> Int32Array of PgidOf(pids[i]), fresh. One syscall a pid and no
 // /proc read: killTree lists a group's members with it. -1 is data ("no such process": getpgid's
 // one error for an existing pid on Linux is none), not a failure. kill.cc.
@@ -353,6 +361,18 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info);
 // watchExit(fd, pid, cb) -> watcher id | failure; cb(errno) runs once on the JS thread when it
 // exits.
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
+// watchExit's arguments, the same on every platform: false (a TypeError naming `usage` thrown)
+// unless info[0] and info[1] are numbers and info[2] a function.
+inline bool WatchExitArgs(const Napi::CallbackInfo& info, const char* usage) {
+  // ArgsAreNumbers has already thrown when it fails: throwing a second TypeError on top of a
+  // pending exception makes napi_throw fail, which is fatal with C++ exceptions disabled.
+  if (!ArgsAreNumbers(info, 2)) return false;
+  if (!info[2].IsFunction()) {
+    Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
 // watchCancel(id) -> undefined | failure (ENOENT when it already fired or was cancelled)
 Napi::Value WatchCancel(const Napi::CallbackInfo& info);
 // watchCount() -> [active watchers, open handle fds] of this env

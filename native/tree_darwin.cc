@@ -68,41 +68,26 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   const int err = ReadAllProcs(&procs);
   if (err != 0) return Failure(env, err, "sysctl");
   const size_t n = procs.size();
-  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
-  Napi::Float64Array start = Napi::Float64Array::New(env, n);
-  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
-  Napi::Array name = Napi::Array::New(env, with_names ? n : 0);
+  TreeColumns c(env, n, with_names);
   for (size_t i = 0; i < n; i++) {
     const struct kinfo_proc& kp = procs[i];
     const pid_t p = kp.kp_proc.p_pid;
-    pid.Data()[i] = p;
-    ppid.Data()[i] = kp.kp_eproc.e_ppid;
-    pgid.Data()[i] = kp.kp_eproc.e_pgid;
+    c.pid[i] = p;
+    c.ppid[i] = kp.kp_eproc.e_ppid;
+    c.pgid[i] = kp.kp_eproc.e_pgid;
     // kinfo_proc carries only a kernel pointer to the session; getsid(2) gives its id. It fails
     // (ESRCH) for a process that exited since the sysctl: report 0 then.
     const pid_t s = getsid(p);
-    sid.Data()[i] = s < 0 ? 0 : s;
-    start.Data()[i] = Micros(kp.kp_proc.p_starttime.tv_sec, kp.kp_proc.p_starttime.tv_usec);
-    state.Data()[i] = static_cast<uint8_t>(StateLetter(kp.kp_proc.p_stat));
+    c.sid[i] = s < 0 ? 0 : s;
+    c.start[i] = Micros(kp.kp_proc.p_starttime.tv_sec, kp.kp_proc.p_starttime.tv_usec);
+    c.state[i] = static_cast<uint8_t>(StateLetter(kp.kp_proc.p_stat));
     if (with_names) {
       const char* comm = kp.kp_proc.p_comm;
-      name.Set(static_cast<uint32_t>(i), Napi::String::New(env, comm, strnlen(comm, sizeof kp.kp_proc.p_comm)));
+      c.name.Set(static_cast<uint32_t>(i), Napi::String::New(env, comm, strnlen(comm, sizeof kp.kp_proc.p_comm)));
     }
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", pid);
-  out.Set("ppid", ppid);
-  out.Set("pgid", pgid);
-  out.Set("sid", sid);
-  out.Set("start", start);
-  out.Set("state", state);
-  if (with_names) out.Set("name", name);
-  out.Set("startUnitMs", Napi::Number::New(env, 0.001));
-  out.Set("startBaseMs", Napi::Number::New(env, 0));
-  return out;
+  // Microseconds since the epoch.
+  return c.ToJs(env, 0.001, 0);
 }
 
 Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
@@ -131,30 +116,14 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value TreeStates(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Int32Array pa;
-  Napi::Uint8Array oa;
-  Napi::Float64Array sa;
-  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
-  const int32_t* pids = pa.Data();
-  const size_t np = pa.ElementLength();
-  uint8_t* out = oa.Data();
-  double* starts = sa.Data();
-  uint32_t alive = 0;
-  for (size_t i = 0; i < np; i++) {
-    out[i] = 0;
-    struct proc_bsdinfo bi;
-    // proc_pidinfo returns the bytes written; anything short means the process is gone (or a
-    // zombie whose task is already torn down), which counts as dead either way.
-    if (proc_pidinfo(pids[i], PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) continue;
-    const double s = Micros(static_cast<int64_t>(bi.pbi_start_tvsec), static_cast<int64_t>(bi.pbi_start_tvusec));
-    if (!std::isnan(starts[i]) && s != starts[i]) continue;  // recycled pid
-    const char letter = StateLetter(static_cast<int>(bi.pbi_status));
-    out[i] = static_cast<uint8_t>(letter);
-    if (letter != 'Z') alive++;
-  }
-  return StatesResult(env, alive, oa, sa);
+char StateOf(int32_t pid, double* start) {
+  struct proc_bsdinfo bi;
+  // proc_pidinfo returns the bytes written; anything short means the process is gone (or a
+  // zombie whose task is already torn down), which counts as dead either way.
+  if (proc_pidinfo(pid, PROC_PIDTBSDINFO, 0, &bi, sizeof bi) != static_cast<int>(sizeof bi)) return 0;
+  const double s = Micros(static_cast<int64_t>(bi.pbi_start_tvsec), static_cast<int64_t>(bi.pbi_start_tvusec));
+  if (!std::isnan(*start) && s != *start) return 0;  // recycled pid
+  return StateLetter(static_cast<int>(bi.pbi_status));
 }
 
 // No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).

@@ -242,36 +242,18 @@ ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<Proc
 // The columns of treeSnapshot for rows (names: null, or one per row).
 Napi::Object MakeColumns(Napi::Env env, const std::vector<ProcStat>& rows, const std::vector<std::string>* names) {
   const size_t n = rows.size();
-  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
-  Napi::Float64Array start = Napi::Float64Array::New(env, n);
-  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
+  TreeColumns c(env, n, names != nullptr);
   for (size_t i = 0; i < n; i++) {
-    pid[i] = rows[i].pid;
-    ppid[i] = rows[i].ppid;
-    pgid[i] = rows[i].pgid;
-    sid[i] = rows[i].sid;
-    start[i] = rows[i].start;
-    state[i] = static_cast<uint8_t>(rows[i].state);
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", pid);
-  out.Set("ppid", ppid);
-  out.Set("pgid", pgid);
-  out.Set("sid", sid);
-  out.Set("start", start);
-  out.Set("state", state);
-  if (names != nullptr) {
-    Napi::Array name = Napi::Array::New(env, n);
-    for (size_t i = 0; i < n; i++) name.Set(static_cast<uint32_t>(i), Napi::String::New(env, (*names)[i]));
-    out.Set("name", name);
+    c.pid[i] = rows[i].pid;
+    c.ppid[i] = rows[i].ppid;
+    c.pgid[i] = rows[i].pgid;
+    c.sid[i] = rows[i].sid;
+    c.start[i] = rows[i].start;
+    c.state[i] = static_cast<uint8_t>(rows[i].state);
+    if (names != nullptr) c.name.Set(static_cast<uint32_t>(i), Napi::String::New(env, (*names)[i]));
   }
   const StartClock& clock = GetStartClock();
-  out.Set("startUnitMs", Napi::Number::New(env, clock.unit_ms));
-  out.Set("startBaseMs", Napi::Number::New(env, clock.base_ms));
-  return out;
+  return c.ToJs(env, clock.unit_ms, clock.base_ms);
 }
 
 // /proc, open, and the pid of every process it lists (ascending); err is the errno when it
@@ -434,42 +416,23 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value TreeStates(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Int32Array pa;
-  Napi::Uint8Array oa;
-  Napi::Float64Array sa;
-  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
-  const int32_t* pids = pa.Data();
-  const size_t np = pa.ElementLength();
-  uint8_t* out = oa.Data();
-  double* starts = sa.Data();
-  uint32_t alive = 0;
+char StateOf(int32_t pid, double* start) {
   char path[64];
   char buf[1024];
-  for (size_t i = 0; i < np; i++) {
-    out[i] = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-    const ssize_t n = ReadProcFile(AT_FDCWD, path, buf, sizeof buf);
-    if (n <= 0) {
-      // Gone — or there but unreadable now (EMFILE, ENFILE, hidden): '?' counts as alive, so a
-      // wait keeps polling instead of reporting the process dead.
-      if (ProcFailure(pids[i], n < 0 ? errno : ESRCH) != 0) {
-        out[i] = '?';
-        alive++;
-      }
-      continue;
-    }
-    ProcStat row;
-    if (!ParseProcStat(buf, &row)) continue;
-    // A different start time means the pid was recycled: the process asked about is gone. An
-    // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
-    if (std::isnan(starts[i])) starts[i] = row.start;  // the fresh copy StatesArgs made
-    if (row.start != starts[i]) continue;
-    out[i] = static_cast<uint8_t>(row.state);
-    if (row.state != 'Z' && row.state != 'X') alive++;
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  const ssize_t n = ReadProcFile(AT_FDCWD, path, buf, sizeof buf);
+  if (n <= 0) {
+    // Gone — or there but unreadable now (EMFILE, ENFILE, hidden): '?' counts as alive, so a
+    // wait keeps polling instead of reporting the process dead.
+    return ProcFailure(pid, n < 0 ? errno : ESRCH) != 0 ? '?' : 0;
   }
-  return StatesResult(env, alive, oa, sa);
+  ProcStat row;
+  if (!ParseProcStat(buf, &row)) return 0;
+  // A different start time means the pid was recycled: the process asked about is gone. An
+  // unknown (NaN) start is learnt here, so later calls tell a recycled pid apart.
+  if (std::isnan(*start)) *start = row.start;  // treeStates' fresh copy of the starts
+  if (row.start != *start) return 0;
+  return row.state;
 }
 
 }  // namespace procsig

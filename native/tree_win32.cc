@@ -81,36 +81,20 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   CloseHandle(snap);
 
   const size_t n = rows.size();
-  Napi::Int32Array pid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array ppid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array pgid = Napi::Int32Array::New(env, n);
-  Napi::Int32Array sid = Napi::Int32Array::New(env, n);
-  Napi::Float64Array start = Napi::Float64Array::New(env, n);
-  Napi::Uint8Array state = Napi::Uint8Array::New(env, n);
-  Napi::Array name = Napi::Array::New(env, with_names ? n : 0);
+  TreeColumns c(env, n, with_names);
   for (size_t i = 0; i < n; i++) {
-    pid.Data()[i] = rows[i].pid;
-    ppid.Data()[i] = rows[i].ppid;
+    c.pid[i] = rows[i].pid;
+    c.ppid[i] = rows[i].ppid;
     // Windows has no process groups or POSIX sessions.
-    pgid.Data()[i] = 0;
-    sid.Data()[i] = 0;
-    start.Data()[i] = rows[i].start;
+    c.pgid[i] = 0;
+    c.sid[i] = 0;
+    c.start[i] = rows[i].start;
     // Toolhelp32 lists running processes only.
-    state.Data()[i] = static_cast<uint8_t>('R');
-    if (with_names) name.Set(static_cast<uint32_t>(i), Napi::String::New(env, rows[i].name));
+    c.state[i] = static_cast<uint8_t>('R');
+    if (with_names) c.name.Set(static_cast<uint32_t>(i), Napi::String::New(env, rows[i].name));
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", pid);
-  out.Set("ppid", ppid);
-  out.Set("pgid", pgid);
-  out.Set("sid", sid);
-  out.Set("start", start);
-  out.Set("state", state);
-  if (with_names) out.Set("name", name);
   // FILETIME: 100 ns units since 1601-01-01, which is 11644473600 s before the Unix epoch.
-  out.Set("startUnitMs", Napi::Number::New(env, 1e-4));
-  out.Set("startBaseMs", Napi::Number::New(env, -11644473600000.0));
-  return out;
+  return c.ToJs(env, 1e-4, -11644473600000.0);
 }
 
 // Windows keeps no child list; TypeScript walks a snapshot instead.
@@ -120,42 +104,19 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-Napi::Value TreeStates(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Int32Array pa;
-  Napi::Uint8Array oa;
-  Napi::Float64Array sa;
-  if (!StatesArgs(info, &pa, &oa, &sa)) return env.Undefined();
-  const int32_t* pids = pa.Data();
-  const size_t np = pa.ElementLength();
-  uint8_t* out = oa.Data();
-  double* starts = sa.Data();
-  uint32_t alive = 0;
-  for (size_t i = 0; i < np; i++) {
-    out[i] = 0;
-    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pids[i]));
-    if (h == nullptr) {
-      // ERROR_INVALID_PARAMETER: no such pid (libuv maps it to ESRCH) — gone. Access denied means
-      // the process exists but is out of reach; count it as alive so a wait does not end early.
-      if (GetLastError() == ERROR_ACCESS_DENIED) {
-        out[i] = static_cast<uint8_t>('R');
-        alive++;
-      }
-      continue;
-    }
-    const double s = CreationTime(h);
-    // A process object outlives its exit while handles to it are open: it is signalled then.
-    const bool exited = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
-    CloseHandle(h);
-    if (!std::isnan(starts[i]) && !std::isnan(s) && s != starts[i]) continue;  // recycled pid
-    if (exited) {
-      out[i] = static_cast<uint8_t>('Z');
-      continue;
-    }
-    out[i] = static_cast<uint8_t>('R');
-    alive++;
+char StateOf(int32_t pid, double* start) {
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  if (h == nullptr) {
+    // ERROR_INVALID_PARAMETER: no such pid (libuv maps it to ESRCH) — gone. Access denied means
+    // the process exists but is out of reach; count it as alive so a wait does not end early.
+    return GetLastError() == ERROR_ACCESS_DENIED ? 'R' : 0;
   }
-  return StatesResult(env, alive, oa, sa);
+  const double s = CreationTime(h);
+  // A process object outlives its exit while handles to it are open: it is signalled then.
+  const bool exited = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+  CloseHandle(h);
+  if (!std::isnan(*start) && !std::isnan(s) && s != *start) return 0;  // recycled pid
+  return exited ? 'Z' : 'R';
 }
 
 // No /proc to list: killTree reads the whole snapshot instead (the reads by pid are Linux-only).
