@@ -46,11 +46,42 @@ struct SysError {
   unsigned long win32 = 0;
 };
 
+// Failures with neither a pid nor a Win32 code are immutable data, the same for every call that
+// fails the same way: each (errno, syscall) pair is built once per env, frozen, and handed out
+// again (a kill(2) of a dead pid is on a hot path: building the object each time doubled its
+// cost). The cache is the env's instance data, released with the env.
+struct FailureCache {
+  struct Entry {
+    int err;
+    const char* syscall;  // a string literal: compared by address, then by text
+    Napi::ObjectReference ref;
+  };
+  std::vector<Entry> entries;
+};
+
+inline Napi::Object BuildFailure(Napi::Env env, const SysError& e, const int32_t* pid);
+
 // The one builder of the failure object every export returns on failure:
 // { errno, syscall, win32? (non-zero only), pid? (exports that name the process) }.
 // lib/native.ts types it (NativeFailure) and lib/errors.ts turns it into a ProcessError.
 inline Napi::Object Failure(Napi::Env env, const SysError& e, const int32_t* pid = nullptr) {
-  // One napi_define_properties for every field: a failed kill is on a hot path too.
+  if (pid != nullptr || e.win32 != 0) return BuildFailure(env, e, pid);
+  FailureCache* cache = env.GetInstanceData<FailureCache>();
+  if (cache == nullptr) {
+    cache = new FailureCache();
+    env.SetInstanceData<FailureCache>(cache);
+  }
+  for (FailureCache::Entry& c : cache->entries) {
+    if (c.err == e.err && (c.syscall == e.syscall || strcmp(c.syscall, e.syscall) == 0)) return c.ref.Value();
+  }
+  Napi::Object f = BuildFailure(env, e, nullptr);
+  napi_object_freeze(env, f);
+  cache->entries.push_back({e.err, e.syscall, Napi::Persistent(f)});
+  return f;
+}
+
+inline Napi::Object BuildFailure(Napi::Env env, const SysError& e, const int32_t* pid) {
+  // One napi_define_properties for every field.
   napi_value err, call, win32 = nullptr, p = nullptr;
   napi_create_int32(env, e.err, &err);
   napi_create_string_utf8(env, e.syscall, NAPI_AUTO_LENGTH, &call);
