@@ -392,3 +392,22 @@ export const procHiddenSkip: string | null =
   process.platform === 'linux' && !procListsAll() ? '/proc hides processes from this runner (hidepid=): process lists throw ERR_PROC_HIDDEN by design' : null;
 /** The reason appended to the title of a test skipped for {@link procHiddenSkip} ('' otherwise). */
 export const hiddenNote = procHiddenSkip ? ` — skipped: ${procHiddenSkip}` : '';
+
+/** The kernel's pid_max (Linux), or the largest pid 64-bit Linux can ever hand out elsewhere. */
+export function readPidMax(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+  } catch {
+    return 4194304;
+  }
+}
+
+/**
+ * A pid no process can have: above pid_max, so kill(2) answers ESRCH, as for a process that
+ * exited. Tests use it instead of the pid of a child that exited, which the kernel may hand to
+ * anyone meanwhile (pid_max is 32768 here, and tests recycle pids on purpose): a signal meant for
+ * "nobody" must never reach another suite's process. `k` gives distinct pids.
+ */
+export function unusedPid(k = 0): number {
+  return readPidMax() + 1 + k;
+}

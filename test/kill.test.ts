@@ -1,16 +1,19 @@
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { broadcast, isAlive, kill, killEach, killpg, lastKillError, probe, ProcessError, signals } from '../lib';
-import { cleanup, isDead, isRoot, procState, spawnFixture, stageForOtherUid, waitDead } from './helpers';
+import { cleanup, isDead, isRoot, procState, spawnFixture, stageForOtherUid, unusedPid, waitDead } from './helpers';
 import * as util from 'node:util';
 import { spawn, execFileSync } from 'node:child_process';
 
 afterEach(cleanup);
 
-/** A pid that is certainly not in use: a child we started, reaped by libuv. */
+let unused = 0;
+/**
+ * A pid no process has: above pid_max, ESRCH as for one that exited (helpers.ts unusedPid). Not
+ * a reaped child's pid, which the kernel may hand to another suite's process meanwhile: these
+ * tests send it SIGTERM (killpg) too.
+ */
 async function deadPid(): Promise<number> {
-  const c = spawn(process.execPath, ['-e', '0']);
-  await new Promise((r) => c.once('exit', r));
-  return c.pid!;
+  return unusedPid(unused++ % 1000);
 }
 
 describe('kill (Perl semantics)', () => {

@@ -4,10 +4,9 @@
  * through procsig, each on its own fresh processes, and the count, $! and the effect compared.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { errnoName, kill, lastKillError, toSignal } from '../lib';
-import { cleanup, isDead, procState, spawnFixture, stageForOtherUid, track, waitDead, type Staged } from './helpers';
+import { cleanup, isDead, procState, spawnFixture, stageForOtherUid, track, unusedPid, waitDead, type Staged } from './helpers';
 
 afterEach(cleanup);
 
@@ -65,28 +64,13 @@ function procsigKillIn(sig: Sig, pids: number[], opts: { uid?: number } = {}): O
   return { count: Number(n), errno: e ?? '' };
 }
 
-async function deadPid(): Promise<number> {
-  const c = spawn(process.execPath, ['-e', '0']);
-  await new Promise((r) => c.once('exit', r));
-  return c.pid!;
-}
-
-/** Whether some process holds `pid` now (a "dead" pid that another process received since). */
-const inUse = (pid: number) => fs.existsSync(`/proc/${pid}`);
-
+let unused = 0;
 /**
- * Runs `body` with `n` fresh dead pids, again (up to 5 times) while one of them was handed to
- * another process meanwhile: pid_max is small here and a busy machine recycles within seconds,
- * and a recycled pid is alive, which is not the case being compared.
+ * A pid no process has: above pid_max, ESRCH as for one that exited (test/helpers.ts unusedPid).
+ * Never a reaped child's pid: the kernel may hand that to anyone meanwhile, and Perl's side and
+ * ours would then send HUP or CONT to another suite's process.
  */
-async function withDeadPids<T>(n: number, body: (dead: number[]) => T | Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const dead: number[] = [];
-    for (let i = 0; i < n; i++) dead.push(await deadPid());
-    const out = await body(dead);
-    if (!dead.some(inUse) || attempt === 5) return out;
-  }
-}
+const deadPid = () => unusedPid(unused++ % 1000);
 
 async function zombie(): Promise<{ zpid: number; done: () => void }> {
   const parent = spawn('perl', ['-e', '$| = 1; my $p = fork; if (!$p) { exit 0 } print "$p\\n"; sleep 60']);
@@ -105,11 +89,9 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
       const run = async (fn: (s: Sig, p: number[]) => Outcome) => {
         const a = await spawnFixture('sleeper.js', ['--ignore', 'SIGHUP']);
         const b = await spawnFixture('sleeper.js', ['--ignore', 'SIGHUP']);
-        return withDeadPids(1, ([dead]) => {
-          const before = [isDead(a.pid), isDead(b.pid)];
-          const r = fn(sig, [a.pid, dead, b.pid]);
-          return { r, before, alive: [isDead(a.pid), isDead(b.pid)] };
-        });
+        const before = [isDead(a.pid), isDead(b.pid)];
+        const r = fn(sig, [a.pid, deadPid(), b.pid]);
+        return { r, before, alive: [isDead(a.pid), isDead(b.pid)] };
       };
       const perl = await run(perlKill);
       const ours = await run(procsigKill);
@@ -148,8 +130,8 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
   });
 
   it('only dead pids: 0 and ESRCH', async () => {
-    const [ours, perl] = await withDeadPids(2, (d) => [procsigKill(0, d), perlKill(0, d)]);
-    expect(ours).toEqual(perl);
+    const d = [deadPid(), deadPid()];
+    expect(procsigKill(0, d)).toEqual(perlKill(0, d));
   });
 
   it('a zombie still counts as signallable (signal 0)', async () => {
@@ -189,9 +171,9 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
   });
 
   it('negative signal on a group that does not exist: 0 and ESRCH', async () => {
-    const [ours, perl, cont] = await withDeadPids(1, (d) => [procsigKill('-ZERO', d), perlKill('-ZERO', d), procsigKill(-toSignal('CONT'), d)]);
-    expect(ours).toEqual(perl);
-    expect(cont).toEqual({ count: 0, errno: 'ESRCH' });
+    const dead = deadPid();
+    expect(procsigKill('-ZERO', [dead])).toEqual(perlKill('-ZERO', [dead]));
+    expect(procsigKill(-toSignal('CONT'), [dead])).toEqual({ count: 0, errno: 'ESRCH' });
   });
 
   it('pid 0 is the caller\'s own group (probed from a process in a group of its own)', async () => {
@@ -204,16 +186,14 @@ describe.skipIf(!hasPerl || process.platform === 'win32')('kill() matches Perl',
 
   it.skipIf(process.getuid?.() !== 0)('EPERM, and $! is the LAST failing pid', async () => {
     // As nobody, our root-owned process is EPERM and a dead pid is ESRCH.
+    const dead = deadPid();
     const mine = process.pid;
-    const seen = await withDeadPids(1, ([dead]) => {
-      const pairs = [[mine, dead], [dead, mine], [mine], [dead, mine, dead]].map((pids) => ({
-        pids: pids.join(','),
-        perl: perlKill(0, pids, { uid: 65534 }),
-        ours: procsigKillIn(0, pids, { uid: 65534 }),
-      }));
-      return { pairs, last: [procsigKillIn(0, [dead, mine], { uid: 65534 }), procsigKillIn(0, [mine, dead], { uid: 65534 })] };
-    });
-    for (const { pids, perl, ours } of seen.pairs) expect(ours, pids).toEqual(perl);
-    expect(seen.last).toEqual([{ count: 0, errno: 'EPERM' }, { count: 0, errno: 'ESRCH' }]);
+    for (const pids of [[mine, dead], [dead, mine], [mine], [dead, mine, dead]]) {
+      const perl = perlKill(0, pids, { uid: 65534 });
+      const ours = procsigKillIn(0, pids, { uid: 65534 });
+      expect(ours, pids.join(',')).toEqual(perl);
+    }
+    expect(procsigKillIn(0, [dead, mine], { uid: 65534 })).toEqual({ count: 0, errno: 'EPERM' });
+    expect(procsigKillIn(0, [mine, dead], { uid: 65534 })).toEqual({ count: 0, errno: 'ESRCH' });
   });
 });

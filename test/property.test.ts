@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, kill, killEach, lastKillError, listSignals, probe, signals, toSignal } from '../lib';
-import { canaryReport, cleanup, isDead, spawnFixture, type Spawned } from './helpers';
+import { canaryReport, cleanup, isDead, spawnFixture, type Spawned, readPidMax } from './helpers';
 
 const SOAK = process.env.PROCSIG_SOAK === '1';
 /** Runs of the pure properties (parsing, validation). */
@@ -264,14 +264,6 @@ describe('pid validation', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Perl counting, with real processes.
-
-function readPidMax(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
-  } catch {
-    return 4194304;
-  }
-}
 
 type Target =
   | { kind: 'canary'; i: number }
