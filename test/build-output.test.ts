@@ -51,11 +51,15 @@ const EAGER = ['signals', 'errors', 'kill', 'tree/index', 'handle', 'wait', 'ter
 const NEVER = ['cli', 'tree-kill'];
 /**
  * Modules that load on first use, each with the code (given the package as `p`) that first uses
- * one. None today: `handle` (eager) imports `death-signal`, which imports `findExecHelper` from
- * `./job`, so Job's module (and `job-watchdog`) load with the kill-and-wait core. Once Job's
- * entry is light (its backends and watchdog loaded on first use), they belong here.
+ * it: Job's backend choice, backends and watchdog load when the first Job is created
+ * (lib/job/index.ts, `@lazy-modules`); everything else loads with the package.
  */
-const LAZY: Array<[module: string, use: string]> = [];
+const createJob = 'p.Job.create({ killOnClose: false }).close()';
+const LAZY: Array<[module: string, use: string]> = [
+  ['job/select', createJob],
+  ['job/pgroup', createJob],
+  ['job/watchdog', 'p.Job.create().close()'],
+];
 
 /** The dist modules a fresh Node process has loaded after `load` (CommonJS code), and after `then`. */
 function loaded(mode: 'require' | 'import', then = ''): { before: string[]; after: string[] } {
@@ -87,7 +91,7 @@ describe('what loading the package loads (built dist/, by package name)', () => 
     for (const m of NEVER) expect(got, m).not.toContain(m);
   });
 
-  it.skipIf(LAZY.length === 0)('lazy modules load on first use, not before (none is lazy yet: see LAZY)', () => {
+  it.skipIf(LAZY.length === 0)('lazy modules load on first use, not before', () => {
     for (const mode of ['require', 'import'] as const) {
       for (const [m, use] of LAZY) {
         const r = loaded(mode, use);
