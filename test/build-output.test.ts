@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hiddenNote, procHiddenSkip } from './helpers';
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -91,7 +92,8 @@ describe('what loading the package loads (built dist/, by package name)', () => 
     for (const m of NEVER) expect(got, m).not.toContain(m);
   });
 
-  it.skipIf(LAZY.length === 0)('lazy modules load on first use, not before', () => {
+  // (a Job cannot be created where /proc hides processes from the runner: the hidepid lane)
+  it.skipIf(LAZY.length === 0 || procHiddenSkip !== null)(`lazy modules load on first use, not before${hiddenNote}`, () => {
     for (const mode of ['require', 'import'] as const) {
       for (const [m, use] of LAZY) {
         const r = loaded(mode, use);
