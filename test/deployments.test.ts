@@ -24,18 +24,36 @@ function have(cmd: string): boolean {
 }
 
 let treeFile = '';
+let seenLines = 0;
+let watcher: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Tracks each pid the fixtures write to the tree file as soon as it appears (its start time read
+ * then, while it is surely the process that was written): a pid read only at the end of the test
+ * may have exited and been handed to another process meanwhile (a suite running beside this one),
+ * and cleanup would then kill that process.
+ */
+function trackNewPids(): void {
+  if (!treeFile || !fs.existsSync(treeFile)) return;
+  const lines = fs.readFileSync(treeFile, 'utf8').split('\n').filter(Boolean);
+  track(...lines.slice(seenLines).map(Number));
+  seenLines = lines.length;
+}
+
 function newTreeFile(): string {
   treeFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-deploy-')), 'pids');
   fs.writeFileSync(treeFile, '');
   fs.chmodSync(path.dirname(treeFile), 0o777);
   fs.chmodSync(treeFile, 0o666);
+  seenLines = 0;
+  watcher = setInterval(trackNewPids, 5);
   return treeFile;
 }
 
 afterEach(() => {
-  if (treeFile && fs.existsSync(treeFile)) {
-    track(...fs.readFileSync(treeFile, 'utf8').split('\n').filter(Boolean).map(Number));
-  }
+  if (watcher) clearInterval(watcher);
+  watcher = undefined;
+  trackNewPids();
   cleanup();
   if (treeFile) fs.rmSync(path.dirname(treeFile), { recursive: true, force: true });
   treeFile = '';
