@@ -16,8 +16,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, JobBackendUnavailableError, type JobBackend } from '../lib/job';
 import { TimeoutError } from '../lib/errors';
 import { intermediateEnv } from '../lib/job/env';
-import { addonPath, programPath, withAsarUnpacked } from '../lib/job/helper';
+import { programPath, withAsarUnpacked } from '../lib/job/helper';
 import { cgroup2Mounts, ownCgroup2Path } from '../lib/job/mountinfo';
+import { nativePath } from '../lib/native';
 import { fixture, hiddenNote, isDead, isRoot, killTokened, liveWithToken, procHiddenSkip } from './helpers';
 
 const linux = process.platform === 'linux';
@@ -305,7 +306,7 @@ describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
     const job = makeJob('cgroup2');
     const procs = path.join(job.path!, 'cgroup.procs');
     const script = 'cat /proc/self/cgroup; echo "ERAN=${ELECTRON_RUN_AS_NODE-unset} ARGS=${PROCSIG_JOB_ARGS-unset} NO=${NODE_OPTIONS-unset}"; echo "$0|$1"';
-    const env = intermediateEnv({ ...process.env, NODE_OPTIONS: '--no-warnings' }, { addon: addonPath(), procs, file: '/bin/sh', argv: ['sh', '-c', script, 'zero', 'one two'] });
+    const env = intermediateEnv({ ...process.env, NODE_OPTIONS: '--no-warnings' }, { addon: nativePath, procs, file: '/bin/sh', argv: ['sh', '-c', script, 'zero', 'one two'] });
     expect(env.ELECTRON_RUN_AS_NODE).toBe('1');
     // Shifted and extra argv entries, as other runtimes may add: the intermediate ignores argv.
     const r = spawnSync(node, [linuxIntermediate(), '--', 'stray', procs, '/bin/false'], { env, encoding: 'utf8', timeout: 20_000 });
@@ -320,7 +321,7 @@ describe.skipIf(noCgroup2 !== undefined)('Job (cgroup2) specifics', () => {
     const victim = path.join(tmp, 'victim.node');
     fs.writeFileSync(victim, 'addon bytes');
     for (const procs of [victim, 'cgroup.procs', path.join(tmp, 'not-cgroup.procs.txt')]) {
-      const env = intermediateEnv(process.env, { addon: addonPath(), procs, file: '/bin/true', argv: ['true'] });
+      const env = intermediateEnv(process.env, { addon: nativePath, procs, file: '/bin/true', argv: ['true'] });
       const r = spawnSync(node, [linuxIntermediate(), victim], { env, encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(125);
       expect(r.stderr).toMatch(/without valid PROCSIG_JOB_ARGS/);

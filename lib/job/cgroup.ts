@@ -14,11 +14,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { argValueError } from '../errors';
 import { sendSignal } from '../kill';
+import { nativePath } from '../native';
 import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, Failures, fsError, setShownCommand, SIGKILL, spawnChild, uniqueName, type Backend } from './backend';
 import { deathSignalArgs, requireHelper } from './death-signal';
 import { intermediateEnv } from './env';
-import { addonPath, findExecHelper, programPath } from './helper';
+import { findExecHelper, programPath } from './helper';
 import { ownCgroup2Dir } from './mountinfo';
 import { JobBackendUnavailableError, type JobOptions } from './types';
 
@@ -125,8 +126,7 @@ export class Cgroup2Backend implements Backend {
     } else if (helper !== null) {
       child = spawnChild(helper, [this.#procs, file, argv0, ...args], o);
     } else {
-      const addon = addonPath();
-      if (addon === undefined) throw new JobBackendUnavailableError('cgroup2', 'neither the exec helper nor the addon file was found');
+      const addon = nativePath;
       const program = programPath('intermediate-linux');
       if (program === null) throw new JobBackendUnavailableError('cgroup2', 'neither the exec helper nor the Node intermediate (dist/job/programs) was found');
       child = spawnChild(process.execPath, [program], {

@@ -10,14 +10,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nativePath, packageRoot } from '../native';
 
-/**
- * @internal The addon file this process loaded (lib/native.ts located it: `PROCSIG_NATIVE`,
- * `build/Release`, or node-gyp-build's prebuild), for the programs that load the same one.
- */
-export function addonPath(): string | undefined {
-  return nativePath;
-}
-
 const HELPER_NAME = 'procsig-job-exec';
 let helperCache: { path: string | null } | undefined;
 
@@ -46,11 +38,9 @@ export function findExecHelper(): string | null {
   const env = process.env.PROCSIG_JOB_EXEC;
   if (env === 'node') return null;
   if (env) candidates.push(path.resolve(env));
-  const addon = addonPath();
-  if (addon) {
-    candidates.push(path.join(path.dirname(addon), HELPER_NAME));
-    candidates.push(path.join(path.dirname(addon), 'helpers', HELPER_NAME));
-  }
+  // Beside the addon this process loaded (lib/native.ts located it), and in its helpers/.
+  candidates.push(path.join(path.dirname(nativePath), HELPER_NAME));
+  candidates.push(path.join(path.dirname(nativePath), 'helpers', HELPER_NAME));
   candidates.push(path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'helpers', HELPER_NAME));
   candidates.push(path.join(packageRoot, 'build', 'Release', HELPER_NAME));
   let found: string | null = null;

@@ -9,12 +9,12 @@
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { processError } from '../errors';
-import { isFailure, native, type JobObjectRef } from '../native';
+import { isFailure, native, nativePath, type JobObjectRef } from '../native';
 import { displaySignal } from '../signals';
 import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, pollSubscribe, setShownCommand, spawnChild, uniqueName, type Backend } from './backend';
 import { intermediateEnv } from './env';
-import { addonPath, programPath } from './helper';
+import { programPath } from './helper';
 import { JobBackendUnavailableError, JobClosedError } from './types';
 
 /** @internal The `'jobobject'` backend. */
@@ -42,8 +42,7 @@ export class JobObjectBackend implements Backend {
   }
 
   spawn(file: string, argv0: string, args: string[], options: SpawnOptions): ChildProcess {
-    const addon = addonPath();
-    if (addon === undefined) throw new JobBackendUnavailableError('jobobject', 'the addon file was not found');
+    const addon = nativePath;
     const program = programPath('intermediate-win32');
     if (program === null) throw new JobBackendUnavailableError('jobobject', 'the Node intermediate (dist/job/programs) was not found');
     const opts = {
