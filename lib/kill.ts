@@ -11,6 +11,13 @@ import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate'
 let ESRCH = 0;
 let EPERM = 0;
 let EINVAL = 0;
+/** Reads the errno numbers this module compares against from the addon's table, once, on first need. */
+function loadCodes(): void {
+  if (ESRCH !== 0) return;
+  ESRCH = errnoNumber('ESRCH') ?? 3;
+  EPERM = errnoNumber('EPERM') ?? 1;
+  EINVAL = errnoNumber('EINVAL') ?? 22;
+}
 const IS_LINUX = process.platform === 'linux';
 
 /**
@@ -199,7 +206,7 @@ export function sendSignal(pid: number, sig: number, group = false): SendOutcome
  */
 export function sendOutcome(failure: NativeFailure | undefined, pid: number, sig: number): SendOutcome {
   if (failure === undefined) return 'sent';
-  if (ESRCH === 0) ESRCH = errnoNumber('ESRCH') ?? 3;
+  loadCodes();
   if (failure.errno === ESRCH) return 'gone';
   return processError(failure, { pid, signal: displaySignal(sig) });
 }
@@ -213,7 +220,7 @@ export function sendOutcome(failure: NativeFailure | undefined, pid: number, sig
 export function sendEach(pids: Int32Array, sig: number, shown?: string | number): Map<number, 'gone' | ProcessError> | undefined {
   const failures = pids.length > 0 ? native.killMany(pids, sig) : undefined;
   if (failures === undefined) return undefined;
-  if (ESRCH === 0) ESRCH = errnoNumber('ESRCH') ?? 3;
+  loadCodes();
   const esrch = ESRCH;
   const out = new Map<number, 'gone' | ProcessError>();
   for (let i = 0; i < failures.pid.length; i++) {
@@ -270,7 +277,7 @@ export function refuseThreadId(p: number): void {
     native.handleClose(h[0]);
     return;
   }
-  if (EINVAL === 0) EINVAL = errnoNumber('EINVAL') ?? 22;
+  loadCodes();
   if (h.errno === EINVAL) throw processError(h, { pid: p });
 }
 
@@ -294,10 +301,7 @@ export function refuseThreadId(p: number): void {
 export function probe(pid: number): ProbeResult {
   const p = checkPid(pid);
   const failure = native.kill(p, 0);
-  if (ESRCH === 0) {
-    ESRCH = errnoNumber('ESRCH') ?? 3;
-    EPERM = errnoNumber('EPERM') ?? 1;
-  }
+  loadCodes();
   if (failure !== undefined && failure.errno === ESRCH) return 'gone';
   if (failure !== undefined && failure.errno !== EPERM) throw processError(failure, { pid: p, signal: 0 });
   refuseThreadId(p);

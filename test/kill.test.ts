@@ -151,6 +151,17 @@ describe('probe / isAlive', () => {
       env: { ...process.env, PROCSIG_NATIVE: staged.addon },
     });
     expect(out.trim()).toBe('forbidden true 0 EPERM');
+    // The same after the one signalling path (kill.ts sendSignal) has run first: the errno numbers
+    // probe compares against are loaded together, whichever caller needs them first.
+    const kill = JSON.stringify(require('node:path').join(require('node:path').dirname(staged.index), 'kill.js'));
+    const after = execFileSync(process.execPath, ['-e', `require(${kill}).sendSignal(${unusedPid()}, 0); const p = require(${JSON.stringify(staged.index)}); console.log(p.probe(${process.pid}))`], {
+      uid: 65534,
+      gid: 65534,
+      cwd: '/',
+      encoding: 'utf8',
+      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
+    });
+    expect(after.trim()).toBe('forbidden');
   });
 });
 
