@@ -19,7 +19,7 @@ for errno in "${@:-ENOSYS EPERM}"; do
   for e in $errno; do
     # The launcher's filter must actually be in force: the addon's probe reports no pidfd.
     build/nopidfd "$e" node -e "
-      const { native } = require('./dist/native');
+      const native = require('node-gyp-build')(process.cwd());
       const h = native.handleOpen(process.pid);
       const err = Array.isArray(h) ? 0 : h.errno;
       if (native.handleProbe() !== 0 || err === 0 || require('node:util').getSystemErrorName(-err) !== '$e') {

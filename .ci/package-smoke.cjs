@@ -50,8 +50,7 @@ const p = require('procsig');
   await new Promise((res) => (c3.exitCode !== null || c3.signalCode !== null ? res() : c3.once('exit', res)));
 
   if (!noJob && process.platform === 'linux') {
-    const { findExecHelper } = require(path.join(pkgDir, 'dist', 'job', 'helper.js'));
-    const helper = findExecHelper();
+    const helper = p.Job._diagnostics().execHelper;
     console.log(`smoke: job exec helper ${helper && path.relative(pkgDir, helper)}`);
     if (rel.startsWith('prebuilds')) assert.equal(helper, path.join(path.dirname(addon), 'helpers', 'procsig-job-exec'));
     const job = p.Job.create();
@@ -63,9 +62,9 @@ const p = require('procsig');
     await job.close();
     console.log(`smoke: job backend ${job.backend}`);
     // The Node programs (the intermediate, the watchdog) are found in the installed dist/.
-    const { programPath } = require(path.join(pkgDir, 'dist', 'job', 'helper.js'));
+    const { programs } = p.Job._diagnostics();
     for (const name of ['intermediate-linux', 'intermediate-win32', 'watchdog']) {
-      assert.equal(programPath(name), path.join(pkgDir, 'dist', 'job', 'programs', `${name}.js`), `program ${name}`);
+      assert.equal(programs[name], path.join(pkgDir, 'dist', 'job', 'programs', `${name}.js`), `program ${name}`);
     }
     if (job.backend === 'cgroup2') {
       // An install without the exec helper: the Node intermediate joins the group.

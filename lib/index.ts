@@ -3,12 +3,11 @@
  *
  * @packageDocumentation
  */
-// Plain re-exports: dist/index.js is tsc's emit, unprocessed (test/build-output.test.ts). Every
-// module named here loads with the package, for `require` and `import` alike. The kill-and-wait
-// paths must (a module loaded on first use needs a free fd to be read: docs/internals.md, "Under
-// EMFILE"). A module with heavy parts loads those on first use itself, behind exports that are
-// cheap to create: Node's ESM loader reads every export of a CommonJS module when it is imported,
-// so laziness behind getters here would help `require` only.
+// Plain re-exports. dist/index.js is esbuild's bundle of this file and everything it imports, one
+// file to load (scripts/build-ts.js; test/build-output.test.ts), and dist/index.mjs its ES module
+// face. So every module here loads with the package, for `require` and `import` alike: the
+// kill-and-wait paths must, since a process whose fd table is full could not read a module loaded
+// later (docs/internals.md, "Under EMFILE").
 export { signals, toSignal, signalName, signalInfo, listSignals } from './signals';
 export type { SignalLike, SignalName, SignalBaseName, GroupSignalName, SignalInfo, SignalAction } from './signals';
 export {

@@ -51,9 +51,12 @@
  */
 import { constants } from 'node:os';
 import { format } from 'node:util';
-import { errnoNumber, outOfRangeError, ProcessError } from './errors';
-import { signalInfo, SIG, toSignal, type SignalLike } from './signals';
-import { runKill, waitPhase } from './tree';
+// The package's public API only: dist/tree-kill.js requires dist/index.js for it, so the two
+// entries share one copy of every module (scripts/build-ts.js).
+import { killTree, ProcessError, signalInfo, signals, toSignal } from './index';
+// (a type from its own module: tree-kill.d.ts then needs signals.d.ts only, which compiles without
+// @types/node, as tree-kill's own typings do)
+import type { SignalLike } from './signals';
 
 /** The callback of {@link treeKill}: `error` is undefined on success. */
 type TreeKillCallback = (error?: Error) => void;
@@ -64,7 +67,9 @@ type TreeKillCallback = (error?: Error) => void;
  */
 const TREE_KILL_WAIT_MS = 500;
 
-const EINVAL = errnoNumber('EINVAL') ?? 22;
+// (Node's errno constants are the C library's, as procsig's are.)
+const EINVAL = constants.errno.EINVAL;
+const PID_MAX = 0x7fffffff;
 
 /** An argument error a caller made, reported like tree-kill would: to the callback, later. */
 class ArgumentProblem {
@@ -84,7 +89,7 @@ function readSignal(signal: unknown, pid: number): number | ArgumentProblem {
       return new ArgumentProblem(new ProcessError(EINVAL, 'kill', { pid, signal }));
     }
   }
-  if (!signal) return SIG.TERM;
+  if (!signal) return signals.SIGTERM;
   if (typeof signal === 'string') {
     if (Object.hasOwn(constants.signals, signal)) return constants.signals[signal as keyof typeof constants.signals];
     try {
@@ -143,26 +148,23 @@ function treeKill(pid: number | string, signal?: SignalLike | string | TreeKillC
     done(err);
   };
   // Never a group, never every process: tree-kill handed 0 and negative pids to process.kill.
-  if (n < 1 || n > 0x7fffffff) return argError(outOfRangeError('pid', `an integer from 1 to ${0x7fffffff}`, n));
+  // (killTree's own check, made here because its errors arrive through a promise)
+  if (n < 1 || n > PID_MAX) {
+    const e = new RangeError(`The value of "pid" is out of range. It must be an integer from 1 to ${PID_MAX}. Received ${n}`) as RangeError & { code: string };
+    e.code = 'ERR_OUT_OF_RANGE';
+    return argError(e);
+  }
   let sig = readSignal(signal, n);
   if (sig instanceof ArgumentProblem) return argError(sig.error);
   // tree-kill ran `taskkill /T /F` on Windows whatever the signal: terminate.
-  if (process.platform === 'win32') sig = SIG.KILL;
+  if (process.platform === 'win32') sig = signals.SIGKILL;
   const action = sig === 0 ? 'ignore' : signalInfo(sig).action;
-  let k;
-  try {
-    // Synchronous: the tree is signalled and resumed before this returns.
-    k = runKill(n, sig, true, true);
-  } catch (err) {
+  // Synchronous: killTree scans, freezes, signals and resumes the tree before it returns its
+  // promise. A signal that does not end processes has nothing to wait for.
+  killTree(n, sig, { wait: action === 'terminate' || action === 'core' ? TREE_KILL_WAIT_MS : false }).then(
+    (r) => done(r.failed[0]?.error),
     // tree-kill treats a pid that does not exist as nothing to do.
-    return done((err as { code?: string }).code === 'ESRCH' ? undefined : (err as Error));
-  }
-  const failure = k.failed[0]?.error;
-  // Nothing to wait for: an error to report, or a signal that does not end processes.
-  if (failure || (action !== 'terminate' && action !== 'core')) return done(failure);
-  waitPhase(k, TREE_KILL_WAIT_MS).then(
-    () => done(),
-    (err: Error) => done(err),
+    (err: Error & { code?: string }) => done(err.code === 'ESRCH' ? undefined : err),
   );
 }
 

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { isAlive, kill, probe, type ProbeResult } from '../kill';
+import { packageRoot } from '../native';
 import { signals } from '../signals';
 import { killTree, processTree, type KillTreeResult, type ProcessTreeNode } from '../tree';
 import { EXIT_FAILED, EXIT_OK, EXIT_RUNNING, formatDuration, help, json, parseArgs, UsageError, type Io } from './core';
@@ -18,8 +19,8 @@ import { drawTree, toJsonTree, type DrawNode } from './tree';
 const DEMO_ROLES = ['parent', 'child-1', 'child-2', 'grandchild'] as const;
 type DemoRole = (typeof DEMO_ROLES)[number];
 
-/** The `procsig` entry (dist/cli.js), which the sample tree's members run. */
-const ENTRY = path.join(__dirname, '..', `cli${path.extname(__filename)}`);
+/** The built `procsig` entry (dist/cli.js, one bundle), which the sample tree's members run. */
+const ENTRY = path.join(packageRoot, 'dist', 'cli.js');
 
 /** Spawns `procsig __demo-member ROLE`; its stdout is piped (it prints `ready PID...`). */
 function spawnMember(role: DemoRole, detached: boolean): ChildProcess {

@@ -67,23 +67,21 @@ export type JobProgram = 'intermediate-linux' | 'intermediate-win32' | 'watchdog
 const programCache = new Map<JobProgram, string | null>();
 
 /**
- * @internal The compiled program `name` to run with `process.execPath`: `programs/<name>.js`
- * beside this module (dist/job/, the installed package), else in the package's dist/job/ (this
- * module loaded from its TypeScript source, as the unit tests do: `npm test` builds dist/
- * first). Inside an Electron `app.asar`, `app.asar.unpacked` is tried first, as for the exec
- * helper. `null` when neither exists.
+ * @internal The built program `name` to run with `process.execPath`: the package's
+ * `dist/job/programs/<name>.js` (a bundle of its own, scripts/build-ts.js), whether this module
+ * runs from dist/index.js or from its TypeScript source, as the unit tests do (`npm test` builds
+ * dist/ first). Inside an Electron `app.asar`, `app.asar.unpacked` is tried first, as for the exec
+ * helper. `null` when it does not exist.
  */
 export function programPath(name: JobProgram): string | null {
   const cached = programCache.get(name);
   if (cached !== undefined) return cached;
   const file = `${name}.js`;
   let found: string | null = null;
-  search: for (const c of [path.join(__dirname, 'programs', file), path.join(packageRoot, 'dist', 'job', 'programs', file)]) {
-    for (const p of withAsarUnpacked(c)) {
-      if (fs.existsSync(p)) {
-        found = p;
-        break search;
-      }
+  for (const p of withAsarUnpacked(path.join(packageRoot, 'dist', 'job', 'programs', file))) {
+    if (fs.existsSync(p)) {
+      found = p;
+      break;
     }
   }
   // Only a found path is cached: a missing one may appear (a build running beside the tests).

@@ -28,26 +28,14 @@ import { refuseThreadId } from '../kill';
 import { pgidsOf } from '../tree';
 import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from '../validate';
 import type { Backend } from './backend';
-import type * as CgroupModule from './cgroup';
+import { Cgroup2Backend } from './cgroup';
 import { commandLine, spawnArgs } from './death-signal';
-import { findExecHelper } from './helper';
-import type * as SelectModule from './select';
+import { findExecHelper, programPath, type JobProgram } from './helper';
+import { checkCreateOptions, createBackend } from './select';
 import { JobBackendUnavailableError, JobClosedError, JobKilledError } from './types';
+import { unwatchJob, watchdogInfo, watchJob, watchRoot } from './watchdog';
 import type { JobBackend, JobChild, JobKillResult, JobOptions, JobSpawnOptions, JobWaitOptions } from './types';
 
-// @lazy-modules: the backends and the watchdog load when the first Job is created or opened, not
-// with the package (~40% of the package's load time). Here, not in index.ts, so `import` gains
-// too: Node's CommonJS interop reads every export of index.js when it is imported. The tests run
-// lib/ through vitest, whose config hoists these requires into imports (vitest.config.mts);
-// dist/ keeps them lazy (test/build-output.test.ts). A module loaded on first use needs a free fd
-// to be read: creating a Job opens files anyway.
-let selectModule: typeof SelectModule | undefined;
-let cgroupModule: typeof CgroupModule | undefined;
-let watchdogModule: typeof WatchdogModule | undefined;
-const select = () => (selectModule ??= require('./select') as typeof SelectModule);
-const cgroup = () => (cgroupModule ??= require('./cgroup') as typeof CgroupModule);
-const watchdog = () => (watchdogModule ??= require('./watchdog') as typeof WatchdogModule);
-import type * as WatchdogModule from './watchdog';
 
 export { JobBackendUnavailableError, JobClosedError, JobKilledError } from './types';
 export type { JobBackend, JobChild, JobKillResult, JobOptions, JobSpawnOptions, JobWaitOptions } from './types';
@@ -111,7 +99,7 @@ export class Job implements AsyncDisposable {
   static #register(b: Backend, killOnClose: boolean): Job {
     const job = new Job(b, killOnClose);
     // Windows Job Objects kill on close by themselves; elsewhere the watchdog does it.
-    if (killOnClose && b.kind !== 'jobobject') job.#watch = watchdog().watchJob(findExecHelper(), b.path);
+    if (killOnClose && b.kind !== 'jobobject') job.#watch = watchJob(findExecHelper(), b.path);
     openJobs.add(job);
     installExitHook();
     return job;
@@ -131,7 +119,6 @@ export class Job implements AsyncDisposable {
    *   not exist here); ProcessError `mkdir` (`EACCES`, `EEXIST`, ...) or `CreateJobObject`.
    */
   static create(options?: JobOptions): Job {
-    const { checkCreateOptions, createBackend } = select();
     const { o, backend, killOnClose } = checkCreateOptions(options);
     return Job.#register(createBackend(o, backend), killOnClose);
   }
@@ -152,8 +139,18 @@ export class Job implements AsyncDisposable {
     const o = checkOptions<JobOptions>(options);
     if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
     if (process.platform !== 'linux') throw new JobBackendUnavailableError('cgroup2', 'cgroup2 exists only on Linux');
-    const b = cgroup().Cgroup2Backend.open(dir);
+    const b = Cgroup2Backend.open(dir);
     return Job.#register(b, o.killOnClose ?? false);
+  }
+
+  /**
+   * @internal For the package's own tests and CI checks, which load the built bundle and cannot
+   * reach the modules inside it: the running watchdog (`undefined` before one starts), and where
+   * the exec helper and the Node programs were found (`null`: not found).
+   */
+  static _diagnostics(): { watchdog: ReturnType<typeof watchdogInfo>; execHelper: string | null; programs: Record<JobProgram, string | null> } {
+    const programs = { 'intermediate-linux': programPath('intermediate-linux'), 'intermediate-win32': programPath('intermediate-win32'), watchdog: programPath('watchdog') };
+    return { watchdog: watchdogInfo(), execHelper: findExecHelper(), programs };
   }
 
   /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-…`); otherwise `undefined`. */
@@ -214,7 +211,7 @@ export class Job implements AsyncDisposable {
       handle = ProcessHandle.fromChild(child);
       this.#handles.add(handle);
       // 'tree': the watchdog learns the root (with its start time) while it is our unreaped child.
-      if (this.#watch !== 0 && this.backend === 'tree') watchdog().watchRoot(this.#watch, child.pid, true);
+      if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, child.pid, true);
     }
     return { child, handle };
   }
@@ -242,7 +239,7 @@ export class Job implements AsyncDisposable {
     // A thread id would bring its whole process (cgroup.procs moves the thread group).
     else refuseThreadId(pid);
     this.#b.add(pid);
-    if (this.#watch !== 0 && this.backend === 'tree') watchdog().watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
+    if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
   }
 
   /**
@@ -366,7 +363,7 @@ export class Job implements AsyncDisposable {
         } finally {
           this.#state = 'closed';
           openJobs.delete(this);
-          if (this.#watch !== 0) watchdog().unwatchJob(this.#watch);
+          if (this.#watch !== 0) unwatchJob(this.#watch);
           this.#watch = 0;
           for (const h of this.#handles) {
             try {

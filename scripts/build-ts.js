@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * `npm run build:ts`: what ships in dist/ — one bundle per entry point, made by esbuild from
+ * lib/, and tsc's declarations of every lib/ file. Nothing is post-processed; running this again
+ * into another folder gives the same bytes (test/build-output.test.ts does, and compares).
+ *
+ * Why bundles (docs/internals.md, "What ships"): loading lib/ as ~26 CommonJS files added 15 ms to
+ * a process start, one resolve, read and compile per file; one file adds ~3 ms (bench/kill.js).
+ *
+ * - dist/index.js: lib/index.ts and everything it imports. The Job backends and the watchdog stay
+ *   lazy inside it (lib/job/index.ts `require`s them on first use; esbuild keeps each such module
+ *   behind an initializer that runs on that first call).
+ * - dist/tree-kill.js: lib/tree-kill.ts, which uses the package's public API only; its import of
+ *   './index' is left as a require of dist/index.js, so both entries share one copy of every
+ *   module (one ProcessError class, one watchdog).
+ * - dist/cli.js: the `procsig` command, a program of its own (its commands load on first use).
+ * - dist/job/programs/*.js: the Node programs a Job starts by path (they import only job/env.ts).
+ *
+ * Usage: node scripts/build-ts.js [outDir]   (default: dist)
+ */
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const esbuild = require('esbuild');
+
+const root = path.join(__dirname, '..');
+const out = path.resolve(root, process.argv[2] ?? 'dist');
+const lib = path.join(root, 'lib');
+
+/** Shared by every bundle: CommonJS for Node 18 and later, code as written (no minifying). */
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18',
+  // node-gyp-build is a runtime dependency, resolved where the package is installed.
+  external: ['node-gyp-build'],
+  // Class and function names as written: esbuild binds a class that refers to itself as `_Job`,
+  // which `Job.name` (and util.inspect, and stack traces) would show.
+  keepNames: true,
+  logLevel: 'warning',
+  // The addon is required by a path computed at run time (lib/native.ts): nothing to bundle.
+  logOverride: { 'unsupported-require-call': 'silent' },
+  absWorkingDir: root,
+};
+
+/** In a bundle other than the main one, the import of lib/index.ts stays a require of index.js. */
+const mainEntryExternal = {
+  name: 'procsig-main-entry-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/index$/ }, (args) => (args.importer === path.join(lib, 'tree-kill.ts') ? { path: './index.js', external: true } : undefined));
+    // cli.ts reads the version from the package.json beside dist/ at run time.
+    build.onResolve({ filter: /^\.\.\/package\.json$/ }, (args) => (args.importer === path.join(lib, 'cli.ts') ? { path: '../package.json', external: true } : undefined));
+  },
+};
+
+async function main() {
+  fs.rmSync(out, { recursive: true, force: true });
+  // Declarations of every lib/ file, with their TSDoc (the JavaScript comes from esbuild).
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', out], { cwd: root, stdio: 'inherit' });
+  const programs = fs.readdirSync(path.join(lib, 'job', 'programs')).filter((f) => f.endsWith('.ts'));
+  const builds = [
+    { entryPoints: [path.join(lib, 'index.ts')], outfile: path.join(out, 'index.js') },
+    { entryPoints: [path.join(lib, 'tree-kill.ts')], outfile: path.join(out, 'tree-kill.js'), plugins: [mainEntryExternal] },
+    { entryPoints: [path.join(lib, 'cli.ts')], outfile: path.join(out, 'cli.js'), plugins: [mainEntryExternal] },
+    ...programs.map((f) => ({ entryPoints: [path.join(lib, 'job', 'programs', f)], outfile: path.join(out, 'job', 'programs', f.replace(/\.ts$/, '.js')) })),
+  ];
+  await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b })));
+  fs.chmodSync(path.join(out, 'cli.js'), 0o755);
+  fs.writeFileSync(path.join(out, 'index.mjs'), esmEntry(await exportNames(path.join(lib, 'index.ts'))));
+}
+
+/** The names `entry` exports, as esbuild's metafile lists them for an ES module build of it. */
+async function exportNames(entry) {
+  const r = await esbuild.build({ ...common, entryPoints: [entry], format: 'esm', write: false, metafile: true, outdir: out, logLevel: 'silent' });
+  const [output] = Object.values(r.metafile.outputs).filter((o) => o.entryPoint !== undefined);
+  return [...output.exports].sort();
+}
+
+/**
+ * dist/index.mjs, what `import` resolves to: the CommonJS bundle through `require`, its exports
+ * named. Imported directly, the bundle would be scanned by Node's CommonJS export lexer first
+ * (~15 ms for 125 kB); through this file `import` and `require` also share one instance.
+ */
+function esmEntry(names) {
+  return [
+    '// The ES module entry of procsig: dist/index.js, loaded once, shared with require() (scripts/build-ts.js).',
+    "import { createRequire } from 'node:module';",
+    '',
+    "const procsig = createRequire(import.meta.url)('./index.js');",
+    'export default procsig;',
+    `export const { ${names.join(', ')} } = procsig;`,
+    '',
+  ].join('\n');
+}
+
+main().catch((err) => {
+  console.error(err.message);
+  process.exitCode = 1;
+});
