@@ -201,7 +201,8 @@ async function versusC(killer) {
     console.log(`\nC reference skipped (no C compiler: ${e.message.split('\n')[0]})`);
     return null;
   }
-  const { native } = require('../dist/native');
+  // (the addon object the built package calls: test/fixtures/addon.js)
+  const native = require('../test/fixtures/addon.js')(path.join(__dirname, '..', 'dist'));
   const c = [];
   const js = [];
   const raw = [];

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnWithHandle, type HandleSpawnOptions } from './job/death-signal';
 import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, processError, ProcessError, procReadError, UnexpectedExitError } from './errors';
-import { checkExit, closedError, handleCaps } from './handle-exit';
+import { checkExit, closedError, handleCaps, handleKind } from './handle-exit';
 import { ExitWatch, readWaitOptions, type WaitForExitOptions } from './handle-watch';
 import { sendOutcome, sendSignal } from './kill';
 import { HandleCap, isFailure, native } from './native';
@@ -179,6 +179,9 @@ export class ProcessHandle {
   static spawn(command: string, argsOrOptions?: readonly string[] | HandleSpawnOptions, maybeOptions?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null } {
     return spawnWithHandle(command, argsOrOptions, maybeOptions, (c) => ProcessHandle.fromChild(c));
   }
+
+  /** @internal For the package's own tests, which load the built bundle: the handle mechanism in use. */
+  static _diagnostics = (): { caps: number; kind: ReturnType<typeof handleKind> } => ({ caps: handleCaps(), kind: handleKind() });
 
   /** The process id. */
   get pid(): number {

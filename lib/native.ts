@@ -123,9 +123,13 @@ export interface NativeAddon {
   treeChildren(pid: number): Int32Array | NativeFailure | null;
   /** tree_*.cc: the state of each pid, checked against its start time (fresh arrays). */
   treeStates(pids: Int32Array, starts: Float64Array): TreeStates;
-  /** kill.cc: getpgid(2) of each pid, -1 where that fails (always -1 on Windows). */
+  /**
+   * kill.cc: getpgid(2) of each pid; -1 where it fails, which is data, not a failure: on Linux and
+   * macOS getpgid of a pid fails only with ESRCH (no such process). Always -1 on Windows. 0 is a
+   * group whose leader is outside this PID namespace.
+   */
   treePgids(pids: Int32Array): Int32Array;
-  /** kill.cc: getsid(2) of each pid, -1 where that fails (always -1 on Windows). */
+  /** kill.cc: getsid(2) of each pid; -1 and 0 as for {@link NativeAddon.treePgids} (ESRCH only). */
   treeSids(pids: Int32Array): Int32Array;
   // ---- jobs (native/job_*.cc) ----
   /** execvpe(3) after restoring default signal dispositions; returns only on failure. Linux; ENOSYS elsewhere. */

@@ -70,6 +70,8 @@ async function main() {
   await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b })));
   fs.chmodSync(path.join(out, 'cli.js'), 0o755);
   fs.writeFileSync(path.join(out, 'index.mjs'), esmEntry(await exportNames(path.join(lib, 'index.ts'))));
+  // Its types, as an ES module's (TypeScript reads a .d.ts of this package as CommonJS's).
+  fs.writeFileSync(path.join(out, 'index.d.mts'), ["import * as procsig from './index.js';", "export * from './index.js';", 'export default procsig;', ''].join('\n'));
 }
 
 /** The names `entry` exports, as esbuild's metafile lists them for an ES module build of it. */

@@ -29,7 +29,7 @@ describe('dist/ is the build of lib/, unprocessed', () => {
   it('every file is byte-identical to what scripts/build-ts.js writes from lib/, and no other file is there', () => {
     execFileSync(process.execPath, [path.join(root, 'scripts', 'build-ts.js'), out], { cwd: root, stdio: 'inherit' });
     const emitted = files(out);
-    for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'tree-kill.js', 'tree-kill.d.ts', 'cli.js', 'job/programs/watchdog.js']) expect(emitted).toContain(f);
+    for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'tree-kill.js', 'tree-kill.d.ts', 'cli.js', 'job/programs/watchdog.js']) expect(emitted).toContain(f);
     expect(files(dist), 'dist/ files the build does not make (run npm run build:ts)').toEqual(emitted);
     const differ = emitted.filter((f) => !fs.readFileSync(path.join(dist, f)).equals(fs.readFileSync(path.join(out, f))));
     expect(differ, 'dist/ files that are not what the build makes (run npm run build:ts)').toEqual([]);

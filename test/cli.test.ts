@@ -1,7 +1,7 @@
 /**
  * The `procsig` command as a user runs it: the built `dist/cli.js`, spawned with
  * `process.execPath`, checked by its exit status, its output and the OS (what it killed is dead,
- * what it must not touch got no signal). Build first: `npx tsc -p tsconfig.build.json`.
+ * what it must not touch got no signal). Build first: `npm run build:ts`.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -93,7 +93,7 @@ function procsig(args: string[], options: { input?: string; timeout?: number; sp
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: run `npx tsc -p tsconfig.build.json` first');
+  if (!fs.existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build:ts` first');
 });
 
 afterEach(cleanup);

@@ -1,7 +1,7 @@
 /**
  * docs/api.md documents every export: each runtime export of `dist/index.js` (and the default
  * export of `dist/tree-kill.js`) has a heading that names it, and each exported type is named
- * somewhere in the reference. Build first: `npx tsc -p tsconfig.build.json`.
+ * somewhere in the reference. Build first: `npm run build:ts`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

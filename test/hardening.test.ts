@@ -120,14 +120,15 @@ function compileLib(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-hard-'));
   fs.chmodSync(dir, 0o755);
   try {
-    execFileSync(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', dir], {
+    // The package's own build (scripts/build-ts.js) into `dir`.
+    execFileSync(process.execPath, [path.join(repo, 'scripts', 'build-ts.js'), dir], {
       cwd: repo,
       stdio: 'pipe',
-      // The sanitizer lane preloads libasan into node; the compiler is not what it checks.
+      // The sanitizer lane preloads libasan into node; the compilers are not what it checks.
       env: { ...process.env, LD_PRELOAD: '' },
     });
   } catch {
-    // tsc exits non-zero on type errors but still emits; only a missing index.js is fatal.
+    // (a missing index.js, below, says it failed)
   }
   if (!fs.existsSync(path.join(dir, 'index.js'))) throw new Error('could not compile lib/ for workers');
   dist = dir;

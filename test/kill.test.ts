@@ -152,9 +152,10 @@ describe('probe / isAlive', () => {
     });
     expect(out.trim()).toBe('forbidden true 0 EPERM');
     // The same after the one signalling path (kill.ts sendSignal) has run first: the errno numbers
-    // probe compares against are loaded together, whichever caller needs them first.
-    const kill = JSON.stringify(require('node:path').join(require('node:path').dirname(staged.index), 'kill.js'));
-    const after = execFileSync(process.execPath, ['-e', `require(${kill}).sendSignal(${unusedPid()}, 0); const p = require(${JSON.stringify(staged.index)}); console.log(p.probe(${process.pid}))`], {
+    // probe compares against are loaded together, whichever caller needs them first. killTreeSync
+    // of a pid no process can have probes it as a group first (sendSignal(pid, 0, group): ESRCH),
+    // then throws ESRCH.
+    const after = execFileSync(process.execPath, ['-e', `const p = require(${JSON.stringify(staged.index)}); try { p.killTreeSync(${unusedPid()}, 0); } catch {} console.log(p.probe(${process.pid}))`], {
       uid: 65534,
       gid: 65534,
       cwd: '/',

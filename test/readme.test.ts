@@ -3,7 +3,7 @@
  * block that starts with `// example:` runs (as an ES module, against the built package, which
  * `procsig` resolves to inside the repository) and exits 0, the demo output it shows has the
  * shape `procsig demo` prints, and every command of its CLI section exists.
- * Build first: `npx tsc -p tsconfig.build.json`.
+ * Build first: `npm run build:ts`.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -36,7 +36,6 @@ import { JobBackendUnavailableError, JobClosedError, JobKilledError } from './ty
 import { unwatchJob, watchdogInfo, watchJob, watchRoot } from './watchdog';
 import type { JobBackend, JobChild, JobKillResult, JobOptions, JobSpawnOptions, JobWaitOptions } from './types';
 
-
 export { JobBackendUnavailableError, JobClosedError, JobKilledError } from './types';
 export type { JobBackend, JobChild, JobKillResult, JobOptions, JobSpawnOptions, JobWaitOptions } from './types';
 
