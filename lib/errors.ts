@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import * as util from 'node:util';
+import util = require('node:util');
 import { native, type NativeFailure } from './native';
 import type { WaitStatus } from './wait-status';
 

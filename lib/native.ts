@@ -10,8 +10,8 @@
  * @internal
  * @packageDocumentation
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 
 /**
  * What every native export returns when a syscall fails (built by `Failure()` in

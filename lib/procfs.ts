@@ -6,7 +6,7 @@
  * @internal
  * @packageDocumentation
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { errnoNumber, ProcessError, ProcUnavailableError } from './errors';
 
 const PROC_SUPER_MAGIC = 0x9fa0;

@@ -63,6 +63,13 @@ const files = listFiles();
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 
 describe('the layers of lib/', () => {
+  it('imports Node built-ins with `import x = require(...)` or by name, never as a namespace', () => {
+    // esbuild turns `import * as fs from 'node:fs'` into a copy of every property of the module
+    // at load time (its __toESM helper): 1.5 ms of the package's start for 14 such imports.
+    const namespaced = files.filter((f) => /^import \* as \w+ from 'node:/m.test(graph.get(f)!.source));
+    expect(namespaced).toEqual([]);
+  });
+
   it('every lib file has a layer (or is a program)', () => {
     expect(files.filter((f) => !PROGRAMS.test(f) && !layerOf(f))).toEqual([]);
   });

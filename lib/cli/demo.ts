@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
+import path = require('node:path');
 import { isAlive, kill, probe, type ProbeResult } from '../kill';
 import { packageRoot } from '../native';
 import { signals } from '../signals';

@@ -10,8 +10,8 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { argValueError } from '../errors';
 import { sendSignal } from '../kill';
 import { nativePath } from '../native';

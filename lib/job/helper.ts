@@ -6,8 +6,8 @@
  * @internal
  * @packageDocumentation
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { nativePath, packageRoot } from '../native';
 
 const HELPER_NAME = 'procsig-job-exec';

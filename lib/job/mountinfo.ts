@@ -5,8 +5,8 @@
  * @internal
  * @packageDocumentation
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { fsError } from './backend';
 
 /** @internal A cgroup2 mount: its root within the hierarchy and where it is mounted. */

@@ -28,7 +28,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { nodeWatchdogEnv } from './env';
 import { programPath } from './helper';
 

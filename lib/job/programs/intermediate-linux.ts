@@ -11,7 +11,7 @@
  * @internal
  * @packageDocumentation
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { getSystemErrorName } from 'node:util';
 import { commandEnv, programArgs } from '../env';
 

@@ -14,7 +14,7 @@
  * @internal
  * @packageDocumentation
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { WATCHDOG_PID_ENV } from '../env';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
