@@ -4,12 +4,12 @@
  * lib/, and tsc's declarations of every lib/ file. Nothing is post-processed; running this again
  * into another folder gives the same bytes (test/build-output.test.ts does, and compares).
  *
- * Why bundles (docs/internals.md, "What ships"): loading lib/ as ~26 CommonJS files added 15 ms to
- * a process start, one resolve, read and compile per file; one file adds ~3 ms (bench/kill.js).
+ * Why bundles (docs/internals.md, "Build outputs"): loading lib/ as ~26 CommonJS files added 15 ms
+ * to a process start, a resolve, a read and a compile per file; the bundle adds 7 ms, 2 of them
+ * Node's own cost of loading any package by name (docs/benchmarks.md, "Load time").
  *
- * - dist/index.js: lib/index.ts and everything it imports. The Job backends and the watchdog stay
- *   lazy inside it (lib/job/index.ts `require`s them on first use; esbuild keeps each such module
- *   behind an initializer that runs on that first call).
+ * - dist/index.js: lib/index.ts and everything it imports, all run when the package loads (the
+ *   kill-and-wait paths must not need a free fd later to read a module).
  * - dist/tree-kill.js: lib/tree-kill.ts, which uses the package's public API only; its import of
  *   './index' is left as a require of dist/index.js, so both entries share one copy of every
  *   module (one ProcessError class, one watchdog).
