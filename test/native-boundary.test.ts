@@ -46,6 +46,29 @@ function success<T>(r: T | NativeFailure): T {
   return r as T;
 }
 
+/**
+ * The exports that read /proc, called in a child whose fd table is full (EMFILE): `prlimit`
+ * gives it 64 fds, it opens /dev/null until EMFILE, makes the calls, closes what it opened and
+ * prints the results. Run once, on first use.
+ */
+let emfileResults: Record<string, unknown> | undefined;
+function underEmfile(name: string): unknown {
+  emfileResults ??= (() => {
+    const code = `const fs = require('node:fs'); const a = require(${JSON.stringify(nativePath)}); const held = [];
+      for (;;) { try { held.push(fs.openSync('/dev/null', 'r')); } catch (e) { if (e.code === 'EMFILE') break; throw e; } }
+      const pid = ${child.pid};
+      const out = { processState: a.processState(pid), processStartTime: a.processStartTime(pid), treeSnapshot: a.treeSnapshot(false),
+        treeList: a.treeList(), treeRead: a.treeRead(Int32Array.of(pid)), treeChildren: a.treeChildren(process.pid) };
+      for (const fd of held) fs.closeSync(fd);
+      process.stdout.write(JSON.stringify(out));`;
+    const r = spawnSync('prlimit', ['--nofile=64:64', process.execPath, '-e', code], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the EMFILE child failed (${r.status ?? r.signal}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  })();
+  return emfileResults[name];
+}
+const EMFILE = 24;
+
 let child: ChildProcess;
 beforeAll(async () => {
   // Its own process group (detached), so killpg has a group of ours to probe with signal 0.
@@ -109,14 +132,14 @@ const cases: Record<string, { ok?: () => unknown; fail?: (() => unknown) | null 
       expect(success(addon.processState(child.pid!))).toBe('S');
       expect(addon.processState(NOPID)).toBeNull(); // gone is data, not a failure
     },
-    fail: null,
+    fail: () => failure(underEmfile('processState'), EMFILE, 'open'),
   },
   processStartTime: {
     ok: () => {
       expect(success(addon.processStartTime(child.pid!))).toMatch(/^\d+$/);
       expect(addon.processStartTime(NOPID)).toBeNull();
     },
-    fail: null,
+    fail: () => failure(underEmfile('processStartTime'), EMFILE, 'open'),
   },
   handleProbe: { ok: () => expect(typeof success(addon.handleProbe())).toBe('number'), fail: null },
   handleOpen: {
@@ -189,22 +212,23 @@ const cases: Record<string, { ok?: () => unknown; fail?: (() => unknown) | null 
       expect(c.name).toHaveLength(c.pid.length);
       expect(success(addon.treeSnapshot(false)).name).toBeUndefined();
     },
-    fail: null,
+    fail: () => failure(underEmfile('treeSnapshot'), EMFILE, 'opendir'),
   },
-  treeList: { ok: () => expect(Array.from(success(addon.treeList()))).toContain(child.pid), fail: null },
+  treeList: { ok: () => expect(Array.from(success(addon.treeList()))).toContain(child.pid), fail: () => failure(underEmfile('treeList'), EMFILE, 'opendir') },
   treeRead: {
     ok: () => {
       const c = success(addon.treeRead(Int32Array.of(child.pid!, NOPID)));
       expect(Array.from(c.pid)).toEqual([child.pid]); // a pid that names no process is left out
     },
-    fail: null,
+    fail: () => failure(underEmfile('treeRead'), EMFILE, 'open'),
   },
   treeChildren: {
     ok: () => {
       const r = success(addon.treeChildren(process.pid));
       if (r !== null) expect(Array.from(r)).toContain(child.pid);
     },
-    fail: null,
+    // (the failure names the process whose child lists could not be read)
+    fail: () => expect(failure(underEmfile('treeChildren'), EMFILE, 'opendir').pid).toBeGreaterThan(0),
   },
   treeStates: {
     ok: () => {
