@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The deployment lanes of issue 13, in parallel (each is a whole-suite run that mostly waits on
-# processes): pidfds refused by seccomp (ENOSYS, then EPERM: both runs recycle pids through the
-# host's ns_last_pid, so they take turns), hidepid=2 as uid 65534 (no root: no pid recycling), a
-# fresh PID namespace with the runner as PID 1 (its own ns_last_pid). Each lane's output goes to
+# processes): pidfds refused by seccomp (ENOSYS, then EPERM, one after the other, each in a PID
+# namespace of its own: both recycle pids through ns_last_pid, which in the host's namespace
+# handed the recycled pids to the other lanes' forks), hidepid=2 as uid 65534 (no root: no pid
+# recycling), a fresh PID namespace with the runner as PID 1 (its own ns_last_pid). Each lane's output goes to
 # build/deploy-<lane>.log and is summarised when it ends; the lane fails if any of them failed.
 # DEPLOY_LANES narrows the list (e.g. "seccomp-EPERM pidns").
 # docs/reliability.md ("Deployments") is the table these lanes keep true.
