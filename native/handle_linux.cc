@@ -231,7 +231,7 @@ Napi::Value HandleOpen(const Napi::CallbackInfo& info) {
   const int pid = info[0].As<Napi::Number>().Int32Value();
   char start[32] = "";
   int fd = -1;
-  if (info[1].ToBoolean().Value()) {
+  if (FlagArg(info[1])) {
     int err = ESRCH;
     fd = pid > 0 ? OpenProcDir(pid, start, sizeof start, &err) : -1;
     if (fd < 0) return Failure(env, err, "open");
@@ -284,7 +284,7 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!ArgsAreNumbers(info, 1)) return env.Undefined();
   const int fd = info[0].As<Napi::Number>().Int32Value();
-  const bool peek_child = info[1].ToBoolean().Value();
+  const bool peek_child = FlagArg(info[1]);
   const int pid = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
   if (pid > 0 && IsDirFd(fd)) return QueryProcDir(env, fd, pid, peek_child);
   struct pollfd p;

@@ -68,6 +68,7 @@ Napi::Value IdsOf(const Napi::CallbackInfo& info, const char* usage, int32_t (*o
   if (!PidArray(info, usage, &pa)) return env.Undefined();
   const size_t n = pa.ElementLength();
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
+  if (!Made(out)) return env.Undefined();
   for (size_t i = 0; i < n; i++) out[i] = of(pa[i]);
   return out;
 }
@@ -94,6 +95,7 @@ Napi::Value TreeStates(const Napi::CallbackInfo& info) {
   const double* in = info[1].As<Napi::Float64Array>().Data();
   Napi::Uint8Array oa = Napi::Uint8Array::New(env, n);
   Napi::Float64Array sa = Napi::Float64Array::New(env, n);
+  if (!Made(oa) || !Made(sa)) return env.Undefined();
   const int32_t* pids = pa.Data();
   uint8_t* out = oa.Data();
   double* starts = sa.Data();

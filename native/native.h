@@ -26,6 +26,17 @@ namespace procsig {
 // a non-number here is a programming error: throw a TypeError (the only C++-side throw) and
 // return false, and the caller returns at once — a second throw on top of a pending exception
 // would be fatal with C++ exceptions disabled.
+// Whether a value the addon just created exists. Creating one fails while a worker_threads
+// environment is being terminated (and when an exception is pending): node-addon-api then hands
+// back an empty value, whose Data() is null. The caller returns at once; nothing reaches JS then.
+template <typename T>
+inline bool Made(const T& v) { return !v.IsEmpty(); }
+
+// A boolean flag argument: true only for `true`. Not Napi::Value::ToBoolean, whose
+// napi_coerce_to_bool refuses to run while a worker_threads environment is being terminated, and
+// node-addon-api then turns that refusal into a fatal error (the process aborts).
+inline bool FlagArg(const Napi::Value& v) { return v.IsBoolean() && v.As<Napi::Boolean>().Value(); }
+
 inline bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (!info[i].IsNumber()) {
@@ -132,6 +143,7 @@ struct BatchFailures {
     Napi::Object f = Napi::Object::New(env);
     Napi::Int32Array p = Napi::Int32Array::New(env, pid.size());
     Napi::Int32Array e = Napi::Int32Array::New(env, err.size());
+    if (!Made(f) || !Made(p) || !Made(e)) return env.Undefined();
     memcpy(p.Data(), pid.data(), pid.size() * sizeof(int32_t));
     memcpy(e.Data(), err.data(), err.size() * sizeof(int32_t));
     f.Set("errno", e);
@@ -139,6 +151,7 @@ struct BatchFailures {
     f.Set("pid", p);
     if (has_win32) {
       Napi::Float64Array w = Napi::Float64Array::New(env, win32.size());
+      if (!Made(w)) return env.Undefined();
       memcpy(w.Data(), win32.data(), win32.size() * sizeof(double));
       f.Set("win32", w);
     }
@@ -265,14 +278,20 @@ struct TreeColumns {
   Napi::Float64Array start;
   Napi::Uint8Array state;
   Napi::Array name;  // empty without names
-  TreeColumns(Napi::Env env, size_t n, bool with_names)
+  const bool with_names;
+  TreeColumns(Napi::Env env, size_t n, bool names)
       : pid(Napi::Int32Array::New(env, n)),
         ppid(Napi::Int32Array::New(env, n)),
         pgid(Napi::Int32Array::New(env, n)),
         sid(Napi::Int32Array::New(env, n)),
         start(Napi::Float64Array::New(env, n)),
         state(Napi::Uint8Array::New(env, n)),
-        name(with_names ? Napi::Array::New(env, n) : Napi::Array()) {}
+        name(names ? Napi::Array::New(env, n) : Napi::Array()),
+        with_names(names) {}
+  // False when a column could not be made (see Made): return at once, writing nothing.
+  bool Ok() const {
+    return Made(pid) && Made(ppid) && Made(pgid) && Made(sid) && Made(start) && Made(state) && (!with_names || Made(name));
+  }
   Napi::Object ToJs(Napi::Env env, double unit_ms, double base_ms) const {
     Napi::Object out = Napi::Object::New(env);
     out.Set("pid", pid);

@@ -69,6 +69,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
   if (err != 0) return Failure(env, err, "sysctl");
   const size_t n = procs.size();
   TreeColumns c(env, n, with_names);
+  if (!c.Ok()) return env.Undefined();
   for (size_t i = 0; i < n; i++) {
     const struct kinfo_proc& kp = procs[i];
     const pid_t p = kp.kp_proc.p_pid;
@@ -112,7 +113,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   }
   const size_t n = queue.size() - 1;
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
-  if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
+  if (Made(out) && n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
   return out;
 }
 

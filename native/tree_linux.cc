@@ -240,9 +240,10 @@ ReadFailure ReadRows(int dfd, const std::vector<int32_t>& pids, std::vector<Proc
 }
 
 // The columns of treeSnapshot for rows (names: null, or one per row).
-Napi::Object MakeColumns(Napi::Env env, const std::vector<ProcStat>& rows, const std::vector<std::string>* names) {
+Napi::Value MakeColumns(Napi::Env env, const std::vector<ProcStat>& rows, const std::vector<std::string>* names) {
   const size_t n = rows.size();
   TreeColumns c(env, n, names != nullptr);
+  if (!c.Ok()) return env.Undefined();
   for (size_t i = 0; i < n; i++) {
     c.pid[i] = rows[i].pid;
     c.ppid[i] = rows[i].ppid;
@@ -301,7 +302,7 @@ class ProcListing {
 
 Napi::Int32Array ToInt32Array(Napi::Env env, const std::vector<int32_t>& v) {
   Napi::Int32Array out = Napi::Int32Array::New(env, v.size());
-  if (!v.empty()) memcpy(out.Data(), v.data(), v.size() * sizeof(int32_t));
+  if (Made(out) && !v.empty()) memcpy(out.Data(), v.data(), v.size() * sizeof(int32_t));
   return out;
 }
 
@@ -412,7 +413,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
   if (failure.error.err != 0) return FailureValue(env, failure);
   const size_t n = queue.size() - 1;
   Napi::Int32Array out = Napi::Int32Array::New(env, n);
-  if (n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
+  if (Made(out) && n > 0) memcpy(out.Data(), queue.data() + 1, n * sizeof(int32_t));
   return out;
 }
 

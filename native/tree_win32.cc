@@ -82,6 +82,7 @@ Napi::Value TreeSnapshot(const Napi::CallbackInfo& info) {
 
   const size_t n = rows.size();
   TreeColumns c(env, n, with_names);
+  if (!c.Ok()) return env.Undefined();
   for (size_t i = 0; i < n; i++) {
     c.pid[i] = rows[i].pid;
     c.ppid[i] = rows[i].ppid;

@@ -56,7 +56,7 @@ helper_sources() { node -e "
 # -Os with per-function sections: a quarter smaller packed than -O2, and the addon spends its time
 # in system calls anyway.
 COMMON=(-std=c++17 -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -fstack-protector-strong -Wall -Wextra -Werror
-  -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED -DNDEBUG
+  -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS -DNDEBUG
   -I"$NAPI_INC" -I"$ADDON_API_INC" -s)
 LINUX=(-fPIC -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -shared
   -Wl,--version-script="$ROOT/scripts/procsig.map" -Wl,--gc-sections -Wl,-z,relro,-z,now)

@@ -8,7 +8,7 @@
  * Sizes are modest here; `PROCSIG_SOAK=1` (npm run soak) runs the full ones. Figures of both
  * are printed (`[hardening] ...`) and recorded in docs/reliability.md.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -751,7 +751,32 @@ describe.runIf(isLinux)('worker_threads', () => {
     },
     SOAK ? 600_000 : 300_000,
   );
+
+  // A native call whose environment is being torn down (worker.terminate()) sees its value
+  // creation fail: node-addon-api once turned that into a fatal error (napi_throw refused), and
+  // empty typed arrays were written through (a null Data(): SIGSEGV), both aborting the whole
+  // process. Run in a child process, with pidfds and without, so that a crash fails this test
+  // instead of the runner.
+  it.each(['pidfds', 'PROCSIG_NO_PIDFD=1'])('workers terminated inside native calls never abort the process (%s)', (mode) => {
+    const r = spawnSyncNode([fixture('terminate-race.js'), path.join(repo, 'dist', 'index.js'), String(SOAK ? 1000 : 100)], {
+      ...process.env,
+      PROCSIG_NATIVE: addonPath,
+      PROCSIG_NO_PIDFD: mode === 'pidfds' ? '' : '1',
+    });
+    // (its sleeper outlives it if it crashed: killed by pid and start time after the test)
+    const sleeper = /^sleeper (\d+) (\d+)$/m.exec(r.stdout);
+    if (sleeper && !isDeadSince(Number(sleeper[1]), sleeper[2])) process.kill(Number(sleeper[1]), 'SIGKILL');
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\nsurvived\n$/);
+  });
 });
+
+/** Runs node with `args` to its end: status, signal and output (the end of stderr). */
+function spawnSyncNode(args: string[], env: NodeJS.ProcessEnv): { status: number | null; signal: string | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 240_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.slice(-2000) };
+}
 
 // ---------------------------------------------------------------------------------------------
 // 5. Permissions
