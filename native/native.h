@@ -22,10 +22,6 @@
 
 namespace procsig {
 
-// The native layer's one argument check. TypeScript validates every argument before calling, so
-// a non-number here is a programming error: throw a TypeError (the only C++-side throw) and
-// return false, and the caller returns at once — a second throw on top of a pending exception
-// would be fatal with C++ exceptions disabled.
 // Whether a value the addon just created exists. Creating one fails while a worker_threads
 // environment is being terminated (and when an exception is pending): node-addon-api then hands
 // back an empty value, whose Data() is null. The caller returns at once; nothing reaches JS then.
@@ -37,6 +33,10 @@ inline bool Made(const T& v) { return !v.IsEmpty(); }
 // node-addon-api then turns that refusal into a fatal error (the process aborts).
 inline bool FlagArg(const Napi::Value& v) { return v.IsBoolean() && v.As<Napi::Boolean>().Value(); }
 
+// The native layer's one argument check. TypeScript validates every argument before calling, so
+// a non-number here is a programming error: throw a TypeError (the only C++-side throw) and
+// return false, and the caller returns at once — a second throw on top of a pending exception
+// would be fatal with C++ exceptions disabled.
 inline bool ArgsAreNumbers(const Napi::CallbackInfo& info, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (!info[i].IsNumber()) {
