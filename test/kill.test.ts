@@ -143,26 +143,21 @@ describe('probe / isAlive', () => {
     // (nobody cannot read a checkout in a private directory)
     const staged = stageForOtherUid();
     onTestFinished(() => staged.remove());
-    const out = execFileSync(process.execPath, ['-e', `const p = require(${JSON.stringify(staged.index)}); console.log(p.probe(${process.pid}), p.isAlive(${process.pid}), p.kill(0, ${process.pid}), p.lastKillError().code)`], {
-      uid: 65534,
-      gid: 65534,
-      cwd: '/',
-      encoding: 'utf8',
-      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
-    });
-    expect(out.trim()).toBe('forbidden true 0 EPERM');
+    // `code` run as nobody with the staged package as `p`; what it printed.
+    const asNobody = (code: string): string =>
+      execFileSync(process.execPath, ['-e', `const p = require(${JSON.stringify(staged.index)}); ${code}`], {
+        uid: 65534,
+        gid: 65534,
+        cwd: '/',
+        encoding: 'utf8',
+        env: { ...process.env, PROCSIG_NATIVE: staged.addon },
+      }).trim();
+    expect(asNobody(`console.log(p.probe(${process.pid}), p.isAlive(${process.pid}), p.kill(0, ${process.pid}), p.lastKillError().code)`)).toBe('forbidden true 0 EPERM');
     // The same after the one signalling path (kill.ts sendSignal) has run first: the errno numbers
     // probe compares against are loaded together, whichever caller needs them first. killTreeSync
     // of a pid no process can have probes it as a group first (sendSignal(pid, 0, group): ESRCH),
     // then throws ESRCH.
-    const after = execFileSync(process.execPath, ['-e', `const p = require(${JSON.stringify(staged.index)}); try { p.killTreeSync(${unusedPid()}, 0); } catch {} console.log(p.probe(${process.pid}))`], {
-      uid: 65534,
-      gid: 65534,
-      cwd: '/',
-      encoding: 'utf8',
-      env: { ...process.env, PROCSIG_NATIVE: staged.addon },
-    });
-    expect(after.trim()).toBe('forbidden');
+    expect(asNobody(`try { p.killTreeSync(${unusedPid()}, 0); } catch {} console.log(p.probe(${process.pid}))`)).toBe('forbidden');
   });
 });
 
