@@ -26,13 +26,13 @@ type Runner = (args: readonly string[], io: Io) => number | Promise<number>;
 
 /** Each command's file, loaded on first use (see the file comment). */
 const RUNNERS: Record<Command, () => Promise<Runner>> = {
-  signals: async () => (await import('./cli/signals')).run,
-  kill: async () => (await import('./cli/kill')).run,
-  tree: async () => (await import('./cli/tree')).run,
-  terminate: async () => (await import('./cli/terminate')).run,
-  wait: async () => (await import('./cli/wait')).run,
-  alive: async () => (await import('./cli/alive')).run,
-  demo: async () => (await import('./cli/demo')).run,
+  signals: async () => (await import('./cli/signals')).signalsCommand,
+  kill: async () => (await import('./cli/kill')).killCommand,
+  tree: async () => (await import('./cli/tree')).treeCommand,
+  terminate: async () => (await import('./cli/terminate')).terminateCommand,
+  wait: async () => (await import('./cli/wait')).waitCommand,
+  alive: async () => (await import('./cli/alive')).aliveCommand,
+  demo: async () => (await import('./cli/demo')).demoCommand,
 };
 
 /**

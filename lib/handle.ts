@@ -121,7 +121,7 @@ export class ProcessHandle {
    */
   static open(pid: number): ProcessHandle {
     const p = checkPid(pid);
-    return ProcessHandle.#openChecked(p, undefined);
+    return HandleClass.#openChecked(p, undefined);
   }
 
   static #openChecked(pid: number, child: ChildProcess | undefined): ProcessHandle {
@@ -129,7 +129,7 @@ export class ProcessHandle {
     if (caps & HandleCap.Fd || !IS_LINUX) {
       const h = native.handleOpen(pid);
       if (isFailure(h)) throw processError(h, { pid });
-      return new ProcessHandle(kConstruct, pid, h[0], h[1] || null, child);
+      return new HandleClass(kConstruct, pid, h[0], h[1] || null, child);
     }
     // No pidfds (seccomp, old kernel): an open /proc/<pid> directory pins the process itself,
     // so a reaped one is told from a newcomer under the same pid even within one clock tick.
@@ -137,7 +137,7 @@ export class ProcessHandle {
     // EACCES: the process exists but /proc does not show it (hidepid, or /proc not mounted).
     if (isFailure(h) && h.errno === EACCES) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, h.syscall, pid);
     if (isFailure(h)) throw processError(h, { pid });
-    return new ProcessHandle(kConstruct, pid, h[0], h[1] || null, child, undefined, true);
+    return new HandleClass(kConstruct, pid, h[0], h[1] || null, child, undefined, true);
   }
 
   /**
@@ -156,9 +156,9 @@ export class ProcessHandle {
     if (typeof child.pid !== 'number') throw argValueError('child', 'has no pid (it failed to spawn)', child, TypeError);
     const pid = checkPid(child.pid, 'child.pid');
     if (child.exitCode !== null || child.signalCode !== null) {
-      return new ProcessHandle(kConstruct, pid, -1, null, child, exitResult(pid, statusFromChild(child, pid)));
+      return new HandleClass(kConstruct, pid, -1, null, child, exitResult(pid, statusFromChild(child, pid)));
     }
-    return ProcessHandle.#openChecked(pid, child);
+    return HandleClass.#openChecked(pid, child);
   }
 
   /**
@@ -177,7 +177,7 @@ export class ProcessHandle {
   static spawn(command: string, args?: readonly string[], options?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null };
   static spawn(command: string, options?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null };
   static spawn(command: string, argsOrOptions?: readonly string[] | HandleSpawnOptions, maybeOptions?: HandleSpawnOptions): { child: ChildProcess; handle: ProcessHandle | null } {
-    return spawnWithHandle(command, argsOrOptions, maybeOptions, (c) => ProcessHandle.fromChild(c));
+    return spawnWithHandle(command, argsOrOptions, maybeOptions, (c) => HandleClass.fromChild(c));
   }
 
   /** @internal For the package's own tests, which load the built bundle: the handle mechanism in use. */
@@ -401,3 +401,7 @@ export class ProcessHandle {
     this.close();
   }
 }
+
+// The class's body refers to itself through this name: a body that names its own class makes
+// esbuild bind it a second time as `_ProcessHandle`, which stack frames would show (scripts/build-ts.js).
+const HandleClass = ProcessHandle;

@@ -45,6 +45,26 @@ describe('dist/ is the build of lib/, unprocessed', () => {
     expect(named.length).toBeGreaterThan(20);
     for (const [k, v] of named) expect(v.name, k).toBe(k);
   });
+
+  // The bundles are built without esbuild's keepNames (its __name() calls cost 0.3 ms at load), so
+  // names survive only while no class body names its own class and no two modules of a bundle
+  // declare the same top-level function or class name (scripts/build-ts.js).
+  it('no function or class of a bundle is renamed by esbuild (`_Job`, `kill2`)', () => {
+    const declared = new Set<string>();
+    for (const f of files(path.join(root, 'lib')).filter((f) => f.endsWith('.ts'))) {
+      for (const m of fs.readFileSync(path.join(root, 'lib', f), 'utf8').matchAll(/\b(?:function\*?|class)\s+([A-Za-z_$][\w$]*)/g)) declared.add(m[1]);
+    }
+    const renamed: string[] = [];
+    for (const f of files(dist).filter((f) => f.endsWith('.js'))) {
+      const src = fs.readFileSync(path.join(dist, f), 'utf8');
+      expect(src, f).not.toMatch(/\b__name\(/);
+      for (const m of src.matchAll(/^(?:async )?function\*? ([\w$]+)\(|^var ([\w$]+) = class\b|= class (?!extends\b)([\w$]+)/gm)) {
+        const name = m[1] ?? m[2] ?? m[3];
+        if (!declared.has(name)) renamed.push(`${f}: ${name}`);
+      }
+    }
+    expect(renamed).toEqual([]);
+  });
 });
 
 /** The files of the package a fresh Node process has loaded after loading it by name. */

@@ -8,7 +8,7 @@ import { EXIT_FAILED, EXIT_OK, help, json, parseArgs, parsePids, type Io } from 
 import { SPECS } from './usage';
 
 /** Runs `procsig alive ARGS`; resolves to the exit status (0 only if every pid is alive). */
-export function run(args: readonly string[], io: Io): number {
+export function aliveCommand(args: readonly string[], io: Io): number {
   const p = parseArgs('alive', args, SPECS.alive);
   if (p.opts.has('help')) return help(io, 'alive');
   const pids = parsePids('alive', p.pos);

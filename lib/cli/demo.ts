@@ -180,7 +180,7 @@ async function steps(d: Demo): Promise<{ report: Record<string, unknown>; left: 
 }
 
 /** Runs `procsig demo ARGS`; resolves to the exit status (1 when anything survived). */
-export async function run(args: readonly string[], io: Io): Promise<number> {
+export async function demoCommand(args: readonly string[], io: Io): Promise<number> {
   const p = parseArgs('demo', args, SPECS.demo);
   if (p.opts.has('help')) return help(io, 'demo');
   if (p.pos.length > 0) throw new UsageError('demo takes no arguments', 'demo');

@@ -9,13 +9,13 @@ import { displaySignal, toSignal } from '../signals';
 import { EXIT_FAILED, EXIT_OK, help, json, UsageError, type Io } from './core';
 import { parseKillArgs } from './kill-args';
 import { checkSignal, describeError } from './report';
-import { run as runSignals } from './signals';
+import { signalsCommand } from './signals';
 
 /** Runs `procsig kill ARGS`; resolves to the exit status (0 only if every pid was signalled). */
-export function run(args: readonly string[], io: Io): number {
+export function killCommand(args: readonly string[], io: Io): number {
   const a = parseKillArgs(args, (s) => checkSignal('kill', s));
   if ('help' in a) return help(io, 'kill');
-  if ('list' in a) return runSignals(a.list, io);
+  if ('list' in a) return signalsCommand(a.list, io);
   const sig = a.signal ?? 'SIGTERM';
   const sigNumber = toSignal(sig);
   const sigName = sigNumber === 0 ? 0 : displaySignal(sigNumber);

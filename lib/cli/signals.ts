@@ -10,7 +10,7 @@ import { SPECS } from './usage';
 import { checkSignal } from './report';
 
 /** Runs `procsig signals ARGS`; resolves to the exit status. */
-export function run(args: readonly string[], io: Io): number {
+export function signalsCommand(args: readonly string[], io: Io): number {
   const p = parseArgs('signals', args, SPECS.signals);
   if (p.opts.has('help')) return help(io, 'signals');
   let list: SignalInfo[];

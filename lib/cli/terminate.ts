@@ -40,7 +40,7 @@ function refuseMissing(pid: number, opts: TerminateOptions): void {
 }
 
 /** Runs `procsig terminate ARGS`; resolves to the exit status (0 only if every pid is gone). */
-export async function run(args: readonly string[], io: Io): Promise<number> {
+export async function terminateCommand(args: readonly string[], io: Io): Promise<number> {
   const p = parseArgs('terminate', args, SPECS.terminate);
   if (p.opts.has('help')) return help(io, 'terminate');
   const opts = options(p);

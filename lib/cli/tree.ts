@@ -45,7 +45,7 @@ export function toJsonTree(n: ProcessTreeNode): unknown {
 }
 
 /** Runs `procsig tree ARGS`; resolves to the exit status (1 for an unknown pid). */
-export function run(args: readonly string[], io: Io): number {
+export function treeCommand(args: readonly string[], io: Io): number {
   const p = parseArgs('tree', args, SPECS.tree);
   if (p.opts.has('help')) return help(io, 'tree');
   if (p.pos.length > 1) throw new UsageError('at most one pid', 'tree');

@@ -11,7 +11,7 @@ import { SPECS } from './usage';
 import { describeError, errorInfo, statusText } from './report';
 
 /** Runs `procsig wait ARGS`; resolves to the exit status (0 when every pid exited). */
-export async function run(args: readonly string[], io: Io): Promise<number> {
+export async function waitCommand(args: readonly string[], io: Io): Promise<number> {
   const p = parseArgs('wait', args, SPECS.wait);
   if (p.opts.has('help')) return help(io, 'wait');
   const timeout = durationOpt('wait', p, 'timeout', undefined);

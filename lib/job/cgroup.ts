@@ -105,7 +105,7 @@ export class Cgroup2Backend implements Backend {
       }
       throw fsError(e, 'mkdir', dir);
     }
-    return new Cgroup2Backend(dir);
+    return new Cgroup2Class(dir);
   }
 
   /** An existing group (Job.open). */
@@ -114,7 +114,7 @@ export class Cgroup2Backend implements Backend {
     if (!fs.existsSync(path.join(abs, 'cgroup.procs')) || !fs.existsSync(path.join(abs, 'cgroup.events'))) {
       throw argValueError('dir', 'must be a cgroup2 group directory (it has no cgroup.procs / cgroup.events)', dir);
     }
-    return new Cgroup2Backend(abs);
+    return new Cgroup2Class(abs);
   }
 
   spawn(file: string, argv0: string, args: string[], options: SpawnOptions, deathSig?: number): ChildProcess {
@@ -283,3 +283,7 @@ export class Cgroup2Backend implements Backend {
     }
   }
 }
+
+// The class's body refers to itself through this name: a body that names its own class makes
+// esbuild bind it a second time as `_Cgroup2Backend`, which stack frames would show (scripts/build-ts.js).
+const Cgroup2Class = Cgroup2Backend;

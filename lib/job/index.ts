@@ -96,7 +96,7 @@ export class Job implements AsyncDisposable {
 
   /** Registers the job (kill-on-close, the 'exit' hook) once its backend exists. */
   static #register(b: Backend, killOnClose: boolean): Job {
-    const job = new Job(b, killOnClose);
+    const job = new JobClass(b, killOnClose);
     // Windows Job Objects kill on close by themselves; elsewhere the watchdog does it.
     if (killOnClose && b.kind !== 'jobobject') job.#watch = watchJob(findExecHelper(), b.path);
     openJobs.add(job);
@@ -119,7 +119,7 @@ export class Job implements AsyncDisposable {
    */
   static create(options?: JobOptions): Job {
     const { o, backend, killOnClose } = checkCreateOptions(options);
-    return Job.#register(createBackend(o, backend), killOnClose);
+    return JobClass.#register(createBackend(o, backend), killOnClose);
   }
 
   /**
@@ -139,7 +139,7 @@ export class Job implements AsyncDisposable {
     if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
     if (process.platform !== 'linux') throw new JobBackendUnavailableError('cgroup2', 'cgroup2 exists only on Linux');
     const b = Cgroup2Backend.open(dir);
-    return Job.#register(b, o.killOnClose ?? false);
+    return JobClass.#register(b, o.killOnClose ?? false);
   }
 
   /**
@@ -389,3 +389,7 @@ export class Job implements AsyncDisposable {
     if (this.killOnClose) this.#b.exitHook();
   }
 }
+
+// The class's body refers to itself through this name: a body that names its own class makes
+// esbuild bind it a second time as `_Job`, which stack frames would show (scripts/build-ts.js).
+const JobClass = Job;

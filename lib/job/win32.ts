@@ -33,7 +33,7 @@ export class JobObjectBackend implements Backend {
     const name = uniqueName('Local\\procsig-job', 6);
     const job = native.jobObjectCreate(name);
     if (isFailure(job)) throw processError(job);
-    return new JobObjectBackend(name, job);
+    return new JobObjectClass(name, job);
   }
 
   #ref(): JobObjectRef {
@@ -102,3 +102,7 @@ export class JobObjectBackend implements Backend {
     // JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: Windows kills the job when this process's handle goes.
   }
 }
+
+// The class's body refers to itself through this name: a body that names its own class makes
+// esbuild bind it a second time as `_JobObjectBackend`, which stack frames would show (scripts/build-ts.js).
+const JobObjectClass = JobObjectBackend;
