@@ -85,6 +85,15 @@ export function errnoNumber(name: string): number | undefined {
   return tables().byName.get(name);
 }
 
+/**
+ * @internal The number of a code every platform's table lists (native/errno_names.h has it
+ * unconditionally). lib/ compares failures with these at the moment a call fails, not in
+ * constants read at load: that would build the whole table on every start (0.2 ms of `require`).
+ */
+export function errnoOf(name: 'ESRCH' | 'EPERM' | 'EINVAL' | 'EACCES' | 'EMFILE' | 'ENFILE'): number {
+  return tables().byName.get(name)!;
+}
+
 /** Extra context carried by a {@link ProcessError}. */
 export interface ProcessErrorContext {
   /** The pid (or, for group calls, the group id) the syscall was aimed at. */

@@ -7,12 +7,10 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { errnoNumber, processError, procReadError } from './errors';
+import { errnoOf, processError, procReadError } from './errors';
 import { HandleCap, HandleState, isFailure, native, type NativeFailure, WaitFlag } from './native';
 import { decodeWait, exitResult, isTermination, statusFromChild, waitStatus, type ExitResult } from './wait-status';
 
-const EMFILE = errnoNumber('EMFILE') ?? 24;
-const ENFILE = errnoNumber('ENFILE') ?? 23;
 const IS_WINDOWS = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
 
@@ -49,7 +47,7 @@ export function closedError(pid: number): Error & { code: string } {
 
 /** A transient failure (EMFILE, ENFILE) reads as "still running"; anything else throws. */
 function unreadable(failure: NativeFailure, pid: number): null {
-  if (failure.errno === EMFILE || failure.errno === ENFILE) return null;
+  if (failure.errno === errnoOf('EMFILE') || failure.errno === errnoOf('ENFILE')) return null;
   throw procReadError(failure, failure.syscall, pid);
 }
 
@@ -58,7 +56,7 @@ function exitByHandle(fd: number, pid: number): ExitResult | null {
   const q = native.handleQuery(fd, true, pid);
   if (isFailure(q)) {
     // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
-    if (q.errno === EMFILE || q.errno === ENFILE) return null;
+    if (q.errno === errnoOf('EMFILE') || q.errno === errnoOf('ENFILE')) return null;
     throw processError(q, { pid });
   }
   if (q[0] === HandleState.Running) return null;

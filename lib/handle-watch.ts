@@ -6,12 +6,11 @@
  * @internal
  * @packageDocumentation
  */
-import { errnoNumber, TimeoutError } from './errors';
+import { errnoOf, TimeoutError } from './errors';
 import { HandleCap, isFailure, native } from './native';
 import { checkAbortSignal, checkOptions, checkTimeout } from './validate';
 import type { ExitResult } from './wait-status';
 
-const ESRCH = errnoNumber('ESRCH') ?? 3;
 
 /** Options of `ProcessHandle.wait` and `waitForExit`. */
 export interface WaitForExitOptions {
@@ -174,7 +173,7 @@ export class ExitWatch {
         return;
       }
       // kqueue refuses a pid that is already gone: that is an exit.
-      if (id.errno === ESRCH) {
+      if (id.errno === errnoOf('ESRCH')) {
         queueMicrotask(onExit);
         return;
       }

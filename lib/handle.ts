@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawnWithHandle, type HandleSpawnOptions } from './job/death-signal';
-import { AlreadyExitedError, argTypeError, argValueError, errnoNumber, PROC_HIDDEN, PROC_NOT_MOUNTED, processError, ProcessError, procReadError, UnexpectedExitError } from './errors';
+import { AlreadyExitedError, argTypeError, argValueError, errnoOf, PROC_HIDDEN, PROC_NOT_MOUNTED, processError, ProcessError, procReadError, UnexpectedExitError } from './errors';
 import { checkExit, closedError, handleCaps, handleKind } from './handle-exit';
 import { ExitWatch, readWaitOptions, type WaitForExitOptions } from './handle-watch';
 import { sendOutcome, sendSignal } from './kill';
@@ -21,8 +21,6 @@ export { handleCaps, handleKind } from './handle-exit';
 export { readWaitOptions, type WaitForExitOptions } from './handle-watch';
 export type { ExitResult } from './wait-status';
 
-const ESRCH = errnoNumber('ESRCH') ?? 3;
-const EACCES = errnoNumber('EACCES') ?? 13;
 const IS_LINUX = process.platform === 'linux';
 
 /** Options of {@link ProcessHandle.kill}. */
@@ -135,7 +133,7 @@ export class ProcessHandle {
     // so a reaped one is told from a newcomer under the same pid even within one clock tick.
     const h = native.handleOpen(pid, true);
     // EACCES: the process exists but /proc does not show it (hidepid, or /proc not mounted).
-    if (isFailure(h) && h.errno === EACCES) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, h.syscall, pid);
+    if (isFailure(h) && h.errno === errnoOf('EACCES')) throw procReadError(procIsProcfs() ? PROC_HIDDEN : PROC_NOT_MOUNTED, h.syscall, pid);
     if (isFailure(h)) throw processError(h, { pid });
     return new HandleClass(kConstruct, pid, h[0], h[1] || null, child, undefined, true);
   }
@@ -302,12 +300,12 @@ export class ProcessHandle {
       const now = native.processStartTime(pid);
       // Cannot tell whether the pid was recycled: no group signal on a guess.
       if (isFailure(now)) throw procReadError(now, now.syscall, pid);
-      if (now !== null && now !== this.#start) throw new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) });
+      if (now !== null && now !== this.#start) throw new ProcessError(errnoOf('ESRCH'), 'killpg', { pid, signal: displaySignal(sig) });
     }
     const sent = sendSignal(pid, sig, true);
     if (sent === 'sent') return;
     // The one strict caller: no such group is the caller's to hear about.
-    throw sent === 'gone' ? new ProcessError(ESRCH, 'killpg', { pid, signal: displaySignal(sig) }) : sent;
+    throw sent === 'gone' ? new ProcessError(errnoOf('ESRCH'), 'killpg', { pid, signal: displaySignal(sig) }) : sent;
   }
 
   /**

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { argTypeError, argValueError, errnoNumber, processError, ProcessError, procReadError } from './errors';
+import { argTypeError, argValueError, errnoOf, processError, ProcessError, procReadError } from './errors';
 import { failureAt, isFailure, native, type NativeFailure } from './native';
 import { displaySignal, toSignal, type GroupSignalName, type SignalLike } from './signals';
 import { checkGroup, checkKillTarget, checkPid, checkInteger } from './validate';
@@ -14,9 +14,9 @@ let EINVAL = 0;
 /** Reads the errno numbers this module compares against from the addon's table, once, on first need. */
 function loadCodes(): void {
   if (ESRCH !== 0) return;
-  ESRCH = errnoNumber('ESRCH') ?? 3;
-  EPERM = errnoNumber('EPERM') ?? 1;
-  EINVAL = errnoNumber('EINVAL') ?? 22;
+  ESRCH = errnoOf('ESRCH');
+  EPERM = errnoOf('EPERM');
+  EINVAL = errnoOf('EINVAL');
 }
 const IS_LINUX = process.platform === 'linux';
 

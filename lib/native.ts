@@ -60,9 +60,8 @@ export type WaitTuple = [pid: number, raw: number, kind: number, value: number, 
 export type NamedRow = [name: string, value: number, description: string];
 
 export interface SignalTableData {
-  table: NamedRow[];
-  /** strsignal() text for SIGRTMIN..SIGRTMAX, in order, where the platform has them. */
-  rtDescriptions?: string[];
+  /** [name, number] of every named signal (the texts come from `signalDescription`, on first use). */
+  table: Array<[name: string, value: number]>;
   rtmin: number | null;
   rtmax: number | null;
   nsig: number;
@@ -99,6 +98,8 @@ export interface TreeStates {
 
 export interface NativeAddon {
   signalTable(): SignalTableData;
+  /** strsignal(3)'s text for a signal number (Windows: the table's; "Unknown signal" for others). */
+  signalDescription(sig: number): string;
   errnoTable(): NamedRow[];
   /** kill(2) (Windows: a probe or TerminateProcess); allocates nothing on success. */
   kill(pid: number, sig: number): NativeFailure | undefined;

@@ -86,12 +86,12 @@ const rtmax = data.rtmax;
 /** The largest signal number the platform accepts. */
 const maxSignal = rtmax ?? data.nsig - 1;
 
-/** Number → every name for it, canonical first ([SIGABRT, SIGIOT]). */
-const namesByNumber = new Map<number, string[]>();
-const descriptionByNumber = new Map<number, string>();
-/** Upper-case names without the SIG prefix → number ('TERM' → 15, 'IOT' → 6, 'ZERO' → 0). */
-const numberByBase = new Map<string, number>();
 const signalObject: Record<string, number> = {};
+for (const [name, value] of data.table) signalObject[name] = value;
+if (rtmin !== null && rtmax !== null) {
+  signalObject.SIGRTMIN = rtmin;
+  signalObject.SIGRTMAX = rtmax;
+}
 
 function rtName(n: number): string {
   if (rtmin === null || rtmax === null) return `SIG${n}`;
@@ -100,32 +100,37 @@ function rtName(n: number): string {
   return n - rtmin <= (rtmax - rtmin) / 2 ? `SIGRTMIN+${n - rtmin}` : `SIGRTMAX-${rtmax - n}`;
 }
 
-for (const [name, value, description] of data.table) {
-  signalObject[name] = value;
-  numberByBase.set(name.slice(3), value);
-  const list = namesByNumber.get(value);
-  if (list) list.push(name);
-  else {
-    namesByNumber.set(value, [name]);
-    descriptionByNumber.set(value, description);
-  }
+interface NameTables {
+  /** Number → every name for it, canonical first ([SIGABRT, SIGIOT]). */
+  namesByNumber: Map<number, string[]>;
+  /** Upper-case names without the SIG prefix → number ('TERM' → 15, 'IOT' → 6, 'ZERO' → 0). */
+  numberByBase: Map<string, number>;
 }
-if (rtmin !== null && rtmax !== null) {
-  signalObject.SIGRTMIN = rtmin;
-  signalObject.SIGRTMAX = rtmax;
-  for (let n = rtmin; n <= rtmax; n++) {
-    if (namesByNumber.has(n)) continue;
-    namesByNumber.set(n, [rtName(n)]);
-    descriptionByNumber.set(n, data.rtDescriptions?.[n - rtmin] ?? `Real-time signal ${n - rtmin}`);
+let nameTables: NameTables | undefined;
+/** The lookup tables, built on the first lookup rather than at load (a start needs `signals` only). */
+function names(): NameTables {
+  if (nameTables) return nameTables;
+  const namesByNumber = new Map<number, string[]>();
+  const numberByBase = new Map<string, number>();
+  for (const [name, value] of data.table) {
+    numberByBase.set(name.slice(3), value);
+    const list = namesByNumber.get(value);
+    if (list) list.push(name);
+    else namesByNumber.set(value, [name]);
   }
+  if (rtmin !== null && rtmax !== null) {
+    for (let n = rtmin; n <= rtmax; n++) if (!namesByNumber.has(n)) namesByNumber.set(n, [rtName(n)]);
+  }
+  numberByBase.set('ZERO', 0);
+  return (nameTables = { namesByNumber, numberByBase });
 }
-numberByBase.set('ZERO', 0);
 
 /** The SignalInfo objects, built on first use (not at `require` time), ordered by number. */
 let infoByNumber: Map<number, SignalInfo> | undefined;
 function infos(): Map<number, SignalInfo> {
   if (infoByNumber) return infoByNumber;
   infoByNumber = new Map();
+  const { namesByNumber } = names();
   for (const n of [...namesByNumber.keys()].sort((a, b) => a - b)) {
     const [name, ...aliases] = namesByNumber.get(n)!;
     infoByNumber.set(
@@ -134,7 +139,7 @@ function infos(): Map<number, SignalInfo> {
         name,
         number: n,
         keyword: name.slice(3).toLowerCase(),
-        description: descriptionByNumber.get(n)!,
+        description: native.signalDescription(n),
         aliases: Object.freeze(aliases),
         action: actionOf(name),
         catchable: name !== 'SIGKILL' && name !== 'SIGSTOP',
@@ -165,7 +170,7 @@ function parseName(value: string): number {
   let s = value.startsWith(':') ? value.slice(1) : value;
   s = s.toUpperCase();
   if (s.startsWith('SIG') && s.length > 3) s = s.slice(3);
-  const known = numberByBase.get(s);
+  const known = names().numberByBase.get(s);
   if (known !== undefined) return known;
   const m = RT_PATTERN.exec(s);
   if (m && rtmin !== null && rtmax !== null) {
@@ -214,7 +219,7 @@ export function toSignal(sig: SignalLike | string): number {
  * `signalName(37) === 'SIGRTMIN+3'` on Linux), or `undefined` for 0 and numbers with no name.
  */
 export function signalName(n: number): string | undefined {
-  return namesByNumber.get(n)?.[0];
+  return names().namesByNumber.get(n)?.[0];
 }
 
 /**
@@ -238,7 +243,7 @@ export function listSignals(): SignalInfo[] {
 
 /** @internal The display form of a signal number: its name, or the number itself. */
 export function displaySignal(n: number): string | number {
-  return namesByNumber.get(n)?.[0] ?? n;
+  return names().namesByNumber.get(n)?.[0] ?? n;
 }
 
 /** @internal The platform's SIGKILL/SIGTERM/SIGSTOP/SIGCONT numbers (every platform has them). */

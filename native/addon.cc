@@ -16,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   static const Entry kExports[] = {
       {"signalTable", SignalTable},
+      {"signalDescription", SignalDescription},
       {"errnoTable", ErrnoTable},
       {"kill", Kill},
       {"killMany", KillMany},

@@ -178,8 +178,11 @@ enum WaitKind : int {
 };
 
 // ---- signals and errno (posix.cc / win32.cc) ----
-// signalTable() -> { table: [[name, number, description], ...], rtmin, rtmax, nsig }
+// signalTable() -> { table: [[name, number], ...], rtmin, rtmax, nsig }: what every start needs
+// (lib/signals.ts builds its `signals` export from it), so no text is made here.
 Napi::Value SignalTable(const Napi::CallbackInfo& info);
+// signalDescription(number) -> strsignal(3)'s text ("Unknown signal" for a number it does not know)
+Napi::Value SignalDescription(const Napi::CallbackInfo& info);
 // errnoTable() -> [[name, number, description], ...]
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
 

@@ -165,23 +165,19 @@ const char* SignalText(int sig) {
   return rc != nullptr ? rc : "Unknown error";
 }
 
+// Rows of [name, number], plus [.., description] when `describe` is given.
 Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count,
                        const char* (*describe)(int, char*, size_t)) {
   Napi::Array table = Napi::Array::New(env, count);
   char buf[256];
   for (size_t i = 0; i < count; i++) {
-    Napi::Array row = Napi::Array::New(env, 3);
+    Napi::Array row = Napi::Array::New(env, describe != nullptr ? 3 : 2);
     row.Set(0u, Napi::String::New(env, entries[i].name));
     row.Set(1u, Napi::Number::New(env, entries[i].number));
-    row.Set(2u, Napi::String::New(env, describe(entries[i].number, buf, sizeof buf)));
+    if (describe != nullptr) row.Set(2u, Napi::String::New(env, describe(entries[i].number, buf, sizeof buf)));
     table.Set(static_cast<uint32_t>(i), row);
   }
   return table;
-}
-
-const char* DescribeSignal(int sig, char* buf, size_t len) {
-  snprintf(buf, len, "%s", SignalText(sig));
-  return buf;
 }
 
 const char* DescribeErrno(int err, char* buf, size_t len) {
@@ -300,20 +296,7 @@ void DoWait(int pid, int flags, WaitResult* r) {
 Napi::Value SignalTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-  {
-    std::lock_guard<std::mutex> lock(g_text_mutex);
-    out.Set("table", NamedTable(env, kSignals, sizeof kSignals / sizeof kSignals[0], DescribeSignal));
-#if defined(SIGRTMIN) && defined(SIGRTMAX)
-    // Real-time signals have no names of their own; describe each number once.
-    Napi::Array rt = Napi::Array::New(env);
-    char buf[256];
-    uint32_t n = 0;
-    for (int s = SIGRTMIN; s <= SIGRTMAX; s++) {
-      rt.Set(n++, Napi::String::New(env, DescribeSignal(s, buf, sizeof buf)));
-    }
-    out.Set("rtDescriptions", rt);
-#endif
-  }
+  out.Set("table", NamedTable(env, kSignals, sizeof kSignals / sizeof kSignals[0], nullptr));
 #if defined(SIGRTMIN) && defined(SIGRTMAX)
   out.Set("rtmin", Napi::Number::New(env, SIGRTMIN));
   out.Set("rtmax", Napi::Number::New(env, SIGRTMAX));
@@ -327,6 +310,12 @@ Napi::Value SignalTable(const Napi::CallbackInfo& info) {
   out.Set("nsig", Napi::Number::New(env, 32));
 #endif
   return out;
+}
+
+Napi::Value SignalDescription(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
+  std::lock_guard<std::mutex> lock(g_text_mutex);
+  return Napi::String::New(info.Env(), SignalText(info[0].As<Napi::Number>().Int32Value()));
 }
 
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {

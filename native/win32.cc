@@ -67,10 +67,18 @@ const NamedNumber kErrnos[] = {
 #undef PROCSIG_ERRNO
 };
 
-Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count) {
+// Rows of [name, number], plus [.., description] when `describe` is set.
+Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count, bool describe) {
   Napi::Array table = Napi::Array::New(env, count);
   char buf[256];
   for (size_t i = 0; i < count; i++) {
+    if (!describe) {
+      Napi::Array row = Napi::Array::New(env, 2);
+      row.Set(0u, Napi::String::New(env, entries[i].name));
+      row.Set(1u, Napi::Number::New(env, entries[i].number));
+      table.Set(static_cast<uint32_t>(i), row);
+      continue;
+    }
     const char* text = entries[i].description;
     if (text == nullptr) {
       // strerror_s is the CRT's thread-safe strerror; it writes "Unknown error" for numbers it
@@ -306,7 +314,7 @@ int Win32ToErrno(unsigned long win32) {
 Napi::Value SignalTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("table", NamedTable(env, kSignals, sizeof kSignals / sizeof kSignals[0]));
+  out.Set("table", NamedTable(env, kSignals, sizeof kSignals / sizeof kSignals[0], false));
   // No real-time signals on Windows.
   out.Set("rtmin", env.Null());
   out.Set("rtmax", env.Null());
@@ -314,8 +322,17 @@ Napi::Value SignalTable(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value SignalDescription(const Napi::CallbackInfo& info) {
+  if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
+  const int sig = info[0].As<Napi::Number>().Int32Value();
+  for (const NamedNumber& s : kSignals) {
+    if (s.number == sig) return Napi::String::New(info.Env(), s.description);
+  }
+  return Napi::String::New(info.Env(), "Unknown signal");
+}
+
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
-  return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0]);
+  return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0], true);
 }
 
 Napi::Value Killpg(const Napi::CallbackInfo& info) {

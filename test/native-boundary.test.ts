@@ -96,6 +96,7 @@ function openChild(): { fd: number; procDir: boolean } {
  */
 const cases: Record<string, { ok?: () => unknown; fail?: (() => unknown) | null }> = {
   signalTable: { ok: () => expect(success(addon.signalTable()).nsig).toBeGreaterThan(31), fail: null },
+  signalDescription: { ok: () => expect(success(addon.signalDescription(15))).toMatch(/^Terminated/), fail: null },
   errnoTable: { ok: () => expect(success(addon.errnoTable()).length).toBeGreaterThan(30), fail: null },
   kill: {
     ok: () => expect(addon.kill(child.pid!, 0)).toBeUndefined(),

@@ -8,7 +8,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { errnoNumber, ProcessError } from '../errors';
 import { sendSignal } from '../kill';
-import { toSignal } from '../signals';
+import { SIG } from '../signals';
 import type { KillTreeFailure } from '../tree';
 import type { JobBackend } from './types';
 // For the {@link} tags only.
@@ -35,7 +35,7 @@ export interface Backend {
 }
 
 /** @internal SIGKILL's number on this platform. */
-export const SIGKILL = toSignal('SIGKILL');
+export const SIGKILL = SIG.KILL;
 
 /**
  * @internal Signals members through `sendSignal` (lib/kill.ts: the one signalling path and its

@@ -11,14 +11,14 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { ProcessHandle } from '../handle';
 import { sendSignal } from '../kill';
-import { toSignal } from '../signals';
+import { SIG } from '../signals';
 import { groupRows, isExited, killTree, pgidsOf, readTable, subtreeRows, type KillTreeFailure } from '../tree';
 import { checkGroup } from '../validate';
 import { checkedSpawnOptions, Failures, pollSubscribe, setShownCommand, SIGKILL, spawnChild, type Backend } from './backend';
 import { deathSignalArgs, requireHelper } from './death-signal';
 import { findExecHelper } from './helper';
 
-const SIGSTOP_ = process.platform === 'win32' ? 0 : toSignal('SIGSTOP');
+const SIGSTOP_ = process.platform === 'win32' ? 0 : SIG.STOP;
 
 /** A process the job tracks the tree (and maybe the group) of. */
 interface TreeRoot {

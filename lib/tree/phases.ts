@@ -6,7 +6,7 @@
  * @internal
  * @packageDocumentation
  */
-import { errnoNumber, ProcessError } from '../errors';
+import { errnoOf, ProcessError } from '../errors';
 import { refuseThreadId, sendEach, sendSignal } from '../kill';
 import { signalInfo, SIG } from '../signals';
 import { addFresh, checkGroupReach, groupKill, loose, newTreeKill, signalEach, signalGroup, spared, type KillStrategy, type TreeKill } from './common';
@@ -17,7 +17,6 @@ import type { KillTreeResult } from './types';
 import { waitGone } from './wait';
 import { addMembers, freshMembers } from './walk';
 
-const ESRCH = errnoNumber('ESRCH') ?? 3;
 
 /** Linux's strategy when it reads before freezing (a real signal); the other one otherwise. */
 function strategyOf(k: TreeKill): KillStrategy {
@@ -36,7 +35,7 @@ function scanPhase(k: TreeKill, strategy: KillStrategy): void {
   if (first.length === 0) {
     // A Linux thread id is not listed in /proc: say so rather than "no such process".
     refuseThreadId(k.root);
-    throw new ProcessError(ESRCH, 'kill', { pid: k.root, signal: k.shown });
+    throw new ProcessError(errnoOf('ESRCH'), 'kill', { pid: k.root, signal: k.shown });
   }
   k.added = Array.from(addMembers(t, k, first));
 }

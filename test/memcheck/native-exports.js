@@ -76,6 +76,8 @@ const WRONG = [undefined, null, 'x', {}, [], Symbol('s'), 1n, () => 1];
 function tables() {
   const s = call('signalTable');
   check(Array.isArray(s.table) && s.table.length > 20, 'signalTable');
+  for (const sig of [1, 15, 34, 64, 65, 1000, -1]) check(typeof call('signalDescription', sig) === 'string', 'signalDescription');
+  for (const w of WRONG) bad('signalDescription', w);
   const e = call('errnoTable');
   check(Array.isArray(e) && e.length > 30, 'errnoTable');
   check(typeof call('handleProbe') === 'number', 'handleProbe');
