@@ -190,18 +190,35 @@ export const WaitKind = { None: 0, Exited: 1, Signaled: 2, Stopped: 3, Continued
 /** The package root: `dist/..` when built, `lib/..` when the sources run under vitest. */
 export const packageRoot = path.join(__dirname, '..');
 
-/** Where the addon is loaded from: `$PROCSIG_NATIVE`, else `build/Release/`, else node-gyp-build's choice. */
+/**
+ * Where the addon is loaded from: `$PROCSIG_NATIVE`; else a build from source (`build/Release/`,
+ * `build/Debug/`); else the prebuild the package ships for this platform, named directly; else
+ * whatever node-gyp-build finds (its error lists where it looked). node-gyp-build is not loaded
+ * in the first cases: resolving and running it (two files, the package.json, two directory
+ * listings) cost ~1.5 ms of every start of an installed package (docs/benchmarks.md).
+ */
 function locate(): string {
   // PROCSIG_NATIVE names an explicit binary: the cmake-js and sanitizer builds are tested this way.
   const explicit = process.env.PROCSIG_NATIVE;
   if (explicit) return path.resolve(explicit);
-  // The common case first, without loading node-gyp-build (it costs ~1 ms at startup).
-  const local = path.join(packageRoot, 'build', 'Release', 'procsig.node');
-  if (fs.existsSync(local)) return local;
-  // node-gyp-build then looks in prebuilds/<platform>-<arch>/ (and build/Debug), and its error
-  // lists where it looked.
+  for (const file of [path.join(packageRoot, 'build', 'Release', 'procsig.node'), path.join(packageRoot, 'build', 'Debug', 'procsig.node'), shippedPrebuild()]) {
+    if (fs.existsSync(file)) return file;
+  }
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
   return nodeGypBuild.path(packageRoot);
+}
+
+/**
+ * The prebuild scripts/prebuild-all.sh makes for this platform: `prebuilds/<platform>-<arch>/`,
+ * `procsig.node`, on Linux `procsig.glibc.node` or `procsig.musl.node` — the libc chosen as
+ * node-gyp-build chooses it (`$LIBC`, else musl where `/etc/alpine-release` exists, else glibc),
+ * so both pick the same file.
+ */
+function shippedPrebuild(): string {
+  const dir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (process.platform !== 'linux') return path.join(dir, 'procsig.node');
+  const libc = process.env.LIBC || (fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
+  return path.join(dir, `procsig.${libc}.node`);
 }
 
 /**

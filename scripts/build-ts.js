@@ -59,6 +59,72 @@ const mainEntryExternal = {
   },
 };
 
+/**
+ * dist/index.js's side of the split (lib/job/lazy.ts): the module that, in lib/, imports Job's
+ * backends is bundled instead as a `require` of dist/job-backends.js on the first call, which is
+ * handed this bundle's instances of everything the backends use (lib/job/shared.ts's exports, as
+ * one plain object built then).
+ */
+function lazyBackends(sharedNames) {
+  return {
+    name: 'procsig-lazy-backends',
+    setup(build) {
+      const lazy = path.join(lib, 'job', 'lazy.ts');
+      build.onLoad({ filter: /[\\/]lib[\\/]job[\\/]lazy\.ts$/ }, (args) =>
+        args.path !== lazy
+          ? undefined
+          : {
+              loader: 'ts',
+              resolveDir: path.dirname(lazy),
+              contents: [
+                '// lib/job/lazy.ts as dist/index.js has it: Job\'s backends are dist/job-backends.js, loaded on the first call (scripts/build-ts.js).',
+                `import { ${sharedNames.join(', ')} } from './shared';`,
+                'let backends: typeof import(\'./backends\') | undefined;',
+                'export function loadBackends(): typeof import(\'./backends\') {',
+                `  return (backends ??= require('./job-backends.js').load({ ${sharedNames.join(', ')} }));`,
+                '}',
+                '',
+              ].join('\n'),
+            },
+      );
+      build.onResolve({ filter: /^\.\/job-backends\.js$/ }, () => ({ path: './job-backends.js', external: true }));
+    },
+  };
+}
+
+/**
+ * dist/job-backends.js: lib/job/backends.ts and the modules behind it, which reach the rest of
+ * procsig only through lib/job/shared.ts. Here that module is the object dist/index.js hands
+ * `load()`: nothing of the rest is bundled a second time.
+ */
+const backendsEntry = {
+  contents: [
+    "import { provide } from 'procsig:shared';",
+    '/** Called once, by dist/index.js, with its own instances of lib/job/shared.ts\'s exports. */',
+    'export function load(shared: object): unknown {',
+    '  provide(shared);',
+    "  return require('./backends');",
+    '}',
+    '',
+  ].join('\n'),
+  resolveDir: path.join(lib, 'job'),
+  sourcefile: 'job-backends.js entry (scripts/build-ts.js)',
+  loader: 'ts',
+};
+const sharedFromMain = {
+  name: 'procsig-shared-from-main',
+  setup(build) {
+    build.onResolve({ filter: /^procsig:shared$/ }, () => ({ path: 'holder', namespace: 'procsig-shared' }));
+    build.onResolve({ filter: /^\.\/shared$/ }, (args) => (path.dirname(args.importer) === path.join(lib, 'job') ? { path: 'shared', namespace: 'procsig-shared' } : undefined));
+    build.onLoad({ filter: /^holder$/, namespace: 'procsig-shared' }, () => ({
+      contents: 'export let shared: object | undefined;\nexport function provide(s: object): void {\n  shared = s;\n}\n',
+      loader: 'ts',
+    }));
+    // Read when the backends' modules first run, inside load(): after provide().
+    build.onLoad({ filter: /^shared$/, namespace: 'procsig-shared' }, () => ({ contents: "module.exports = require('procsig:shared').shared;\n", loader: 'js' }));
+  },
+};
+
 async function main() {
   fs.rmSync(out, { recursive: true, force: true });
   // Declarations of every lib/ file, with their TSDoc (the JavaScript comes from esbuild).
@@ -66,8 +132,10 @@ async function main() {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', out], { cwd: root, stdio: 'inherit' });
   const programs = fs.readdirSync(path.join(lib, 'job', 'programs')).filter((f) => f.endsWith('.ts'));
   const names = await exportNames(path.join(lib, 'index.ts'));
+  const sharedNames = await exportNames(path.join(lib, 'job', 'shared.ts'));
   const builds = [
-    { stdin: cjsEntry(names), outfile: path.join(out, 'index.js') },
+    { stdin: cjsEntry(names), outfile: path.join(out, 'index.js'), plugins: [lazyBackends(sharedNames)] },
+    { stdin: backendsEntry, outfile: path.join(out, 'job-backends.js'), plugins: [sharedFromMain] },
     { entryPoints: [path.join(lib, 'tree-kill.ts')], outfile: path.join(out, 'tree-kill.js'), plugins: [mainEntryExternal] },
     { entryPoints: [path.join(lib, 'cli.ts')], outfile: path.join(out, 'cli.js'), plugins: [mainEntryExternal] },
     ...programs.map((f) => ({ entryPoints: [path.join(lib, 'job', 'programs', f)], outfile: path.join(out, 'job', 'programs', f.replace(/\.ts$/, '.js')) })),

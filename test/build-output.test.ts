@@ -51,8 +51,10 @@ describe('dist/ is the build of lib/, unprocessed', () => {
   // declare the same top-level function or class name (scripts/build-ts.js).
   it('no function or class of a bundle is renamed by esbuild (`_Job`, `kill2`)', () => {
     const declared = new Set<string>();
-    for (const f of files(path.join(root, 'lib')).filter((f) => f.endsWith('.ts'))) {
-      for (const m of fs.readFileSync(path.join(root, 'lib', f), 'utf8').matchAll(/\b(?:function\*?|class)\s+([A-Za-z_$][\w$]*)/g)) declared.add(m[1]);
+    // (the build script writes two small entries of its own: dist/index.js's and dist/job-backends.js's)
+    const sources = [...files(path.join(root, 'lib')).filter((f) => f.endsWith('.ts')).map((f) => path.join(root, 'lib', f)), path.join(root, 'scripts', 'build-ts.js')];
+    for (const f of sources) {
+      for (const m of fs.readFileSync(f, 'utf8').matchAll(/\b(?:function\*?|class)\s+([A-Za-z_$][\w$]*)/g)) declared.add(m[1]);
     }
     const renamed: string[] = [];
     for (const f of files(dist).filter((f) => f.endsWith('.js'))) {
@@ -111,6 +113,26 @@ describe('what loading the package loads (built dist/, by package name)', () => 
     const fromCjs = names('require');
     expect(fromCjs).toEqual(expect.arrayContaining(['kill', 'killTree', 'waitForExit', 'ProcessHandle', 'terminate', 'Job', 'JobKilledError']));
     expect(names('import')).toEqual(fromCjs);
+  });
+
+  // lib/job/lazy.ts: Job's backends are a bundle of their own, loaded with the first Job.
+  it("the first Job loads dist/job-backends.js, which uses dist/index.js's own modules (no second copy)", () => {
+    const code = [
+      "const p = require('procsig');",
+      "const files = () => Object.keys(require.cache).filter((f) => f.startsWith(DIST)).map((f) => f.slice(DIST.length)).sort().join(',');",
+      'const before = files();',
+      // an error made inside the backends is an instance of the package's exported class
+      "let shared = false; try { p.Job.create({ backend: process.platform === 'win32' ? 'cgroup2' : 'jobobject' }); } catch (e) { shared = e instanceof p.JobBackendUnavailableError && e.code === 'ERR_JOB_BACKEND_UNAVAILABLE'; }",
+      "const job = p.Job.create({ backend: 'tree' });",
+      "const { child } = job.spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);",
+      'job.kill().then(() => job.close()).then(() => console.log(JSON.stringify({ before, after: files(), shared, backend: job.backend, pid: child.pid > 0 })));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-e', `const DIST = ${JSON.stringify(dist + path.sep)};\n${code}`], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ before: 'index.js', after: 'index.js,job-backends.js', shared: true, backend: 'tree', pid: true });
+    // and it carries no module of dist/index.js: only lib/job's backends and the two stand-ins
+    const modules = [...fs.readFileSync(path.join(dist, 'job-backends.js'), 'utf8').matchAll(/^\/\/ (lib\/\S+|procsig-shared:\S+)/gm)].map((m) => m[1]);
+    expect(modules.filter((m) => !/^lib\/job\/(backend|backends|cgroup|env|mountinfo|pgroup|select|watchdog|win32)\.ts$/.test(m) && !m.startsWith('procsig-shared:'))).toEqual(['lib/job/job-backends.js']);
+    expect(fs.readFileSync(path.join(dist, 'index.js'), 'utf8')).not.toMatch(/^\/\/ lib\/job\/(cgroup|pgroup|select|watchdog|win32)\.ts$/m);
   });
 
   it('procsig/tree-kill loads dist/tree-kill.js over the same dist/index.js', () => {

@@ -17,7 +17,7 @@ const LAYERS: Array<[layer: number, name: string, pattern: RegExp]> = [
   [0, 'boundary', /^native\.ts$/],
   [1, 'base', /^(errors|signals|validate|procfs)\.ts$/],
   [2, 'syscalls', /^(kill|wait-status)\.ts$|^job\/(helper|env|types)\.ts$/],
-  [3, 'mechanisms', /^(wait|handle[\w-]*)\.ts$|^tree\/|^tree\.ts$|^job\/(death-signal|backend|mountinfo)\.ts$/],
+  [3, 'mechanisms', /^(wait|handle[\w-]*)\.ts$|^tree\/|^tree\.ts$|^job\/(death-signal|backend|mountinfo|shared)\.ts$/],
   [4, 'policies', /^terminate\.ts$|^job\/(?!programs\/)/],
   [5, 'entries', /^(index|tree-kill|cli)\.ts$|^cli\//],
 ];
@@ -105,6 +105,25 @@ describe('the layers of lib/', () => {
     expect(cycles).toEqual([]);
   });
 
+  // dist/job-backends.js is a bundle of its own (lib/job/lazy.ts): whatever it imported from the
+  // rest of lib/ directly would be a second copy there, with its own state and classes.
+  it("Job's backends reach the rest of lib/ only through job/shared.ts", () => {
+    const backends = new Set<string>();
+    const visit = (f: string): void => {
+      if (backends.has(f) || f === 'job/shared.ts') return;
+      backends.add(f);
+      for (const t of graph.get(f)!.imports) if (/^job\/(?!index\.ts$|lazy\.ts$)/.test(t) || t === 'job/shared.ts') visit(t);
+    };
+    visit('job/backends.ts');
+    expect([...backends].sort()).toEqual(['job/backend.ts', 'job/backends.ts', 'job/cgroup.ts', 'job/env.ts', 'job/mountinfo.ts', 'job/pgroup.ts', 'job/select.ts', 'job/watchdog.ts', 'job/win32.ts']);
+    const outside = [...backends].flatMap((f) => graph.get(f)!.imports.filter((t) => !backends.has(t) && t !== 'job/shared.ts').map((t) => `${f} → ${t}`));
+    expect(outside).toEqual([]);
+    // and only job/lazy.ts imports them (programs aside: they are bundles of their own), so that
+    // the split point is the one place that loads them
+    const importers = [...graph].filter(([f, { imports }]) => !backends.has(f) && !PROGRAMS.test(f) && imports.some((t) => backends.has(t))).map(([f]) => f);
+    expect(importers).toEqual(['job/lazy.ts']);
+  });
+
   it('programs import only what they are allowed (they run outside the module graph)', () => {
     const wrong = [...graph].filter(([f]) => PROGRAMS.test(f)).flatMap(([f, { imports }]) => imports.filter((t) => !PROGRAM_IMPORTS.has(t)).map((t) => `${f} → ${t}`));
     expect(wrong).toEqual([]);
@@ -113,7 +132,8 @@ describe('the layers of lib/', () => {
   it('only lib/native.ts loads the addon; only the syscall layer and the backends call it', () => {
     const loads = [...graph].filter(([f, { source }]) => f !== 'native.ts' && !PROGRAMS.test(f) && /require\([^)]*(\.node\b|nativePath|addon)/.test(source)).map(([f]) => f);
     expect(loads, 'files that require the binary themselves').toEqual([]);
-    const callers = [...graph].filter(([, { imports, source }]) => imports.includes('native.ts') && /\bnative\.\w+\(/.test(source)).map(([f]) => f);
+    // (Job's backends reach `native` through job/shared.ts)
+    const callers = [...graph].filter(([, { imports, source }]) => (imports.includes('native.ts') || imports.includes('job/shared.ts')) && /\bnative\.\w+\(/.test(source)).map(([f]) => f);
     expect(callers.filter((f) => !NATIVE_CALLERS.test(f)), 'files calling the addon outside the syscall layer and the backends').toEqual([]);
   });
 });

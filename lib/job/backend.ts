@@ -6,9 +6,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { errnoNumber, ProcessError } from '../errors';
-import { sendSignal } from '../kill';
-import { SIG } from '../signals';
+import { errnoNumber, ProcessError, sendSignal, SIG } from './shared';
 import type { KillTreeFailure } from '../tree';
 import type { JobBackend } from './types';
 // For the {@link} tags only.

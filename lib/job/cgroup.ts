@@ -12,16 +12,12 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
-import { argValueError } from '../errors';
-import { sendSignal } from '../kill';
-import { nativePath } from '../native';
+import { argValueError, deathSignalArgs, findExecHelper, JobBackendUnavailableError, nativePath, programPath, requireHelper, sendSignal } from './shared';
 import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, Failures, fsError, setShownCommand, SIGKILL, spawnChild, uniqueName, type Backend } from './backend';
-import { deathSignalArgs, requireHelper } from './death-signal';
 import { intermediateEnv } from './env';
-import { findExecHelper, programPath } from './helper';
 import { ownCgroup2Dir } from './mountinfo';
-import { JobBackendUnavailableError, type JobOptions } from './types';
+import type { JobOptions } from './types';
 
 /** @internal A valid `options.name`: a directory name, 1-200 letters, digits, `.`, `_` or `-`. */
 export const GROUP_NAME_RE = /^[A-Za-z0-9._-]{1,200}$/;

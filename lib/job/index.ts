@@ -28,12 +28,10 @@ import { refuseThreadId } from '../kill';
 import { pgidsOf } from '../tree';
 import { checkAbortSignal, checkOptions, checkPid, checkTimeout } from '../validate';
 import type { Backend } from './backend';
-import { Cgroup2Backend } from './cgroup';
 import { commandLine, spawnArgs } from './death-signal';
 import { findExecHelper, programPath, type JobProgram } from './helper';
-import { checkCreateOptions, createBackend } from './select';
+import { loadBackends } from './lazy';
 import { JobBackendUnavailableError, JobClosedError, JobKilledError } from './types';
-import { unwatchJob, watchdogInfo, watchJob, watchRoot } from './watchdog';
 import type { JobBackend, JobChild, JobKillResult, JobOptions, JobSpawnOptions, JobWaitOptions } from './types';
 
 export { JobBackendUnavailableError, JobClosedError, JobKilledError } from './types';
@@ -98,7 +96,7 @@ export class Job implements AsyncDisposable {
   static #register(b: Backend, killOnClose: boolean): Job {
     const job = new JobClass(b, killOnClose);
     // Windows Job Objects kill on close by themselves; elsewhere the watchdog does it.
-    if (killOnClose && b.kind !== 'jobobject') job.#watch = watchJob(findExecHelper(), b.path);
+    if (killOnClose && b.kind !== 'jobobject') job.#watch = loadBackends().watchJob(findExecHelper(), b.path);
     openJobs.add(job);
     installExitHook();
     return job;
@@ -118,6 +116,7 @@ export class Job implements AsyncDisposable {
    *   not exist here); ProcessError `mkdir` (`EACCES`, `EEXIST`, ...) or `CreateJobObject`.
    */
   static create(options?: JobOptions): Job {
+    const { checkCreateOptions, createBackend } = loadBackends();
     const { o, backend, killOnClose } = checkCreateOptions(options);
     return JobClass.#register(createBackend(o, backend), killOnClose);
   }
@@ -138,7 +137,7 @@ export class Job implements AsyncDisposable {
     const o = checkOptions<JobOptions>(options);
     if (o.killOnClose !== undefined && typeof o.killOnClose !== 'boolean') throw argTypeError('options.killOnClose', 'of type boolean', o.killOnClose);
     if (process.platform !== 'linux') throw new JobBackendUnavailableError('cgroup2', 'cgroup2 exists only on Linux');
-    const b = Cgroup2Backend.open(dir);
+    const b = loadBackends().Cgroup2Backend.open(dir);
     return JobClass.#register(b, o.killOnClose ?? false);
   }
 
@@ -147,9 +146,9 @@ export class Job implements AsyncDisposable {
    * reach the modules inside it: the running watchdog (`undefined` before one starts), and where
    * the exec helper and the Node programs were found (`null`: not found).
    */
-  static _diagnostics(): { watchdog: ReturnType<typeof watchdogInfo>; execHelper: string | null; programs: Record<JobProgram, string | null> } {
+  static _diagnostics(): { watchdog: ReturnType<ReturnType<typeof loadBackends>['watchdogInfo']>; execHelper: string | null; programs: Record<JobProgram, string | null> } {
     const programs = { 'intermediate-linux': programPath('intermediate-linux'), 'intermediate-win32': programPath('intermediate-win32'), watchdog: programPath('watchdog') };
-    return { watchdog: watchdogInfo(), execHelper: findExecHelper(), programs };
+    return { watchdog: loadBackends().watchdogInfo(), execHelper: findExecHelper(), programs };
   }
 
   /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-…`); otherwise `undefined`. */
@@ -210,7 +209,7 @@ export class Job implements AsyncDisposable {
       handle = ProcessHandle.fromChild(child);
       this.#handles.add(handle);
       // 'tree': the watchdog learns the root (with its start time) while it is our unreaped child.
-      if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, child.pid, true);
+      if (this.#watch !== 0 && this.backend === 'tree') loadBackends().watchRoot(this.#watch, child.pid, true);
     }
     return { child, handle };
   }
@@ -238,7 +237,7 @@ export class Job implements AsyncDisposable {
     // A thread id would bring its whole process (cgroup.procs moves the thread group).
     else refuseThreadId(pid);
     this.#b.add(pid);
-    if (this.#watch !== 0 && this.backend === 'tree') watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
+    if (this.#watch !== 0 && this.backend === 'tree') loadBackends().watchRoot(this.#watch, pid, pgidsOf([pid])[0] === pid);
   }
 
   /**
@@ -362,7 +361,7 @@ export class Job implements AsyncDisposable {
         } finally {
           this.#state = 'closed';
           openJobs.delete(this);
-          if (this.#watch !== 0) unwatchJob(this.#watch);
+          if (this.#watch !== 0) loadBackends().unwatchJob(this.#watch);
           this.#watch = 0;
           for (const h of this.#handles) {
             try {

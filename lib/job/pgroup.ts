@@ -9,14 +9,9 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { ProcessHandle } from '../handle';
-import { sendSignal } from '../kill';
-import { SIG } from '../signals';
-import { groupRows, isExited, killTree, pgidsOf, readTable, subtreeRows, type KillTreeFailure } from '../tree';
-import { checkGroup } from '../validate';
+import { checkGroup, deathSignalArgs, findExecHelper, groupRows, isExited, killTree, pgidsOf, ProcessHandle, readTable, requireHelper, sendSignal, SIG, subtreeRows } from './shared';
+import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, Failures, pollSubscribe, setShownCommand, SIGKILL, spawnChild, type Backend } from './backend';
-import { deathSignalArgs, requireHelper } from './death-signal';
-import { findExecHelper } from './helper';
 
 const SIGSTOP_ = process.platform === 'win32' ? 0 : SIG.STOP;
 

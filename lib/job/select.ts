@@ -6,13 +6,11 @@
  * @internal
  * @packageDocumentation
  */
-import { argTypeError, argValueError } from '../errors';
-import { assertProcListsAll } from '../procfs';
-import { checkOptions } from '../validate';
+import { argTypeError, argValueError, assertProcListsAll, checkOptions, JobBackendUnavailableError } from './shared';
 import type { Backend } from './backend';
 import { Cgroup2Backend, GROUP_NAME_RE } from './cgroup';
 import { TreeBackend } from './pgroup';
-import { JobBackendUnavailableError, type JobBackend, type JobOptions } from './types';
+import type { JobBackend, JobOptions } from './types';
 import { JobObjectBackend } from './win32';
 // For the {@link} tags only.
 import type { Job } from './index';

@@ -29,8 +29,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import fs = require('node:fs');
+import { programPath } from './shared';
 import { nodeWatchdogEnv } from './env';
-import { programPath } from './helper';
 
 /** Lines registered per job id, replayed to a restarted watchdog. */
 const registry = new Map<number, string[]>();

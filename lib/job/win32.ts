@@ -8,14 +8,11 @@
  * @packageDocumentation
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { processError } from '../errors';
-import { isFailure, native, nativePath, type JobObjectRef } from '../native';
-import { displaySignal } from '../signals';
+import { displaySignal, isFailure, JobBackendUnavailableError, JobClosedError, native, nativePath, processError, programPath } from './shared';
+import type { JobObjectRef } from '../native';
 import type { KillTreeFailure } from '../tree';
 import { checkedSpawnOptions, pollSubscribe, setShownCommand, spawnChild, uniqueName, type Backend } from './backend';
 import { intermediateEnv } from './env';
-import { programPath } from './helper';
-import { JobBackendUnavailableError, JobClosedError } from './types';
 
 /** @internal The `'jobobject'` backend. */
 export class JobObjectBackend implements Backend {
