@@ -2,6 +2,8 @@
 // procsig.kill against process.kill and a C loop of kill(2): per call on a live and a dead pid,
 // and one call over 10,000 pids. Also the cost of loading procsig (require and import).
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { sleepers, deadPid, nsPerCall, compileC, fmt, ratio, table } = require('./common');
 const procsig = require('../dist');
@@ -43,32 +45,39 @@ async function main() {
     ['10,000 pids (half dead)', fmt(batchC), fmt(batchP), ratio(batchP, batchC), fmt(batchE)],
   ]);
 
-  // Load time, for CommonJS and ESM consumers (both by package name, from the repository root,
-  // which resolves procsig to this package's dist/): each against its own empty start, all the
-  // kinds of start interleaved so they see the same machine load. An ESM import of an empty
-  // CommonJS file shows what Node's CommonJS interop costs any CommonJS package.
+  // Load time, for CommonJS and ESM consumers, as a consumer loads an installed package: by name,
+  // from a folder whose node_modules/procsig links to this package. Beside it, the floor Node sets
+  // for any package shaped like procsig: one whose package.json has the same `exports` map (an
+  // `import` condition to an .mjs that requires the .js) over empty files — resolving a name
+  // through an exports map loads Node's ESM resolver, and a first `import` the ESM loader. Every
+  // kind of start is interleaved with the others so all see the same machine load.
   console.log('\n## load time (medians of 60 interleaved process starts each)');
+  const consumer = loadConsumer();
   const start = (args) => {
     const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, args, { cwd: path.join(__dirname, '..') });
+    execFileSync(process.execPath, args, { cwd: consumer });
     return Number(process.hrtime.bigint() - t0);
   };
   const starts = {
     cjsBase: ['-e', '0'],
     cjs: ['-e', "require('procsig')"],
+    cjsFloor: ['-e', "require('empty-package')"],
     esmBase: ['--input-type=module', '-e', '0'],
     esm: ['--input-type=module', '-e', "import { kill } from 'procsig'"],
-    esmCjs: ['--input-type=module', '-e', "import './bench/empty.cjs'"],
+    esmFloor: ['--input-type=module', '-e', "import 'empty-package'"],
   };
   const times = Object.fromEntries(Object.keys(starts).map((k) => [k, []]));
-  for (let i = 0; i < 60; i++) for (const [k, args] of Object.entries(starts)) times[k].push(start(args));
+  try {
+    for (let i = 0; i < 60; i++) for (const [k, args] of Object.entries(starts)) times[k].push(start(args));
+  } finally {
+    fs.rmSync(consumer, { recursive: true, force: true });
+  }
   const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
   const m = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)]));
   table([
-    ['consumer', 'empty start', 'with procsig', 'added'],
-    ["require: node -e 0 / node -e \"require('procsig')\"", fmt(m.cjsBase), fmt(m.cjs), fmt(m.cjs - m.cjsBase)],
-    ["import: node --input-type=module -e 0 / -e \"import { kill } from 'procsig'\"", fmt(m.esmBase), fmt(m.esm), fmt(m.esm - m.esmBase)],
-    ["(Node's interop alone: -e \"import './bench/empty.cjs'\")", fmt(m.esmBase), fmt(m.esmCjs), fmt(m.esmCjs - m.esmBase)],
+    ['consumer', 'empty start', 'with procsig', 'added', 'an empty package alike', "procsig's own"],
+    ["require: node -e 0 / node -e \"require('procsig')\"", fmt(m.cjsBase), fmt(m.cjs), fmt(m.cjs - m.cjsBase), fmt(m.cjsFloor - m.cjsBase), fmt(m.cjs - m.cjsFloor)],
+    ["import: node --input-type=module -e 0 / -e \"import { kill } from 'procsig'\"", fmt(m.esmBase), fmt(m.esm), fmt(m.esm - m.esmBase), fmt(m.esmFloor - m.esmBase), fmt(m.esm - m.esmFloor)],
   ]);
   const verdict = (ns) => (ns <= 5e6 ? 'met' : 'MISSED');
   console.log(`target: at most 5 ms added — require ${verdict(m.cjs - m.cjsBase)}, import ${verdict(m.esm - m.esmBase)}`);
@@ -81,7 +90,26 @@ async function main() {
     batchRatioC: batchP / batchC,
     loadMs: (m.cjs - m.cjsBase) / 1e6,
     importMs: (m.esm - m.esmBase) / 1e6,
+    loadFloorMs: (m.cjsFloor - m.cjsBase) / 1e6,
+    importFloorMs: (m.esmFloor - m.esmBase) / 1e6,
   };
+}
+
+/**
+ * A consumer folder for the load-time rows: node_modules/procsig links to this package (Node
+ * resolves it to its real path, as for `npm link`), and node_modules/empty-package has procsig's
+ * `exports` map over empty files.
+ */
+function loadConsumer() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-load-'));
+  const modules = path.join(dir, 'node_modules');
+  fs.mkdirSync(path.join(modules, 'empty-package', 'dist'), { recursive: true });
+  fs.symlinkSync(path.join(__dirname, '..'), path.join(modules, 'procsig'), 'dir');
+  const { exports } = require('../package.json');
+  fs.writeFileSync(path.join(modules, 'empty-package', 'package.json'), JSON.stringify({ name: 'empty-package', version: '1.0.0', exports }));
+  fs.writeFileSync(path.join(modules, 'empty-package', 'dist', 'index.js'), 'module.exports = {};\n');
+  fs.writeFileSync(path.join(modules, 'empty-package', 'dist', 'index.mjs'), "import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)('./index.js');\n");
+  return dir;
 }
 
 module.exports = main;
