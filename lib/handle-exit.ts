@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { errnoOf, processError, procReadError } from './errors';
-import { HandleCap, HandleState, isFailure, native, type NativeFailure, WaitFlag } from './native';
+import { HandleCap, HandleState, isFailure, native, type HandleQueryResult, type NativeFailure, WaitFlag } from './native';
 import { decodeWait, exitResult, isTermination, statusFromChild, waitStatus, type ExitResult } from './wait-status';
 
 const IS_WINDOWS = process.platform === 'win32';
@@ -51,9 +51,12 @@ function unreadable(failure: NativeFailure, pid: number): null {
   throw procReadError(failure, failure.syscall, pid);
 }
 
-/** Through the handle `fd` (a pidfd, a `/proc/<pid>` dirfd, a HANDLE): never reaps. */
-function exitByHandle(fd: number, pid: number): ExitResult | null {
-  const q = native.handleQuery(fd, true, pid);
+/**
+ * Through the handle `fd` (a pidfd, a `/proc/<pid>` dirfd, a HANDLE): never reaps. `peeked` is
+ * the answer the exit watcher already read for it (`watchExit`'s second argument).
+ */
+function exitByHandle(fd: number, pid: number, peeked: HandleQueryResult | undefined): ExitResult | null {
+  const q = peeked ?? native.handleQuery(fd, true, pid);
   if (isFailure(q)) {
     // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
     if (q.errno === errnoOf('EMFILE') || q.errno === errnoOf('ENFILE')) return null;
@@ -83,10 +86,11 @@ function exitByPid(pid: number, start: string | null): ExitResult | null {
 
 /**
  * @internal The exit check of a handle: `null` while the process runs, else its exit — with the
- * status the OS reports, else the one `child_process` reported for `child`, else none.
+ * status the OS reports, else the one `child_process` reported for `child`, else none. `peeked`:
+ * the exit watcher's answer for the handle, which then need not be asked again.
  */
-export function checkExit(fd: number, pid: number, start: string | null, child: ChildProcess | undefined): ExitResult | null {
-  const r = fd >= 0 ? exitByHandle(fd, pid) : exitByPid(pid, start);
+export function checkExit(fd: number, pid: number, start: string | null, child: ChildProcess | undefined, peeked?: HandleQueryResult): ExitResult | null {
+  const r = fd >= 0 ? exitByHandle(fd, pid, peeked) : exitByPid(pid, start);
   if (!r || r.status) return r;
   const s = statusFromChild(child, pid);
   return s ? exitResult(pid, s) : r;

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { errnoOf, TimeoutError } from './errors';
-import { HandleCap, isFailure, native } from './native';
+import { HandleCap, isFailure, native, type HandleQueryResult } from './native';
 import { checkAbortSignal, checkOptions, checkTimeout } from './validate';
 import type { ExitResult } from './wait-status';
 
@@ -34,8 +34,8 @@ export interface WatchTarget {
   /** The fd/HANDLE to watch, or -1 (watch the pid). */
   fd(): number;
   closed(): boolean;
-  /** The exit check: `null` while running; may throw. */
-  check(): ExitResult | null;
+  /** The exit check: `null` while running; may throw. `peeked`: what the exit watcher read already. */
+  check(peeked?: HandleQueryResult): ExitResult | null;
 }
 
 interface Shared {
@@ -158,13 +158,13 @@ export class ExitWatch {
   #arm(s: Shared): void {
     const t = this.#t;
     const fd = t.fd();
-    const onExit = (): void => {
-      if (!this.#settledBy(s, () => (t.closed() ? null : t.check())) && !t.closed()) this.#arm(s);
+    const onExit = (peeked?: HandleQueryResult): void => {
+      if (!this.#settledBy(s, () => (t.closed() ? null : t.check(peeked))) && !t.closed()) this.#arm(s);
     };
     if ((fd >= 0 && t.caps & HandleCap.WatchFd) || (fd < 0 && t.caps & HandleCap.WatchPid)) {
-      const id = native.watchExit(fd, t.pid, () => {
+      const id = native.watchExit(fd, t.pid, (_errno, peeked) => {
         s.cancel = () => {};
-        onExit();
+        onExit(peeked);
       });
       if (!isFailure(id)) {
         s.cancel = () => {
@@ -174,7 +174,7 @@ export class ExitWatch {
       }
       // kqueue refuses a pid that is already gone: that is an exit.
       if (id.errno === errnoOf('ESRCH')) {
-        queueMicrotask(onExit);
+        queueMicrotask(() => onExit());
         return;
       }
     }

@@ -10,7 +10,7 @@ import { AlreadyExitedError, argTypeError, argValueError, errnoOf, PROC_HIDDEN, 
 import { checkExit, closedError, handleCaps, handleKind } from './handle-exit';
 import { ExitWatch, readWaitOptions, type WaitForExitOptions } from './handle-watch';
 import { sendOutcome, sendSignal } from './kill';
-import { HandleCap, isFailure, native } from './native';
+import { HandleCap, isFailure, native, type HandleQueryResult } from './native';
 import { displaySignal, toSignal, type SignalLike } from './signals';
 import { killTree as treeKill, type KillTreeOptions, type KillTreeResult } from './tree';
 import { checkBoolean, checkGroup, checkOptions, checkPid, isChildProcess } from './validate';
@@ -104,7 +104,7 @@ export class ProcessHandle {
       },
       fd: () => this.#fd,
       closed: () => this.#closed,
-      check: () => this.#check(),
+      check: (peeked) => this.#check(peeked),
     });
     if (fd >= 0) registry.register(this, fd, this);
   }
@@ -201,12 +201,12 @@ export class ProcessHandle {
     return r;
   }
 
-  /** @internal The current state, without marking anything observed. */
-  #check(): ExitResult | null {
+  /** @internal The current state, without marking anything observed (`peeked`: the exit watcher's answer). */
+  #check(peeked?: HandleQueryResult): ExitResult | null {
     if (this.#closed) throw closedError(this.#pid);
     const prev = this.#observed;
     if (prev && (prev.status || this.#fd < 0 || this.#procDir)) return prev;
-    const r = checkExit(this.#fd, this.#pid, this.#start, this.#child);
+    const r = checkExit(this.#fd, this.#pid, this.#start, this.#child, peeked);
     return prev && r && !r.status ? prev : r;
   }
 

@@ -162,13 +162,17 @@ export interface NativeAddon {
    * `[state, raw, kind, value, core]`, state a `HandleState`; never reaps. Linux: a
    * `/proc/<pid>` dirfd needs `pid`; with a pidfd, `pid` enables the waitid(P_PID) fallback.
    */
-  handleQuery(fd: number, peekChild: boolean, pid?: number): [state: number, raw: number, kind: number, value: number, core: number] | NativeFailure;
+  handleQuery(fd: number, peekChild: boolean, pid?: number): HandleQueryResult | NativeFailure;
   /** Closes a handle this env opened; EBADF when it holds no such handle. */
   handleClose(fd: number): NativeFailure | undefined;
   /** The process's start time (opaque, comparable), null when it is gone, or (Linux) a failure when it exists but cannot be read. */
   processStartTime(pid: number): string | null | NativeFailure;
-  /** Calls `cb(errno)` once, on the JS thread, when the process exits: the watcher id. */
-  watchExit(fd: number, pid: number, cb: (errno: number) => void): number | NativeFailure;
+  /**
+   * Calls `cb(0)` once, on the JS thread, when the process exits: the watcher id. On Linux the
+   * watcher thread peeks a child's status (waitid WNOWAIT) as the pidfd turns ready and passes it
+   * as handleQuery(fd, true) would give it: `cb(0, result)`; without it, the callback queries.
+   */
+  watchExit(fd: number, pid: number, cb: (errno: number, exit?: HandleQueryResult) => void): number | NativeFailure;
   /** Cancels a watcher; ENOENT when it already fired or was cancelled. */
   watchCancel(id: number): NativeFailure | undefined;
   /** `[active watchers, open handles]` of this env (tests and benchmarks). */
@@ -180,6 +184,9 @@ export const WaitFlag = { NoHang: 1, Untraced: 2, Continued: 4, NoWait: 8 } as c
 
 /** Bits of `handleProbe()` (mirrors `HandleCaps` in native/native.h). */
 export const HandleCap = { Fd: 1, Signal: 2, WatchFd: 4, WatchPid: 8, ProcSignal: 128 } as const;
+
+/** What `handleQuery()` answers: a `HandleState`, then the wait status as a wait tuple has it. */
+export type HandleQueryResult = [state: number, raw: number, kind: number, value: number, core: number];
 
 /** States of `handleQuery()` (mirrors `HandleState` in native/native.h). */
 export const HandleState = { Running: 0, ExitedKnown: 1, ExitedUnknown: 2 } as const;

@@ -8,10 +8,19 @@
 //    the first watch and torn down with the environment; it blocks in epoll_wait (Linux) /
 //    kevent (macOS) on every watched fd at once, plus a control event (an eventfd; EVFILT_USER)
 //    that tells it to quit. No thread per waiter: a watch costs one epoll_ctl / kevent call.
-//  - every fd is registered one-shot with its watcher's id as the event's data, and the thread
-//    hands ids to the JS thread through one napi_threadsafe_function (the id travels in the data
-//    pointer: nothing is allocated per event). The JS thread owns every other piece of state, so
-//    a cancelled watch is just an id that is no longer in the map when its event arrives.
+//  - every fd is registered one-shot with its watcher's id (and the fd) as the event's data, and
+//    the thread hands ids to the JS thread through one napi_threadsafe_function (the id travels
+//    in the data pointer: nothing is allocated per event). The JS thread owns every other piece of
+//    state, so a cancelled watch is just an id that is no longer in the map when its event arrives.
+//  - on a 64-bit build the thread also peeks at the exit status as soon as the fd is ready
+//    (PeekExit, defined by the including file: waitid(P_PIDFD, WNOWAIT) on Linux) and sends it
+//    with the id, so the JS thread, woken a second time, has one system call less to make before
+//    it resolves the wait (issue 16: exit detection within 2x of a C program's). The peek never
+//    reaps; for a cancelled watch (whose fd may since be another file) its result is dropped with
+//    the id.
+//  - on the JS thread the watcher leaves the maps before its callback runs (the callback may
+//    watch the same fd again), and the poller's registration — disabled, it fired one-shot — is
+//    removed after the callback, unless the callback registered that fd anew.
 //  - the thread-safe function is ref'd while anything is watched and unref'd otherwise, as a
 //    uv_poll handle was: an active watch keeps the event loop alive, an idle watcher thread never
 //    does.
@@ -80,11 +89,15 @@ inline int PollerOpen(Poller* p) {
 
 // One-shot: the registration is disabled once it fired (a pidfd stays readable after the exit),
 // and removed by PollerRemove on the JS thread.
+// EEXIST: the fd's earlier registration is still there, disabled (a callback watching its own fd
+// again runs before that registration is removed): re-arm it.
 inline int PollerAdd(Poller* p, int fd, uint32_t id) {
   struct epoll_event ev = {};
   ev.events = EPOLLIN | EPOLLONESHOT;
-  ev.data.u64 = id;
-  return epoll_ctl(p->fd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
+  ev.data.u64 = static_cast<uint64_t>(id) | (static_cast<uint64_t>(static_cast<uint32_t>(fd)) << 32);
+  if (epoll_ctl(p->fd, EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
+  if (errno == EEXIST && epoll_ctl(p->fd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+  return errno;
 }
 
 // ENOENT/EBADF (the fd was closed, which removes it) are fine: nothing is registered any more.
@@ -97,12 +110,16 @@ inline void PollerWake(Poller* p) {
   }
 }
 
-// Blocks until something is ready; fills ids (0 = control) and returns how many, or -1 (EINTR).
-inline int PollerWait(Poller* p, uint32_t* ids, int max) {
+// Blocks until something is ready; fills ids (0 = control) and their fds, and returns how many,
+// or -1 (EINTR).
+inline int PollerWait(Poller* p, uint32_t* ids, int* fds, int max) {
   struct epoll_event evs[64];
   if (max > 64) max = 64;
   int n = epoll_wait(p->fd, evs, max, -1);
-  for (int i = 0; i < n; i++) ids[i] = static_cast<uint32_t>(evs[i].data.u64);
+  for (int i = 0; i < n; i++) {
+    ids[i] = static_cast<uint32_t>(evs[i].data.u64);
+    fds[i] = static_cast<int>(static_cast<uint32_t>(evs[i].data.u64 >> 32));
+  }
   return n;
 }
 
@@ -155,12 +172,13 @@ inline void PollerWake(Poller* p) {
   KeventChange(p->fd, &kev);
 }
 
-inline int PollerWait(Poller* p, uint32_t* ids, int max) {
+inline int PollerWait(Poller* p, uint32_t* ids, int* fds, int max) {
   struct kevent evs[64];
   if (max > 64) max = 64;
   int n = kevent(p->fd, nullptr, 0, evs, max, nullptr);
   for (int i = 0; i < n; i++) {
     ids[i] = evs[i].filter == EVFILT_USER ? 0 : static_cast<uint32_t>(reinterpret_cast<uintptr_t>(evs[i].udata));
+    fds[i] = static_cast<int>(evs[i].ident);
   }
   return n;
 }
@@ -207,20 +225,37 @@ inline std::unordered_map<napi_env, EnvState*>& Registry() {
   return r;
 }
 
+// Defined by the file that includes this one. PeekExit runs on the watcher thread when `fd` is
+// ready: true, with a wait status word, when the exit's status can be read already (never by
+// reaping). ExitValue makes the JS value the callback gets for it, on the JS thread.
+bool PeekExit(int fd, int* raw);
+napi_value ExitValue(napi_env env, int raw);
+
+// The thread-safe function's data: the id in the low 32 bits; on 64-bit builds, bit 32 set when
+// a status was peeked, and the status word (16 bits) from bit 40.
+constexpr uint64_t kPeeked = uint64_t{1} << 32;
+constexpr int kRawShift = 40;
+
 inline void* ThreadMain(void* arg) {
   EnvState* s = static_cast<EnvState*>(arg);
   uint32_t ids[64];
+  int fds[64];
   for (;;) {
-    int n = PollerWait(&s->poller, ids, 64);
+    int n = PollerWait(&s->poller, ids, fds, 64);
     if (n < 0) {
       if (errno == EINTR) continue;
       return nullptr;  // EBADF/EINVAL cannot happen while the env lives: nothing to report to
     }
     for (int i = 0; i < n; i++) {
       if (ids[i] == 0) return nullptr;  // the control event: the env is going away
+      uint64_t data = ids[i];
+      int raw = 0;
+      if (sizeof(void*) >= sizeof(uint64_t) && PeekExit(fds[i], &raw)) {
+        data |= kPeeked | (static_cast<uint64_t>(raw & 0xffff) << kRawShift);
+      }
       // The queue is unbounded, so this never blocks; napi_closing means the function is being
       // torn down, and the control event is on its way.
-      if (napi_call_threadsafe_function(s->tsfn, reinterpret_cast<void*>(static_cast<uintptr_t>(ids[i])),
+      if (napi_call_threadsafe_function(s->tsfn, reinterpret_cast<void*>(static_cast<uintptr_t>(data)),
                                         napi_tsfn_nonblocking) != napi_ok) {
         return nullptr;
       }
@@ -258,38 +293,44 @@ inline Watcher* Detach(EnvState* s, std::unordered_map<uint32_t, Watcher*>::iter
 }
 
 // On the JS thread, once per event. env is null while the function itself is being torn down.
+// The callback gets (0) or, when the thread peeked the status, (0, ExitValue(status)).
 inline void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* data) {
   if (env == nullptr) return;
   EnvState* s = static_cast<EnvState*>(context);
-  const uint32_t id = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
+  const uint64_t packed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(data));
+  const uint32_t id = static_cast<uint32_t>(packed);
   auto it = s->watchers.find(id);
   if (it == s->watchers.end()) return;  // cancelled after the event was queued
-  Watcher* w = Detach(s, it);
-  napi_ref cb_ref = w->callback;
-  napi_async_context ctx = w->context;
-  w->callback = nullptr;
-  w->context = nullptr;
-  Free(env, w);
+  Watcher* w = it->second;
+  s->watchers.erase(it);
+  s->by_fd.erase(w->fd);
   UpdateRef(s);
 
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) == napi_ok) {
-    napi_value cb = nullptr, recv = nullptr, arg = nullptr, result = nullptr;
-    napi_get_reference_value(env, cb_ref, &cb);
+    napi_value cb = nullptr, recv = nullptr, args[2] = {nullptr, nullptr}, result = nullptr;
+    size_t argc = 1;
+    napi_get_reference_value(env, w->callback, &cb);
     // napi_make_callback needs an object receiver (undefined throws); the global is Node's own
     // choice for callbacks without one.
     napi_get_global(env, &recv);
-    napi_create_int32(env, 0, &arg);
+    napi_create_int32(env, 0, &args[0]);
+    if ((packed & kPeeked) != 0) {
+      args[1] = ExitValue(env, static_cast<int>((packed >> kRawShift) & 0xffff));
+      if (args[1] != nullptr) argc = 2;
+    }
     // napi_make_callback (not napi_call_function): runs the microtask queue afterwards, so the
     // promise the TS layer resolves here settles without waiting for another loop turn.
-    if (cb != nullptr && napi_make_callback(env, ctx, recv, cb, 1, &arg, &result) == napi_pending_exception) {
+    if (cb != nullptr && napi_make_callback(env, w->context, recv, cb, argc, args, &result) == napi_pending_exception) {
       napi_value err;
       if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
     }
     napi_close_handle_scope(env, scope);
   }
-  napi_delete_reference(env, cb_ref);
-  napi_async_destroy(env, ctx);
+  // Off the path to the callback: the fired registration goes (unless the callback registered
+  // that fd again), then the watcher's references and own fd.
+  if (s->by_fd.count(w->fd) == 0) PollerRemove(&s->poller, w->fd);
+  Free(env, w);
 }
 
 // Stops and joins the thread, then lets the thread-safe function go (events still queued are

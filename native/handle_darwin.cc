@@ -71,6 +71,10 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, start);
 }
 
+// No peek on the watcher thread here (exit_watch.h): the JS thread reads the status.
+bool exitwatch::PeekExit(int /*fd*/, int* /*raw*/) { return false; }
+napi_value exitwatch::ExitValue(napi_env /*env*/, int /*raw*/) { return nullptr; }
+
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!WatchExitArgs(info, "procsig native: watchExit(fd, pid, callback)")) return env.Undefined();

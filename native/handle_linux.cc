@@ -355,6 +355,25 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   return why == 0 ? env.Null() : Napi::Value(Failure(env, why, "open"));
 }
 
+// The watcher thread's peek when a pidfd turns ready (exit_watch.h): handleQuery's first step,
+// waitid(P_PIDFD, WNOWAIT), which reads a child's status without reaping it. Anything else (not a
+// child, the seccomp or old-kernel fallbacks, PIDFD_GET_INFO) is left to handleQuery on the JS
+// thread, as before.
+bool exitwatch::PeekExit(int fd, int* raw) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do {
+    rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si, WEXITED | WNOWAIT | WNOHANG);
+  } while (rc < 0 && errno == EINTR);
+  if (rc != 0 || si.si_pid == 0) return false;
+  *raw = RawFromSiginfo(si);
+  return true;
+}
+
+// ...and what the watch's callback gets for it: handleQuery's result for that status.
+napi_value exitwatch::ExitValue(napi_env env, int raw) { return QueryResult(Napi::Env(env), kHandleExitedKnown, raw); }
+
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!WatchExitArgs(info, "procsig native: watchExit(fd, pid, callback)")) return env.Undefined();

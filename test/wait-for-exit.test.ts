@@ -71,6 +71,47 @@ describe.runIf(linux)('waitForExit', () => {
     expect(await exit).toEqual([null, 'SIGKILL']);
   });
 
+  // native/exit_watch.h: the watcher thread peeks a child's status as its pidfd turns ready and
+  // hands it over with the event; the callback gets handleQuery's answer without asking. A
+  // callback may watch the same fd again while the fired registration is still in the epoll set.
+  itPidfd(`the exit watcher hands over the status it peeked, and a callback may watch the same fd again${NO_PIDFD}`, async () => {
+    const { child, pid } = await spawnFixture('sleeper.js');
+    const exit = new Promise((r) => child.once('exit', (code, sig) => r([code, sig])));
+    const h = native.handleOpen(pid);
+    if (!Array.isArray(h)) throw new Error(`handleOpen: ${JSON.stringify(h)}`);
+    const fd = h[0];
+    try {
+      const calls: unknown[][] = [];
+      const done = new Promise<void>((resolve) => {
+        const first = native.watchExit(fd, pid, (errno, peeked) => {
+          calls.push([errno, peeked]);
+          // the same fd, watched again from inside its own callback: ready at once (it exited)
+          const again = native.watchExit(fd, pid, (errno2, peeked2) => {
+            calls.push([errno2, peeked2]);
+            resolve();
+          });
+          expect(typeof again).toBe('number');
+        });
+        expect(typeof first).toBe('number');
+      });
+      process.kill(pid, 'SIGKILL');
+      // Keep this thread from reaping the child (libuv does, on SIGCHLD) until the watcher thread
+      // has peeked; by the second callback it may have been reaped, and then nothing is peeked.
+      const until = Date.now() + 200;
+      while (Date.now() < until);
+      await done;
+      // [HandleState.ExitedKnown, raw status 9, WaitKind.Signaled, SIGKILL, no core], as handleQuery answers
+      const known = [1, 9, 2, 9, 0];
+      expect(calls[0]).toEqual([0, known]);
+      expect(calls).toHaveLength(2);
+      expect([[0, known], [0, undefined]]).toContainEqual(calls[1]);
+      expect(native.watchCount()[0]).toBe(0);
+    } finally {
+      native.handleClose(fd);
+    }
+    expect(await exit).toEqual([null, 'SIGKILL']);
+  });
+
   it('a non-child reaped by its own parent: the real status through PIDFD_INFO_EXIT', async ({ skip }) => {
     skip(!exitInfo, noExitInfo);
     const { child, ready } = await spawnFixture('handle-parent.js');
