@@ -115,7 +115,7 @@ const pack = JSON.parse(fs.readFileSync(packFile, 'utf8'))[0]; // throws when np
 const files = pack.files.map((f) => f.path);
 const problems = [];
 for (const p of fs.readFileSync(prebuildsFile, 'utf8').trim().split('\n')) if (!files.includes(p)) problems.push(`missing ${p}`);
-for (const need of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'binding.gyp', 'dist/job/programs/intermediate-linux.js', 'dist/job/programs/intermediate-win32.js', 'dist/job/programs/watchdog.js']) if (!files.includes(need)) problems.push(`missing ${need}`);
+for (const need of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/job-backends.js', 'binding.gyp', 'dist/job/programs/intermediate-linux.js', 'dist/job/programs/intermediate-win32.js', 'dist/job/programs/watchdog.js']) if (!files.includes(need)) problems.push(`missing ${need}`);
 for (const f of files) {
   if (f.endsWith('.map')) problems.push(`source map ${f}`);
   if (/^(scripts|\.ci|test|bench)\//.test(f) || /^docs\/.*\.js$/.test(f) || f === 'CMakeLists.txt') problems.push(`build/dev file ${f}`);
