@@ -46,13 +46,14 @@ async function main() {
   ]);
 
   // Load time, for CommonJS and ESM consumers, as a consumer loads an installed package: by name,
-  // from a folder whose node_modules/procsig links to this package. Beside it, the floor Node sets
+  // from a folder whose node_modules/procsig is a copy of what an install puts there. Beside it, the floor Node sets
   // for any package shaped like procsig: one whose package.json has the same `exports` map (an
   // `import` condition to an .mjs that requires the .js) over empty files — resolving a name
   // through an exports map loads Node's ESM resolver, and a first `import` the ESM loader. Every
   // kind of start is interleaved with the others so all see the same machine load.
-  console.log('\n## load time (medians of 60 interleaved process starts each)');
   const consumer = loadConsumer();
+  const addon = fs.existsSync(path.join(consumer, 'node_modules', 'procsig', 'prebuilds')) ? 'the prebuild, as from npm' : 'build/Release (no prebuild here)';
+  console.log(`\n## load time (medians of 60 interleaved process starts each; the installed copy's addon: ${addon})`);
   const start = (args) => {
     const t0 = process.hrtime.bigint();
     execFileSync(process.execPath, args, { cwd: consumer });
@@ -96,15 +97,22 @@ async function main() {
 }
 
 /**
- * A consumer folder for the load-time rows: node_modules/procsig links to this package (Node
- * resolves it to its real path, as for `npm link`), and node_modules/empty-package has procsig's
- * `exports` map over empty files.
+ * A consumer folder for the load-time rows, laid out as an install leaves it: node_modules/procsig
+ * holds this package's package.json, dist/ and its addon (the prebuild for this platform when
+ * prebuilds/ has one, as from npm; else build/Release), and node_modules/empty-package has
+ * procsig's `exports` map over empty files.
  */
 function loadConsumer() {
+  const root = path.join(__dirname, '..');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-load-'));
   const modules = path.join(dir, 'node_modules');
+  const pkg = path.join(modules, 'procsig');
   fs.mkdirSync(path.join(modules, 'empty-package', 'dist'), { recursive: true });
-  fs.symlinkSync(path.join(__dirname, '..'), path.join(modules, 'procsig'), 'dir');
+  fs.cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+  fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+  const prebuilds = path.join('prebuilds', `${process.platform}-${process.arch}`);
+  if (fs.existsSync(path.join(root, prebuilds))) fs.cpSync(path.join(root, prebuilds), path.join(pkg, prebuilds), { recursive: true });
+  else fs.cpSync(path.join(root, 'build', 'Release', 'procsig.node'), path.join(pkg, 'build', 'Release', 'procsig.node'));
   const { exports } = require('../package.json');
   fs.writeFileSync(path.join(modules, 'empty-package', 'package.json'), JSON.stringify({ name: 'empty-package', version: '1.0.0', exports }));
   fs.writeFileSync(path.join(modules, 'empty-package', 'dist', 'index.js'), 'module.exports = {};\n');
