@@ -5,11 +5,15 @@
  * into another folder gives the same bytes (test/build-output.test.ts does, and compares).
  *
  * Why bundles (docs/internals.md, "Build outputs"): loading lib/ as ~26 CommonJS files added 15 ms
- * to a process start, a resolve, a read and a compile per file; the bundle adds 7 ms, 2 of them
- * Node's own cost of loading any package by name (docs/benchmarks.md, "Load time").
+ * to a process start, a resolve, a read and a compile per file; the bundles add about 5 ms, half
+ * of it Node's own cost of loading any package of this shape by name (docs/benchmarks.md, "Load
+ * time").
  *
- * - dist/index.js: lib/index.ts and everything it imports, all run when the package loads (the
- *   kill-and-wait paths must not need a free fd later to read a module).
+ * - dist/index.js: lib/index.ts and everything it imports but Job's backends, all run when the
+ *   package loads (the kill-and-wait paths must not need a free fd later to read a module); its
+ *   exports one plain object (cjsEntry).
+ * - dist/job-backends.js: Job's backends, loaded with the first Job (lib/job/lazy.ts is the split
+ *   point: lazyBackends, backendsEntry and sharedFromMain below).
  * - dist/tree-kill.js: lib/tree-kill.ts, which uses the package's public API only; its import of
  *   './index' is left as a require of dist/index.js, so both entries share one copy of every
  *   module (one ProcessError class, one watchdog).
