@@ -283,11 +283,17 @@ inline void Free(napi_env env, Watcher* w) {
   delete w;
 }
 
-// Takes a watcher out of the maps and the poller; the caller frees it.
-inline Watcher* Detach(EnvState* s, std::unordered_map<uint32_t, Watcher*>::iterator it) {
+// Takes a watcher out of the maps (its id and its fd are free again); the caller frees it.
+inline Watcher* Unmap(EnvState* s, std::unordered_map<uint32_t, Watcher*>::iterator it) {
   Watcher* w = it->second;
   s->watchers.erase(it);
   s->by_fd.erase(w->fd);
+  return w;
+}
+
+// ...and out of the poller too.
+inline Watcher* Detach(EnvState* s, std::unordered_map<uint32_t, Watcher*>::iterator it) {
+  Watcher* w = Unmap(s, it);
   PollerRemove(&s->poller, w->fd);
   return w;
 }
@@ -301,9 +307,7 @@ inline void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* data
   const uint32_t id = static_cast<uint32_t>(packed);
   auto it = s->watchers.find(id);
   if (it == s->watchers.end()) return;  // cancelled after the event was queued
-  Watcher* w = it->second;
-  s->watchers.erase(it);
-  s->by_fd.erase(w->fd);
+  Watcher* w = Unmap(s, it);
   UpdateRef(s);
 
   napi_handle_scope scope;

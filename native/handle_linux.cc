@@ -176,6 +176,19 @@ Napi::Array QueryResult(Napi::Env env, int state, int raw) {
   return a;
 }
 
+// waitid(P_PIDFD, WEXITED | WNOWAIT | WNOHANG): a child's exit status, read without reaping it
+// (its owner, libuv for child_process, still reaps it and emits 'exit'). 0 with si_pid != 0 when
+// there is one; else -1 and errno (ECHILD: not our child or already reaped; EAGAIN: the fd is
+// O_NONBLOCK and nothing is waitable; EPERM/ENOSYS/EINVAL: seccomp or a kernel < 5.4).
+int PeekPidfd(int fd, siginfo_t* si) {
+  memset(si, 0, sizeof *si);
+  int rc;
+  do {
+    rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), si, WEXITED | WNOWAIT | WNOHANG);
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
 // waitid(2) fills a siginfo; rebuild the wait(2) status word from it.
 int RawFromSiginfo(const siginfo_t& si) {
   if (si.si_code == CLD_EXITED) return (si.si_status & 0xff) << 8;
@@ -302,14 +315,8 @@ Napi::Value HandleQuery(const Napi::CallbackInfo& info) {
 
   if (peek_child) {
     siginfo_t si;
-    memset(&si, 0, sizeof si);
-    // WNOWAIT leaves the zombie for its owner (libuv), so child_process still emits 'exit'.
-    // ECHILD: not our child, or already reaped; EAGAIN: the fd is O_NONBLOCK (set by whoever shared it) and
-    // nothing is waitable. Both fall through to PIDFD_GET_INFO.
-    do {
-      rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si,
-                  WEXITED | WNOWAIT | WNOHANG);
-    } while (rc < 0 && errno == EINTR);
+    // ECHILD and EAGAIN fall through to PIDFD_GET_INFO.
+    rc = PeekPidfd(fd, &si);
     if (rc == 0 && si.si_pid != 0) return QueryResult(env, kHandleExitedKnown, RawFromSiginfo(si));
     // EPERM/ENOSYS (a seccomp filter on waitid's P_PIDFD) or EINVAL (kernel < 5.4): the same
     // peek by pid. The pid is the process's as long as it is not reaped, which is checked after
@@ -361,12 +368,7 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
 // thread, as before.
 bool exitwatch::PeekExit(int fd, int* raw) {
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int rc;
-  do {
-    rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si, WEXITED | WNOWAIT | WNOHANG);
-  } while (rc < 0 && errno == EINTR);
-  if (rc != 0 || si.si_pid == 0) return false;
+  if (PeekPidfd(fd, &si) != 0 || si.si_pid == 0) return false;
   *raw = RawFromSiginfo(si);
   return true;
 }

@@ -72,24 +72,19 @@ Napi::Array NamedTable(Napi::Env env, const NamedNumber* entries, size_t count, 
   Napi::Array table = Napi::Array::New(env, count);
   char buf[256];
   for (size_t i = 0; i < count; i++) {
-    if (!describe) {
-      Napi::Array row = Napi::Array::New(env, 2);
-      row.Set(0u, Napi::String::New(env, entries[i].name));
-      row.Set(1u, Napi::Number::New(env, entries[i].number));
-      table.Set(static_cast<uint32_t>(i), row);
-      continue;
-    }
-    const char* text = entries[i].description;
-    if (text == nullptr) {
-      // strerror_s is the CRT's thread-safe strerror; it writes "Unknown error" for numbers it
-      // has no text for (the POSIX supplement, 100 and up).
-      if (strerror_s(buf, sizeof buf, entries[i].number) != 0) buf[0] = '\0';
-      text = buf;
-    }
-    Napi::Array row = Napi::Array::New(env, 3);
+    Napi::Array row = Napi::Array::New(env, describe ? 3 : 2);
     row.Set(0u, Napi::String::New(env, entries[i].name));
     row.Set(1u, Napi::Number::New(env, entries[i].number));
-    row.Set(2u, Napi::String::New(env, text));
+    if (describe) {
+      const char* text = entries[i].description;
+      if (text == nullptr) {
+        // strerror_s is the CRT's thread-safe strerror; it writes "Unknown error" for numbers it
+        // has no text for (the POSIX supplement, 100 and up).
+        if (strerror_s(buf, sizeof buf, entries[i].number) != 0) buf[0] = '\0';
+        text = buf;
+      }
+      row.Set(2u, Napi::String::New(env, text));
+    }
     table.Set(static_cast<uint32_t>(i), row);
   }
   return table;
