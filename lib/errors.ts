@@ -91,7 +91,7 @@ export function errnoNumber(name: string): number | undefined {
  * constants read at load: that would build the whole table on every start (0.2 ms of `require`).
  */
 export function errnoOf(name: 'ESRCH' | 'EPERM' | 'EINVAL' | 'EACCES' | 'EMFILE' | 'ENFILE'): number {
-  return tables().byName.get(name)!;
+  return errnoNumber(name)!;
 }
 
 /** Extra context carried by a {@link ProcessError}. */

@@ -45,9 +45,14 @@ export function closedError(pid: number): Error & { code: string } {
   return e;
 }
 
+/** No fd left to read the process through (EMFILE, ENFILE): transient, not an exit. */
+function fdExhausted(failure: NativeFailure): boolean {
+  return failure.errno === errnoOf('EMFILE') || failure.errno === errnoOf('ENFILE');
+}
+
 /** A transient failure (EMFILE, ENFILE) reads as "still running"; anything else throws. */
 function unreadable(failure: NativeFailure, pid: number): null {
-  if (failure.errno === errnoOf('EMFILE') || failure.errno === errnoOf('ENFILE')) return null;
+  if (fdExhausted(failure)) return null;
   throw procReadError(failure, failure.syscall, pid);
 }
 
@@ -59,7 +64,7 @@ function exitByHandle(fd: number, pid: number, peeked: HandleQueryResult | undef
   const q = peeked ?? native.handleQuery(fd, true, pid);
   if (isFailure(q)) {
     // No fd left to read /proc/<pid>/stat through the handle: not an exit; a poll goes on.
-    if (q.errno === errnoOf('EMFILE') || q.errno === errnoOf('ENFILE')) return null;
+    if (fdExhausted(q)) return null;
     throw processError(q, { pid });
   }
   if (q[0] === HandleState.Running) return null;

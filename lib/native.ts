@@ -208,9 +208,12 @@ function locate(): string {
   // PROCSIG_NATIVE names an explicit binary: the cmake-js and sanitizer builds are tested this way.
   const explicit = process.env.PROCSIG_NATIVE;
   if (explicit) return path.resolve(explicit);
-  for (const file of [path.join(packageRoot, 'build', 'Release', 'procsig.node'), path.join(packageRoot, 'build', 'Debug', 'procsig.node'), shippedPrebuild()]) {
-    if (fs.existsSync(file)) return file;
+  for (const config of ['Release', 'Debug']) {
+    const built = path.join(packageRoot, 'build', config, 'procsig.node');
+    if (fs.existsSync(built)) return built;
   }
+  const prebuilt = shippedPrebuild();
+  if (fs.existsSync(prebuilt)) return prebuilt;
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
   return nodeGypBuild.path(packageRoot);
 }
