@@ -122,7 +122,7 @@ export class Job implements AsyncDisposable {
   }
 
   /**
-   * Takes up an existing cgroup2 group as a job — typically one made by
+   * Takes up an existing cgroup2 group as a job: typically one made by
    * `Job.create({ killOnClose: false })` in a process that has exited since: `kill`, `wait`,
    * `pids`, `spawn`, `add` and `close` (which removes the directory) work on it as on a job this
    * process created. Linux only.
@@ -151,7 +151,7 @@ export class Job implements AsyncDisposable {
     return { watchdog: loadBackends().watchdogInfo(), execHelper: findExecHelper(), programs };
   }
 
-  /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-…`); otherwise `undefined`. */
+  /** cgroup2: the group's directory (e.g. `/sys/fs/cgroup/unified/procsig-job-...`); otherwise `undefined`. */
   get path(): string | undefined {
     return this.#b.path;
   }
@@ -220,7 +220,7 @@ export class Job implements AsyncDisposable {
    * (and its process group when it leads one); jobobject `AssignProcessToJobObject`.
    *
    * A {@link ProcessHandle} is checked first (signal 0 through the handle): a closed handle, or
-   * one whose process has exited — its pid may belong to a newcomer by now — is refused.
+   * one whose process has exited (its pid may belong to a newcomer by now) is refused.
    *
    * A Linux thread id is refused (ProcessError `EINVAL`), and so is, with the `'tree'` backend, a
    * process that leads process group 1 (RangeError `ERR_INVALID_ARG_VALUE`: its group would be
@@ -254,7 +254,7 @@ export class Job implements AsyncDisposable {
    * {@link spawn} and {@link add}. Resolves once the signals were sent (use {@link wait} for the
    * processes to be gone). Killing a killed job signals what is left again.
    *
-   * - cgroup2: SIGKILL writes `cgroup.kill` (Linux ≥ 5.14). Another signal, or a kernel without
+   * - cgroup2: SIGKILL writes `cgroup.kill` (Linux >= 5.14). Another signal, or a kernel without
    *   `cgroup.kill`: freeze the group (`cgroup.freeze`), signal every member, thaw.
    * - tree: SIGSTOP every owned group, freeze-then-kill every tracked tree ({@link killTree}),
    *   signal the groups, SIGCONT them (not after SIGKILL).

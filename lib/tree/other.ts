@@ -22,8 +22,8 @@ export const otherStrategy: KillStrategy = {
 
   /**
    * Every member outside the frozen group, top-down, gets SIGSTOP; then the whole list is read
-   * again — needed only when something was stopped, since the group froze before the first
-   * scan — until nothing new appears.
+   * again (needed only when something was stopped, since the group froze before the first
+   * scan) until nothing new appears.
    */
   freeze(k: TreeKill): void {
     let pending = loose(k, k.added);
