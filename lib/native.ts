@@ -237,4 +237,26 @@ function shippedPrebuild(): string {
  */
 export const nativePath: string = locate();
 
-export const native: NativeAddon = require(nativePath) as NativeAddon;
+/**
+ * Loads the addon once per env, as `require` would, without `require`'s resolution of a path that
+ * is already absolute and real (a stat, a realpath walk and its loader's bookkeeping: 0.17 ms of
+ * every start, docs/benchmarks.md). It is entered in `require.cache` under its path, and an
+ * instance already there is used: a second `process.dlopen` of one file in one env would run the
+ * addon's init again and replace its per-env state. Runtimes without `process.dlopen` use
+ * `require`.
+ */
+function loadAddon(file: string): NativeAddon {
+  const moduleCache = require.cache as NodeJS.Dict<NodeJS.Module> | undefined;
+  const loaded = moduleCache?.[file];
+  if (loaded) return loaded.exports as NativeAddon;
+  if (!moduleCache || typeof process.dlopen !== 'function') return require(file) as NativeAddon;
+  const Module = require('node:module') as typeof import('node:module');
+  const m = new Module(file);
+  m.filename = file;
+  process.dlopen(m, path.toNamespacedPath(file));
+  m.loaded = true;
+  moduleCache[file] = m;
+  return m.exports as NativeAddon;
+}
+
+export const native: NativeAddon = loadAddon(nativePath);
