@@ -1,12 +1,15 @@
 /* The physical floor for exit detection: how long after kill(2) a thread blocked in epoll_wait on
  * a pidfd wakes up. A `sleep` child is started, a killer thread takes CLOCK_MONOTONIC and sends
  * SIGKILL, the main thread (blocked in epoll_wait on the child's pidfd) takes the clock again.
- * usage: pidfdlat ROUNDS   prints one latency in nanoseconds per line. Linux >= 5.3. */
+ * usage: pidfdlat ROUNDS   prints one latency in nanoseconds per line. Linux >= 5.3.
+ *        pidfdlat -        one round per line read from stdin, its latency printed at once (so a
+ *                          caller can interleave single rounds with its own). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,10 +36,12 @@ static void *killer(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  int rounds = argc > 1 ? atoi(argv[1]) : 15;
+  const int serve = argc > 1 && strcmp(argv[1], "-") == 0;
+  int rounds = serve ? 0 : argc > 1 ? atoi(argv[1]) : 15;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) return 1;
-  for (int r = 0; r < rounds; r++) {
+  char line[16];
+  for (int r = 0; serve ? fgets(line, sizeof line, stdin) != NULL : r < rounds; r++) {
     victim = fork();
     if (victim < 0) return 1;
     if (victim == 0) {
@@ -55,6 +60,7 @@ int main(int argc, char **argv) {
     long long t_end = now_ns();
     pthread_join(t, NULL);
     printf("%lld\n", t_end - t_kill);
+    fflush(stdout);
     epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
     close(fd);
     waitpid(victim, NULL, 0);
