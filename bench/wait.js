@@ -18,9 +18,19 @@ const ROUNDS = Number(process.env.BENCH_WAIT_ROUNDS || 15);
 const POLL_CAP_MS = 3000; // a poll that has not noticed after this long is reported as "missed"
 const now = () => process.hrtime.bigint(); // CLOCK_MONOTONIC: comparable across processes
 
-/** A helper process that sends SIGKILL on request and reports when it did. */
+/**
+ * A helper process that sends SIGKILL on request and reports when it did: bench/c/killer.c where a
+ * C compiler is at hand (it sleeps from the kill to its reply, so it takes no CPU from the exit
+ * being measured), else the same in Node.
+ */
 function startKiller() {
-  const k = spawn(process.execPath, ['-e', `
+  let bin = null;
+  try {
+    bin = compileC('killer');
+  } catch {
+    // no C compiler: the Node killer below
+  }
+  const k = bin ? spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn(process.execPath, ['-e', `
     let buf = '';
     process.stdin.on('data', (d) => {
       buf += d;
@@ -190,8 +200,9 @@ async function latency(killer) {
  * sleep child's pidfd while another thread sends SIGKILL, so its figure is the kernel's exit path
  * plus one cross-CPU wake-up. procsig's latency for the same kind of target (a child, killed from
  * another process) is compared with it round by round: the C program runs as a server doing one
- * round per request, and every C round is followed by a procsig round and a bare-watcher round,
- * so all three see the same machine state (this machine's speed drifts by a third between runs of
+ * round per request, and every C round is followed by a C round of procsig's own structure (a
+ * relay thread, `pidfdlat`'s "relay"), a procsig round and a bare-watcher round, so all four see
+ * the same machine state (this machine's speed drifts by a third between runs of
  * a few seconds). Linux only. Target: procsig within 2× of the C program.
  */
 async function versusC(killer) {
@@ -217,17 +228,19 @@ async function versusC(killer) {
       replies.shift()?.(Number(line) / 1e6);
     }
   });
-  const cRound = () => {
+  const cRound = (request = '') => {
     const p = new Promise((resolve) => replies.push(resolve));
-    server.stdin.write('\n');
+    server.stdin.write(`${request}\n`);
     return p;
   };
   const c = [];
+  const relayed = [];
   const js = [];
   const raw = [];
   try {
     for (let i = 0; i < 3 * ROUNDS; i++) {
       c.push(await cRound());
+      relayed.push(await cRound('relay'));
       {
         const pid = await target('child');
         await delay(20);
@@ -261,15 +274,16 @@ async function versusC(killer) {
     server.stdin.end();
   }
   const mc = median(c);
+  const ml = median(relayed);
   const mj = median(js);
   const mr = median(raw);
   console.log(
     `\nexit detection vs C (kill → pidfd readable in epoll_wait, same run, rounds interleaved, median of ${c.length} each): C ${ms(mc)}, procsig waitForExit ${ms(mj)} = ${(mj / mc).toFixed(2)}× (target ≤ 2×, ≤ 1 ms)`,
   );
   console.log(
-    `  where it goes: the kernel's exit + one wake-up (the C figure) ${ms(mc)}; + the watcher thread's hand-over to the JS thread (thread-safe function) → native callback at ${ms(mr)}; + the status check and the promise chain → waitForExit resolved at ${ms(mj)}`,
+    `  where it goes: the kernel's exit + one wake-up (the C figure) ${ms(mc)}; the same two-thread relay in C (a thread woken by the pidfd wakes the waiting one through an eventfd) ${ms(ml)}; procsig's watcher thread → the JS thread (libuv, the thread-safe function, Node-API) → native callback at ${ms(mr)}; + the status check and the promise chain → waitForExit resolved at ${ms(mj)}`,
   );
-  return { c: mc, procsig: mj, callback: mr };
+  return { c: mc, relayed: ml, procsig: mj, callback: mr };
 }
 
 async function terminateBench() {
