@@ -90,7 +90,7 @@ export async function waitpidAsync(pid: number, options?: WaitpidOptions): Promi
  * Event-driven, never reaping, and a zombie counts as exited:
  *
  * - **Linux ≥ 5.3**: a pidfd in the env's one epoll watcher thread (no thread per waiter, no
- *   libuv; resolves in about 2× a C program's kill → pidfd-readable latency). For a child of
+ *   libuv; resolves within 2× of a C program's kill → pidfd-readable latency). For a child of
  *   this process the status is peeked with `waitid(P_PIDFD, …, WNOWAIT)`, so `child_process`
  *   still reaps it and its `'exit'` event fires with the right code. For a non-child, Linux
  *   ≥ 6.15 reports the real status through `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` once its parent
