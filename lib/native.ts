@@ -239,7 +239,7 @@ export const nativePath: string = locate();
 
 /**
  * Loads the addon once per env, as `require` would, without `require`'s resolution of a path that
- * is already absolute and real (a stat, a realpath walk and its loader's bookkeeping: 0.17 ms of
+ * is already absolute and real (a stat, a realpath walk and its loader's bookkeeping: 0.1–0.17 ms of
  * every start, docs/benchmarks.md). It is entered in `require.cache` under its path, and an
  * instance already there is used: a second `process.dlopen` of one file in one env would run the
  * addon's init again and replace its per-env state. Runtimes without `process.dlopen` use
