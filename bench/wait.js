@@ -19,6 +19,29 @@ const POLL_CAP_MS = 3000; // a poll that has not noticed after this long is repo
 const now = () => process.hrtime.bigint(); // CLOCK_MONOTONIC: comparable across processes
 
 /**
+ * Requests to a helper process that answers each with one line: `ask(request)` writes it (unless
+ * null: the helper's unprompted first line) and resolves with the answer, in order.
+ */
+function requester(helper) {
+  let buf = '';
+  const waiting = [];
+  helper.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  return (request) => {
+    const p = new Promise((resolve) => waiting.push(resolve));
+    if (request !== null) helper.stdin.write(`${request}\n`);
+    return p;
+  };
+}
+
+/**
  * A helper process that sends SIGKILL on request and reports when it did: bench/c/killer.c where a
  * C compiler is at hand (it sleeps from the kill to its reply, so it takes no CPU from the exit
  * being measured), else the same in Node.
@@ -46,26 +69,12 @@ function startKiller() {
       }
     });
     process.stdout.write('ready\\n');`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let buf = '';
-  const waiting = [];
-  k.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-    }
-  });
-  const next = () => new Promise((r) => waiting.push(r));
+  const ask = requester(k);
   return {
-    ready: next(),
+    ready: ask(null),
     /** Kills pid from the other process; resolves with the hrtime (ns) just before kill(2). */
     kill(pid) {
-      const p = next();
-      k.stdin.write(`${pid}\n`);
-      return p.then((t) => BigInt(t));
+      return ask(pid).then((t) => BigInt(t));
     },
     stop() {
       k.kill('SIGKILL');
@@ -217,22 +226,8 @@ async function versusC(killer) {
   // (the addon object the built package calls: test/fixtures/addon.js)
   const native = require('../test/fixtures/addon.js')(path.join(__dirname, '..', 'dist'));
   const server = spawn(bin, ['-'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const replies = [];
-  server.stdout.on('data', (d) => {
-    out += d;
-    let i;
-    while ((i = out.indexOf('\n')) >= 0) {
-      const line = out.slice(0, i);
-      out = out.slice(i + 1);
-      replies.shift()?.(Number(line) / 1e6);
-    }
-  });
-  const cRound = (request = '') => {
-    const p = new Promise((resolve) => replies.push(resolve));
-    server.stdin.write(`${request}\n`);
-    return p;
-  };
+  const ask = requester(server);
+  const cRound = (request = '') => ask(request).then((ns) => Number(ns) / 1e6);
   const c = [];
   const relayed = [];
   const js = [];
