@@ -216,13 +216,42 @@ struct EnvState {
   pthread_t thread;
 };
 
-inline std::mutex& RegistryMutex() {
-  static std::mutex m;
+// Every env's state, by env. The map lives on the heap only while it has entries, and is freed
+// when the last env leaves: a static map would get an exit-time destructor, and that handler
+// outlives the library when the last worker holding it unloads it (Node dlcloses an addon with
+// its env). The prebuilds (zig, static libc++) left the handler registered after dlclose, and the
+// process crashed at exit calling into the unmapped library (test/hardening.test.ts, with the
+// tarball's binary). No static in native/ has a destructor (StaticLock, -Wexit-time-destructors).
+inline StaticLock& RegistryMutex() {
+  static StaticLock m;
   return m;
 }
-inline std::unordered_map<napi_env, EnvState*>& Registry() {
-  static std::unordered_map<napi_env, EnvState*> r;
+inline std::unordered_map<napi_env, EnvState*>*& RegistrySlot() {
+  static std::unordered_map<napi_env, EnvState*>* r = nullptr;
   return r;
+}
+inline EnvState* FindState(napi_env env) {
+  std::lock_guard<StaticLock> lock(RegistryMutex());
+  auto* r = RegistrySlot();
+  if (r == nullptr) return nullptr;
+  auto it = r->find(env);
+  return it == r->end() ? nullptr : it->second;
+}
+inline void AddState(napi_env env, EnvState* s) {
+  std::lock_guard<StaticLock> lock(RegistryMutex());
+  auto*& r = RegistrySlot();
+  if (r == nullptr) r = new std::unordered_map<napi_env, EnvState*>();
+  (*r)[env] = s;
+}
+inline void RemoveState(napi_env env) {
+  std::lock_guard<StaticLock> lock(RegistryMutex());
+  auto*& r = RegistrySlot();
+  if (r == nullptr) return;
+  r->erase(env);
+  if (r->empty()) {
+    delete r;
+    r = nullptr;
+  }
 }
 
 // Defined by the file that includes this one. PeekExit runs on the watcher thread when `fd` is
@@ -371,19 +400,12 @@ inline void CleanupHook(void* arg) {
   s->by_fd.clear();
   for (int fd : s->fds) close(fd);
   s->fds.clear();
-  {
-    std::lock_guard<std::mutex> lock(RegistryMutex());
-    Registry().erase(s->env);
-  }
+  RemoveState(s->env);
   delete s;
 }
 
 inline EnvState* GetState(napi_env env, bool create) {
-  {
-    std::lock_guard<std::mutex> lock(RegistryMutex());
-    auto it = Registry().find(env);
-    if (it != Registry().end()) return it->second;
-  }
+  if (EnvState* found = FindState(env)) return found;
   if (!create) return nullptr;
   EnvState* s = new EnvState();
   s->env = env;
@@ -391,8 +413,7 @@ inline EnvState* GetState(napi_env env, bool create) {
     delete s;
     return nullptr;
   }
-  std::lock_guard<std::mutex> lock(RegistryMutex());
-  Registry()[env] = s;
+  AddState(env, s);
   return s;
 }
 

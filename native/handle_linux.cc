@@ -149,7 +149,7 @@ int OpenProcDir(int pid, char* start, size_t len, int* err) {
 
 bool IsDirFd(int fd) {
   struct stat st;
-  return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+  return StatAt(fd, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR(st.st_mode);
 }
 
 // [state, raw, kind, value, core], state a HandleState (never a failure: those are Failure()).
@@ -280,7 +280,7 @@ Napi::Value HandleSignal(const Napi::CallbackInfo& info) {
     // checked right before kill(2). What remains is the few microseconds between the two calls:
     // the process would have to exit, be reaped and its pid be handed out again in between.
     struct stat st;
-    if (fstatat(fd, "stat", &st, 0) != 0) {
+    if (StatAt(fd, "stat", &st, 0) != 0) {
       const int e = errno;
       return Failure(info.Env(), e == ENOENT ? ESRCH : e, "kill");
     }

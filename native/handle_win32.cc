@@ -41,8 +41,10 @@ struct WinState {
   uint32_t next_id = 1;
 };
 
-std::mutex g_registry_mutex;
-std::unordered_map<napi_env, WinState*> g_registry;
+// Every env's state, by env: on the heap only while it has entries (no exit-time destructor:
+// StaticLock in native.h).
+StaticLock g_registry_mutex;
+std::unordered_map<napi_env, WinState*>* g_registry = nullptr;
 
 void UnregisterAndWait(WinWatcher* w) {
   if (w->wait != nullptr) {
@@ -77,16 +79,24 @@ void CleanupHook(void* arg) {
   for (uintptr_t h : s->handles) CloseHandle(reinterpret_cast<HANDLE>(h));
   s->handles.clear();
   {
-    std::lock_guard<std::mutex> lock(g_registry_mutex);
-    g_registry.erase(s->env);
+    std::lock_guard<StaticLock> lock(g_registry_mutex);
+    if (g_registry != nullptr) {
+      g_registry->erase(s->env);
+      if (g_registry->empty()) {
+        delete g_registry;
+        g_registry = nullptr;
+      }
+    }
   }
   delete s;
 }
 
 WinState* GetState(napi_env env, bool create) {
-  std::lock_guard<std::mutex> lock(g_registry_mutex);
-  auto it = g_registry.find(env);
-  if (it != g_registry.end()) return it->second;
+  std::lock_guard<StaticLock> lock(g_registry_mutex);
+  if (g_registry != nullptr) {
+    auto it = g_registry->find(env);
+    if (it != g_registry->end()) return it->second;
+  }
   if (!create) return nullptr;
   WinState* s = new WinState();
   s->env = env;
@@ -94,7 +104,8 @@ WinState* GetState(napi_env env, bool create) {
     delete s;
     return nullptr;
   }
-  g_registry[env] = s;
+  if (g_registry == nullptr) g_registry = new std::unordered_map<napi_env, WinState*>();
+  (*g_registry)[env] = s;
   return s;
 }
 

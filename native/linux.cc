@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "native.h"
@@ -20,6 +22,11 @@ namespace procsig {
 bool ProcIsProcfs() {
   struct statfs fs;
   return statfs("/proc", &fs) == 0 && static_cast<unsigned long>(fs.f_type) == PROC_SUPER_MAGIC;
+}
+
+int StatAt(int dirfd, const char* path, struct stat* st, int flags) {
+  // (struct stat is the kernel's layout for newfstatat on x86_64 and arm64, glibc's and musl's)
+  return static_cast<int>(syscall(SYS_newfstatat, dirfd, path, st, flags));
 }
 
 int ProcFailure(int pid, int err) {

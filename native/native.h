@@ -18,9 +18,46 @@
 #include <napi.h>
 #include <string.h>
 
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#include <sys/stat.h>
+#endif
+
 #include <vector>
 
 namespace procsig {
+
+// A lock for static storage, with no destructor to run at exit (std::mutex has one with libc++ on
+// musl, macOS and Windows). Node dlcloses the addon with the last env (worker) that loaded it,
+// and an exit-time destructor registered by the library could then outlive it: the prebuilds
+// crashed at process exit that way (native/exit_watch.h). They compile with
+// -Wexit-time-destructors (scripts/prebuild-all.sh). BasicLockable, for std::lock_guard.
+class StaticLock {
+ public:
+  void lock() {
+#ifdef _WIN32
+    AcquireSRWLockExclusive(&lock_);
+#else
+    pthread_mutex_lock(&lock_);
+#endif
+  }
+  void unlock() {
+#ifdef _WIN32
+    ReleaseSRWLockExclusive(&lock_);
+#else
+    pthread_mutex_unlock(&lock_);
+#endif
+  }
+
+ private:
+#ifdef _WIN32
+  SRWLOCK lock_ = SRWLOCK_INIT;
+#else
+  pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
+#endif
+};
 
 // Whether a value the addon just created exists. Creating one fails while a worker_threads
 // environment is being terminated (and when an exception is pending): node-addon-api then hands
@@ -240,6 +277,13 @@ constexpr int kProcHidden = -2;
 int ProcFailure(int pid, int err);
 // Whether /proc is a procfs (statfs f_type PROC_SUPER_MAGIC). linux.cc.
 bool ProcIsProcfs();
+// fstatat(2) (AT_EMPTY_PATH with "" for fstat), through syscall(2): 0, or -1 with errno set. The
+// glibc prebuilds target glibc 2.17, where stat/fstat/fstatat were not exported functions, so zig
+// links its own copies into the addon, which set an errno of their own: after a failed stat() the
+// addon read errno 0, and a process hidden by hidepid=2 read as gone (a short descendants list,
+// test/deployments.test.ts with the tarball's binary). No other libc function is linked in that
+// way. linux.cc.
+int StatAt(int dirfd, const char* path, struct stat* st, int flags);
 // Reads a small /proc file (`path` relative to `dirfd`, AT_FDCWD for an absolute one) into buf,
 // NUL-terminated: the length, or -1 with errno set. /proc/<pid>/stat is a seq_file single_open
 // file: the first read() returns the whole text whenever it fits, so a read that leaves room in

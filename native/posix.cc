@@ -149,7 +149,7 @@ const NamedNumber kErrnos[] = {
 
 // strsignal() and strerror() may use a static buffer for unknown values; the tables are built
 // once per env, possibly from several worker threads at once, so serialise them.
-std::mutex g_text_mutex;
+StaticLock g_text_mutex;
 
 const char* SignalText(int sig) {
   const char* s = strsignal(sig);
@@ -314,12 +314,12 @@ Napi::Value SignalTable(const Napi::CallbackInfo& info) {
 
 Napi::Value SignalDescription(const Napi::CallbackInfo& info) {
   if (!ArgsAreNumbers(info, 1)) return info.Env().Undefined();
-  std::lock_guard<std::mutex> lock(g_text_mutex);
+  std::lock_guard<StaticLock> lock(g_text_mutex);
   return Napi::String::New(info.Env(), SignalText(info[0].As<Napi::Number>().Int32Value()));
 }
 
 Napi::Value ErrnoTable(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lock(g_text_mutex);
+  std::lock_guard<StaticLock> lock(g_text_mutex);
   return NamedTable(info.Env(), kErrnos, sizeof kErrnos / sizeof kErrnos[0], DescribeErrno);
 }
 

@@ -384,7 +384,7 @@ Napi::Value TreeChildren(const Napi::CallbackInfo& info) {
     // thread: its children file is the only one, read without listing the directory (a third
     // fewer syscalls over a tree of single-threaded processes).
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if (StatAt(AT_FDCWD, path, &st, 0) != 0) {
       // Exited during the walk (its children were reparented), or there but not visible to us
       // (hidepid: a child of another uid), whose own children cannot be listed: the walk fails.
       const int why = ProcFailure(pid, errno);

@@ -55,7 +55,10 @@ helper_sources() { node -e "
   console.log(t.conditions.find((x) => x[0] === \"OS=='linux'\")[1].sources.join(' '));"; }
 # -Os with per-function sections: a quarter smaller packed than -O2, and the addon spends its time
 # in system calls anyway.
-COMMON=(-std=c++17 -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -fstack-protector-strong -Wall -Wextra -Werror
+# -Wexit-time-destructors: no static may need a destructor at exit. Node dlcloses the addon with
+# the last env (worker) that loaded it, and a handler registered for such a static outlived the
+# library in these builds: the process crashed at exit (native/exit_watch.h, the env registry).
+COMMON=(-std=c++17 -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -fstack-protector-strong -Wall -Wextra -Werror -Wexit-time-destructors
   -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS -DNDEBUG
   -I"$NAPI_INC" -I"$ADDON_API_INC" -s)
 # Lazy binding (-z lazy), as node-gyp's own builds link: with -z now, dlopen resolved all ~150
