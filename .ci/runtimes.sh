@@ -2,7 +2,9 @@
 # The addon is pure Node-API, so the same binary runs under Node, Bun and Deno:
 #   1. build/Release/procsig.node imports no libuv symbol (uv_*, napi_get_uv_event_loop);
 #   2. test/smoke/runtime-smoke.mjs (every public feature, plain JS) passes under this Node,
-#      Bun and Deno, pinned below and installed from npm into a cache outside the repository.
+#      Bun and Deno, pinned below and installed from npm into a cache outside the repository:
+#      with the repository's build, then (after the package lane) with the packed tarball as npm
+#      installs it (.ci/tarball-consumer.sh), whose prebuild must import no libuv symbol either.
 #   3. Job.spawn's Node intermediate (PROCSIG_JOB_EXEC=node, what an install without the helper
 #      uses) under Deno, on a scratch copy of the package: the smoke passes and procsig.node is
 #      left as it was (it once shifted its argv under Deno and wrote over the addon: issue 16).
@@ -41,7 +43,7 @@ fail=0
 smoke() {
   local name=$1
   shift
-  echo "-- smoke under $name"
+  echo "-- smoke under $name${PROCSIG_SMOKE_FROM:+, procsig from $PROCSIG_SMOKE_FROM}"
   if ! timeout 180 "$@" test/smoke/runtime-smoke.mjs; then
     echo "FAIL: the smoke under $name"
     fail=1
@@ -50,6 +52,24 @@ smoke() {
 smoke "node $(node --version)" node
 smoke "bun $BUN_VERSION" "$bun"
 smoke "deno $DENO_VERSION" "$deno" run -A
+
+# The same three from the packed tarball as npm installs it (after the package lane): the
+# prebuild, not build/Release.
+consumer=$(bash .ci/tarball-consumer.sh)
+if [ -n "$consumer" ]; then
+  prebuild=$consumer/node_modules/procsig/prebuilds/linux-x64/procsig.glibc.node
+  if nm -D --undefined-only "$prebuild" | grep -E '\buv_|napi_get_uv_event_loop'; then
+    echo "FAIL: the tarball's $prebuild imports libuv symbols (above)"
+    fail=1
+  fi
+  export PROCSIG_SMOKE_FROM=$consumer
+  smoke "node $(node --version)" node
+  smoke "bun $BUN_VERSION" "$bun"
+  smoke "deno $DENO_VERSION" "$deno" run -A
+  unset PROCSIG_SMOKE_FROM
+else
+  echo "-- (no build/package/procsig.tgz: the package lane has not run; smokes from the repository only)"
+fi
 
 echo "-- Job.spawn's Node intermediate under Deno (scratch copy of the package)"
 scratch=$(mktemp -d)
