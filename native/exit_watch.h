@@ -216,43 +216,11 @@ struct EnvState {
   pthread_t thread;
 };
 
-// Every env's state, by env. The map lives on the heap only while it has entries, and is freed
-// when the last env leaves: a static map would get an exit-time destructor, and that handler
-// outlives the library when the last worker holding it unloads it (Node dlcloses an addon with
-// its env). The prebuilds (zig, static libc++) left the handler registered after dlclose, and the
-// process crashed at exit calling into the unmapped library (test/hardening.test.ts, with the
-// tarball's binary). No static in native/ has a destructor (StaticLock, -Wexit-time-destructors).
-inline StaticLock& RegistryMutex() {
-  static StaticLock m;
-  return m;
-}
-inline std::unordered_map<napi_env, EnvState*>*& RegistrySlot() {
-  static std::unordered_map<napi_env, EnvState*>* r = nullptr;
-  return r;
-}
-inline EnvState* FindState(napi_env env) {
-  std::lock_guard<StaticLock> lock(RegistryMutex());
-  auto* r = RegistrySlot();
-  if (r == nullptr) return nullptr;
-  auto it = r->find(env);
-  return it == r->end() ? nullptr : it->second;
-}
-inline void AddState(napi_env env, EnvState* s) {
-  std::lock_guard<StaticLock> lock(RegistryMutex());
-  auto*& r = RegistrySlot();
-  if (r == nullptr) r = new std::unordered_map<napi_env, EnvState*>();
-  (*r)[env] = s;
-}
-inline void RemoveState(napi_env env) {
-  std::lock_guard<StaticLock> lock(RegistryMutex());
-  auto*& r = RegistrySlot();
-  if (r == nullptr) return;
-  r->erase(env);
-  if (r->empty()) {
-    delete r;
-    r = nullptr;
-  }
-}
+// Every env's state, by env (EnvRegistry, native.h). A static map had an exit-time destructor,
+// which outlived the library when Node dlclosed it with its last env: the prebuilds (zig, static
+// libc++) crashed at exit calling into the unmapped library (test/hardening.test.ts, with the
+// tarball's binary). No static in native/ has a destructor (-Wexit-time-destructors).
+using Registry = EnvRegistry<EnvState>;
 
 // Defined by the file that includes this one. PeekExit runs on the watcher thread when `fd` is
 // ready: true, with a wait status word, when the exit's status can be read already (never by
@@ -400,12 +368,12 @@ inline void CleanupHook(void* arg) {
   s->by_fd.clear();
   for (int fd : s->fds) close(fd);
   s->fds.clear();
-  RemoveState(s->env);
+  Registry::Remove(s->env);
   delete s;
 }
 
 inline EnvState* GetState(napi_env env, bool create) {
-  if (EnvState* found = FindState(env)) return found;
+  if (EnvState* found = Registry::Find(env)) return found;
   if (!create) return nullptr;
   EnvState* s = new EnvState();
   s->env = env;
@@ -413,7 +381,7 @@ inline EnvState* GetState(napi_env env, bool create) {
     delete s;
     return nullptr;
   }
-  AddState(env, s);
+  Registry::Add(env, s);
   return s;
 }
 

@@ -41,10 +41,8 @@ struct WinState {
   uint32_t next_id = 1;
 };
 
-// Every env's state, by env: on the heap only while it has entries (no exit-time destructor:
-// StaticLock in native.h).
-StaticLock g_registry_mutex;
-std::unordered_map<napi_env, WinState*>* g_registry = nullptr;
+// Every env's state, by env (EnvRegistry, native.h: no exit-time destructor).
+using Registry = EnvRegistry<WinState>;
 
 void UnregisterAndWait(WinWatcher* w) {
   if (w->wait != nullptr) {
@@ -78,25 +76,12 @@ void CleanupHook(void* arg) {
   s->watchers.clear();
   for (uintptr_t h : s->handles) CloseHandle(reinterpret_cast<HANDLE>(h));
   s->handles.clear();
-  {
-    std::lock_guard<StaticLock> lock(g_registry_mutex);
-    if (g_registry != nullptr) {
-      g_registry->erase(s->env);
-      if (g_registry->empty()) {
-        delete g_registry;
-        g_registry = nullptr;
-      }
-    }
-  }
+  Registry::Remove(s->env);
   delete s;
 }
 
 WinState* GetState(napi_env env, bool create) {
-  std::lock_guard<StaticLock> lock(g_registry_mutex);
-  if (g_registry != nullptr) {
-    auto it = g_registry->find(env);
-    if (it != g_registry->end()) return it->second;
-  }
+  if (WinState* found = Registry::Find(env)) return found;
   if (!create) return nullptr;
   WinState* s = new WinState();
   s->env = env;
@@ -104,8 +89,7 @@ WinState* GetState(napi_env env, bool create) {
     delete s;
     return nullptr;
   }
-  if (g_registry == nullptr) g_registry = new std::unordered_map<napi_env, WinState*>();
-  (*g_registry)[env] = s;
+  Registry::Add(env, s);
   return s;
 }
 

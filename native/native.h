@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #endif
 
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace procsig {
@@ -57,6 +59,38 @@ class StaticLock {
 #else
   pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
 #endif
+};
+
+// Per-env state of type T, by env, for a file whose state outlives a single call (the exit
+// watchers: exit_watch.h, handle_win32.cc). The map lives on the heap only while it has entries
+// and is freed when the last env leaves, so no static needs a destructor at exit (StaticLock).
+template <typename T>
+class EnvRegistry {
+ public:
+  static T* Find(napi_env env) {
+    std::lock_guard<StaticLock> guard(lock_);
+    if (map_ == nullptr) return nullptr;
+    auto it = map_->find(env);
+    return it == map_->end() ? nullptr : it->second;
+  }
+  static void Add(napi_env env, T* state) {
+    std::lock_guard<StaticLock> guard(lock_);
+    if (map_ == nullptr) map_ = new std::unordered_map<napi_env, T*>();
+    (*map_)[env] = state;
+  }
+  static void Remove(napi_env env) {
+    std::lock_guard<StaticLock> guard(lock_);
+    if (map_ == nullptr) return;
+    map_->erase(env);
+    if (map_->empty()) {
+      delete map_;
+      map_ = nullptr;
+    }
+  }
+
+ private:
+  static inline StaticLock lock_;
+  static inline std::unordered_map<napi_env, T*>* map_ = nullptr;
 };
 
 // Whether a value the addon just created exists. Creating one fails while a worker_threads
