@@ -49,9 +49,12 @@ smoke() {
     fail=1
   fi
 }
-smoke "node $(node --version)" node
-smoke "bun $BUN_VERSION" "$bun"
-smoke "deno $DENO_VERSION" "$deno" run -A
+smokes() {
+  smoke "node $(node --version)" node
+  smoke "bun $BUN_VERSION" "$bun"
+  smoke "deno $DENO_VERSION" "$deno" run -A
+}
+smokes
 
 # The same three from the packed tarball as npm installs it (after the package lane): the
 # prebuild, not build/Release.
@@ -62,11 +65,7 @@ if [ -n "$consumer" ]; then
     echo "FAIL: the tarball's $prebuild imports libuv symbols (above)"
     fail=1
   fi
-  export PROCSIG_SMOKE_FROM=$consumer
-  smoke "node $(node --version)" node
-  smoke "bun $BUN_VERSION" "$bun"
-  smoke "deno $DENO_VERSION" "$deno" run -A
-  unset PROCSIG_SMOKE_FROM
+  PROCSIG_SMOKE_FROM=$consumer smokes
 else
   echo "-- (no build/package/procsig.tgz: the package lane has not run; smokes from the repository only)"
 fi
