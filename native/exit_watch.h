@@ -372,18 +372,7 @@ inline void CleanupHook(void* arg) {
   delete s;
 }
 
-inline EnvState* GetState(napi_env env, bool create) {
-  if (EnvState* found = Registry::Find(env)) return found;
-  if (!create) return nullptr;
-  EnvState* s = new EnvState();
-  s->env = env;
-  if (napi_add_env_cleanup_hook(env, CleanupHook, s) != napi_ok) {
-    delete s;
-    return nullptr;
-  }
-  Registry::Add(env, s);
-  return s;
-}
+inline EnvState* GetState(napi_env env, bool create) { return Registry::Get(env, create, CleanupHook); }
 
 // Starts the env's watcher thread (once). Returns 0 or an errno.
 inline int EnsureThread(EnvState* s) {

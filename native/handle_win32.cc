@@ -80,18 +80,7 @@ void CleanupHook(void* arg) {
   delete s;
 }
 
-WinState* GetState(napi_env env, bool create) {
-  if (WinState* found = Registry::Find(env)) return found;
-  if (!create) return nullptr;
-  WinState* s = new WinState();
-  s->env = env;
-  if (napi_add_env_cleanup_hook(env, CleanupHook, s) != napi_ok) {
-    delete s;
-    return nullptr;
-  }
-  Registry::Add(env, s);
-  return s;
-}
+WinState* GetState(napi_env env, bool create) { return Registry::Get(env, create, CleanupHook); }
 
 HANDLE HandleArg(const Napi::Value& v) {
   return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(v.As<Napi::Number>().Int64Value()));

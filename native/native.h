@@ -64,19 +64,25 @@ class StaticLock {
 // Per-env state of type T, by env, for a file whose state outlives a single call (the exit
 // watchers: exit_watch.h, handle_win32.cc). The map lives on the heap only while it has entries
 // and is freed when the last env leaves, so no static needs a destructor at exit (StaticLock).
+// T has an `env` member; its cleanup hook frees it and calls Remove.
 template <typename T>
 class EnvRegistry {
  public:
-  static T* Find(napi_env env) {
-    std::lock_guard<StaticLock> guard(lock_);
-    if (map_ == nullptr) return nullptr;
-    auto it = map_->find(env);
-    return it == map_->end() ? nullptr : it->second;
-  }
-  static void Add(napi_env env, T* state) {
-    std::lock_guard<StaticLock> guard(lock_);
-    if (map_ == nullptr) map_ = new std::unordered_map<napi_env, T*>();
-    (*map_)[env] = state;
+  // The env's state. With create, the first call makes it (env set) and registers `cleanup` as
+  // the env's cleanup hook; nullptr when there is none (or the hook could not be added). Each
+  // env's state is only made on its own JS thread, so finding and adding under two lock holds is
+  // enough.
+  static T* Get(napi_env env, bool create, void (*cleanup)(void*)) {
+    if (T* found = Find(env)) return found;
+    if (!create) return nullptr;
+    T* s = new T();
+    s->env = env;
+    if (napi_add_env_cleanup_hook(env, cleanup, s) != napi_ok) {
+      delete s;
+      return nullptr;
+    }
+    Add(env, s);
+    return s;
   }
   static void Remove(napi_env env) {
     std::lock_guard<StaticLock> guard(lock_);
@@ -89,6 +95,17 @@ class EnvRegistry {
   }
 
  private:
+  static T* Find(napi_env env) {
+    std::lock_guard<StaticLock> guard(lock_);
+    if (map_ == nullptr) return nullptr;
+    auto it = map_->find(env);
+    return it == map_->end() ? nullptr : it->second;
+  }
+  static void Add(napi_env env, T* state) {
+    std::lock_guard<StaticLock> guard(lock_);
+    if (map_ == nullptr) map_ = new std::unordered_map<napi_env, T*>();
+    (*map_)[env] = state;
+  }
   static inline StaticLock lock_;
   static inline std::unordered_map<napi_env, T*>* map_ = nullptr;
 };
