@@ -50,7 +50,7 @@ function compileC(name) {
   return out;
 }
 
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+const fmt = (ns) => (Math.abs(ns) >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : Math.abs(ns) >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 
 function table(rows) {

@@ -2,12 +2,12 @@
 // `npm run bench`: every benchmark in one run, one after the other, each in its own process
 // (so one bench's processes and timers never disturb another's), each printing its figures and
 // ratios. The benches use dist/: `npm run build:ts` first if lib/ changed. Names run only those
-// benches: `npm run bench -- kill` (per-call kill and the load time).
+// benches: `npm run bench -- load` (the load time).
 const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 
-const all = ['kill', 'tree', 'wait', 'job'];
+const all = ['kill', 'load', 'tree', 'wait', 'job'];
 const asked = process.argv.slice(2);
 for (const a of asked) if (!all.includes(a)) throw new Error(`no bench named ${a} (${all.join(', ')})`);
 const parts = asked.length ? asked : all;
