@@ -95,6 +95,26 @@ rc=0
 (cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
   timeout --kill-after=10 480 wine "$NODE_EXE" --test --test-reporter=spec test/win32/*.test.js \
   </dev/null >"$LOG" 2>&1) || rc=$?
+# A test file that never started: wine's CreateProcess now and then fails under load (seen once
+# in a full CI run: the runner's `spawn UNKNOWN` for test/win32/tree.test.js, whose tests then
+# never ran). When every failure of the run is such a file, those files run again, once. A test
+# that ran and failed is never run again.
+if [ "$rc" -ne 0 ]; then
+  unstarted=$(tr -d '\r' <"$LOG" | awk '
+    /^✖ [^ ]*\.test\.js \([0-9.]+ms\)$/ { n = split($2, part, /\\/); file = part[n]; next }
+    file != "" && /^  Error: spawn UNKNOWN$/ { print file }
+    { file = "" }' | sort -u)
+  fails=$(tr -d '\r' <"$LOG" | sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' | tail -n 1)
+  if [ -n "$unstarted" ] && [ "$(printf '%s\n' "$unstarted" | wc -l)" = "$fails" ]; then
+    stage "the test runner could not start $(echo $unstarted): running them again"
+    RETRY_LOG=$CACHE/test-win32-retry.log
+    rc=0
+    (cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
+      timeout --kill-after=10 240 wine "$NODE_EXE" --test --test-reporter=spec $(printf 'test/win32/%s ' $unstarted) \
+      </dev/null >"$RETRY_LOG" 2>&1) || rc=$?
+    grep -q 'pass [1-9]' "$RETRY_LOG" || rc=1
+  fi
+fi
 # The addon in a host not named node.exe (as in electron.exe): Node-API is resolved in the host
 # process (native/win32_napi_imports.cc), not bound to NODE.EXE by an import library.
 HOST_EXE=$(dirname "$NODE_EXE")/procsig-host.exe
@@ -109,6 +129,7 @@ tr -d '\r' <"$HOST_LOG"
 # Anything the tests left behind in this prefix (it is ours alone) goes with the wineserver.
 wineserver -k 2>/dev/null || true
 tr -d '\r' <"$LOG"
+[ -z "${RETRY_LOG:-}" ] || { echo "test:win32: the run again of $(echo $unstarted):"; tr -d '\r' <"$RETRY_LOG"; }
 if [ "$rc" -eq 0 ] && ! grep -q 'pass [1-9]' "$LOG"; then
   echo "test:win32: node exited 0 but reported no passing test" >&2
   rc=1
