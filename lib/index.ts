@@ -7,7 +7,9 @@
 // file to load (scripts/build-ts.js; test/build-output.test.ts), and dist/index.mjs its ES module
 // face. So every module here loads with the package, for `require` and `import` alike: the
 // kill-and-wait paths must, since a process whose fd table is full could not read a module loaded
-// later (docs/internals.md, "Under EMFILE").
+// later (docs/internals.md, "Under EMFILE"). Two parts are apart: Job's backends
+// (lib/job/lazy.ts), read with the first Job, and the tree modules and terminate, read with the
+// package but compiled on their first call (scripts/build-ts.js, deferredEntries).
 export { signals, toSignal, signalName, signalInfo, listSignals } from './signals';
 export type { SignalLike, SignalName, SignalBaseName, GroupSignalName, SignalInfo, SignalAction } from './signals';
 export {

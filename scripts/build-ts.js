@@ -9,9 +9,12 @@
  * of it Node's own cost of loading any package of this shape by name (docs/benchmarks.md, "Load
  * time").
  *
- * - dist/index.js: lib/index.ts and everything it imports but Job's backends, all run when the
- *   package loads (the kill-and-wait paths must not need a free fd later to read a module); its
- *   exports one plain object (cjsEntry).
+ * - dist/index.js: lib/index.ts and everything it imports but Job's backends and the deferred
+ *   modules, all run when the package loads (the kill-and-wait paths must not need a free fd later
+ *   to read a module); its exports one plain object (cjsEntry).
+ * - dist/deferred.js: the deferred modules, lib/tree/ and lib/terminate.ts, whose text
+ *   dist/index.js reads when it loads and compiles on the first call of one of their functions
+ *   (deferredEntries and the plugins below it).
  * - dist/job-backends.js: Job's backends, loaded with the first Job (lib/job/lazy.ts is the split
  *   point: lazyBackends, backendsEntry and sharedFromMain below).
  * - dist/tree-kill.js: lib/tree-kill.ts, which uses the package's public API only; its import of
@@ -129,6 +132,142 @@ const sharedFromMain = {
   },
 };
 
+/**
+ * The modules dist/index.js compiles on first use (`deferredChunk`, `deferredStubs`): the process
+ * table and tree walks (lib/tree/) and terminate, 27 kB that every start would otherwise compile
+ * (0.5 ms: docs/benchmarks.md, "Load time"). Their code is dist/deferred.js, whose text
+ * dist/index.js reads when the package loads and compiles (`vm.compileFunction`, as Node's
+ * CommonJS loader compiles a file) on the first call of one of their functions: nothing is read
+ * later, so they work with a full fd table ("Under EMFILE", docs/internals.md). Every other module
+ * reaches them through their entry files only, and only their functions: a class exported there
+ * (ProcessTable) can only be used as a type outside them.
+ */
+const deferredEntries = [path.join(lib, 'tree', 'index.ts'), path.join(lib, 'terminate.ts')];
+const isDeferred = (file) => file.startsWith(path.join(lib, 'tree') + path.sep) || file === path.join(lib, 'terminate.ts');
+const libRelative = (file) => path.relative(lib, file).split(path.sep).join('/');
+
+/**
+ * dist/deferred.js's side: the deferred modules, each import of another lib/ module bundled as the
+ * values dist/index.js hands it (`require('procsig:main')[file]`, the names `imports` lists for
+ * that file), so that nothing is bundled twice. Those values are taken on the first call: every
+ * one is a function, a class or a constant. With `external`, the imports are left as ES module
+ * imports of `procsig-main:<file>` instead (`deferredImports` reads the names from them).
+ */
+function deferredChunk({ external, imports }) {
+  return {
+    name: 'procsig-deferred-chunk',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.namespace !== 'file' || !isDeferred(args.importer)) return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, namespace: 'procsig-resolving' });
+        if (r.errors.length > 0 || isDeferred(r.path) || !r.path.startsWith(lib + path.sep)) return undefined;
+        return external ? { path: `procsig-main:${libRelative(r.path)}`, external: true } : { path: libRelative(r.path), namespace: 'procsig-main' };
+      });
+      build.onResolve({ filter: /^procsig:main$/ }, () => ({ path: 'procsig:main', external: true }));
+      // Named, so that a name missing on either side fails the build ("No matching export").
+      build.onLoad({ filter: /.*/, namespace: 'procsig-main' }, (args) => ({
+        contents: `export const { ${imports.get(args.path).join(', ')} } = require('procsig:main')[${JSON.stringify(args.path)}];\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * The names dist/deferred.js takes from each of dist/index.js's modules, by file: the import
+ * statements of an ES module build of it with those modules external (esbuild writes
+ * `import { a, b } from "procsig-main:<file>";`, a module's names sometimes over several). Any other form of import from them
+ * is refused.
+ */
+async function deferredImports() {
+  const r = await esbuild.build({ ...common, stdin: deferredEntry, format: 'esm', write: false, outfile: path.join(out, 'deferred.mjs'), logLevel: 'silent', plugins: [deferredChunk({ external: true, imports: null })] });
+  const text = r.outputFiles[0].text;
+  const imports = new Map();
+  const statement = /^import \{([^}]*)\} from "procsig-main:([^"]+)";$/gm;
+  for (const [, names, file] of text.matchAll(statement)) {
+    imports.set(file, [...new Set([...(imports.get(file) ?? []), ...names.split(',').map((n) => n.trim().split(/\s+as\s+/)[0])])].sort());
+  }
+  if (/"procsig-main:/.test(text.replace(statement, ''))) throw new Error('dist/deferred.js imports from dist/index.js other than by name (scripts/build-ts.js, deferredImports)');
+  return imports;
+}
+
+/**
+ * dist/index.js's side: an import of a deferred entry from any other module is bundled as a stub
+ * of the same function exports, each calling the real function in dist/deferred.js (compiled on
+ * the first such call, `procsig:deferred` below). `functions` maps each entry to its function
+ * exports; `imports` the names dist/deferred.js takes from this bundle's modules, by file.
+ */
+function deferredStubs(functions, imports) {
+  return {
+    name: 'procsig-deferred-stubs',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.namespace !== 'file' || args.pluginData === 'procsig-resolving') return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'procsig-resolving' });
+        if (r.errors.length > 0 || !isDeferred(r.path)) return undefined;
+        if (!deferredEntries.includes(r.path)) return { errors: [{ text: `${libRelative(args.importer)} imports ${libRelative(r.path)}: import it through ${deferredEntries.map(libRelative).join(' or ')} (scripts/build-ts.js)` }] };
+        return { path: r.path, namespace: 'procsig-deferred-stub' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'procsig-deferred-stub' }, (args) => ({
+        contents: [
+          "import { loadDeferred } from 'procsig:deferred';",
+          ...functions.get(args.path).map((name) => `export function ${name}(...args) {\n  return loadDeferred().${name}(...args);\n}`),
+          '',
+        ].join('\n'),
+        resolveDir: lib,
+        loader: 'js',
+      }));
+      build.onResolve({ filter: /^procsig:deferred$/ }, () => ({ path: 'loader', namespace: 'procsig-deferred' }));
+      build.onLoad({ filter: /^loader$/, namespace: 'procsig-deferred' }, () => ({
+        contents: [
+          "// lib/tree/ and lib/terminate.ts, compiled on first use from dist/deferred.js, read now (scripts/build-ts.js).",
+          "const fs = require('node:fs');",
+          "const path = require('node:path');",
+          ...[...imports].map(([file, names], i) => `import { ${names.map((n) => `${n} as m${i}_${n}`).join(', ')} } from './${file.replace(/\.ts$/, '')}';`),
+          // what dist/deferred.js takes from this bundle, made on the first call
+          'const modules = () => ({',
+          ...[...imports].map(([file, names], i) => `  ${JSON.stringify(file)}: { ${names.map((n) => `${n}: m${i}_${n}`).join(', ')} },`),
+          '});',
+          "const file = path.join(__dirname, 'deferred.js');",
+          "const source = fs.readFileSync(file, 'utf8');",
+          'let deferred;',
+          'export function loadDeferred() {',
+          '  if (deferred) return deferred;',
+          "  const compiled = require('node:vm').compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });",
+          '  const module = { exports: {} };',
+          "  const main = modules();",
+          "  compiled.call(module.exports, module.exports, (id) => (id === 'procsig:main' ? main : require(id)), module, file, __dirname);",
+          '  return (deferred = module.exports);',
+          '}',
+          '',
+        ].join('\n'),
+        resolveDir: lib,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** The function exports of each deferred entry (its class exports stay in dist/deferred.js). */
+async function deferredFunctions() {
+  const functions = new Map();
+  for (const entry of deferredEntries) {
+    const r = await esbuild.build({ ...common, entryPoints: [entry], format: 'esm', write: false, metafile: true, outdir: out, logLevel: 'silent' });
+    const [output] = Object.values(r.metafile.outputs).filter((o) => o.entryPoint !== undefined);
+    const text = r.outputFiles.find((f) => f.path.endsWith('.js')).text;
+    functions.set(entry, [...output.exports].filter((name) => !new RegExp(`^(var ${name} = )?class ${name}\\b`, 'm').test(text)).sort());
+  }
+  return functions;
+}
+
+/** dist/deferred.js's entry: the deferred entries' exports, as one CommonJS module. */
+const deferredEntry = {
+  contents: deferredEntries.map((e) => `export * from './${libRelative(e).replace(/\.ts$/, '')}';`).join('\n') + '\n',
+  resolveDir: lib,
+  sourcefile: 'deferred.js entry (scripts/build-ts.js)',
+  loader: 'ts',
+};
+
 async function main() {
   fs.rmSync(out, { recursive: true, force: true });
   // Declarations of every lib/ file, with their TSDoc (the JavaScript comes from esbuild).
@@ -137,8 +276,12 @@ async function main() {
   const programs = fs.readdirSync(path.join(lib, 'job', 'programs')).filter((f) => f.endsWith('.ts'));
   const names = await exportNames(path.join(lib, 'index.ts'));
   const sharedNames = await exportNames(path.join(lib, 'job', 'shared.ts'));
+  // dist/deferred.js first: dist/index.js's loader hands it what it imports.
+  const imports = await deferredImports();
+  await esbuild.build({ ...common, stdin: deferredEntry, outfile: path.join(out, 'deferred.js'), plugins: [deferredChunk({ external: false, imports })] });
+  const functions = await deferredFunctions();
   const builds = [
-    { stdin: cjsEntry(names), outfile: path.join(out, 'index.js'), plugins: [lazyBackends(sharedNames)] },
+    { stdin: cjsEntry(names), outfile: path.join(out, 'index.js'), plugins: [lazyBackends(sharedNames), deferredStubs(functions, imports)] },
     { stdin: backendsEntry, outfile: path.join(out, 'job-backends.js'), plugins: [sharedFromMain] },
     { entryPoints: [path.join(lib, 'tree-kill.ts')], outfile: path.join(out, 'tree-kill.js'), plugins: [mainEntryExternal] },
     { entryPoints: [path.join(lib, 'cli.ts')], outfile: path.join(out, 'cli.js'), plugins: [mainEntryExternal] },

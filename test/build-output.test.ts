@@ -5,7 +5,9 @@
  * for `import` (dist/index.mjs requires the same dist/index.js), never the CLI or the tree-kill
  * drop-in. Every module loads with the package: a module loaded later would need a free fd to be
  * read, so a process whose fd table is full would get EMFILE from Node's loader instead of the
- * kill-and-wait paths' fd-free fallbacks.
+ * kill-and-wait paths' fd-free fallbacks. (Job's backends are read with the first Job, which
+ * needs free fds anyway; the tree modules and terminate are read with the package and compiled
+ * on first use.)
  * Build first: `npm run build:ts`.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nativePath } from '../lib/native';
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -152,6 +155,36 @@ describe('what loading the package loads (built dist/, by package name)', () => 
     const modules = [...fs.readFileSync(path.join(dist, 'job-backends.js'), 'utf8').matchAll(/^\/\/ (lib\/\S+|procsig-shared:\S+)/gm)].map((m) => m[1]);
     expect(modules.filter((m) => !/^lib\/job\/(backend|backends|cgroup|env|mountinfo|pgroup|select|watchdog|win32)\.ts$/.test(m) && !m.startsWith('procsig-shared:'))).toEqual(['lib/job/job-backends.js']);
     expect(fs.readFileSync(path.join(dist, 'index.js'), 'utf8')).not.toMatch(/^\/\/ lib\/job\/(cgroup|pgroup|select|watchdog|win32)\.ts$/m);
+  });
+
+  // scripts/build-ts.js, deferredChunk/deferredStubs: lib/tree/ and terminate.ts are
+  // dist/deferred.js, read with the package and compiled on the first call of one of them.
+  it("trees and terminate compile on first use from dist/deferred.js's text, read at load, over dist/index.js's own modules", () => {
+    // A copy of dist/ whose deferred.js is deleted once the package has loaded: the first calls
+    // then work from the text read at load (as with a full fd table), and an error made there is
+    // the package's own class.
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-deferred-'));
+    try {
+      fs.cpSync(dist, path.join(copy, 'dist'), { recursive: true });
+      const code = [
+        "const fs = require('node:fs'); const path = require('node:path');",
+        "const p = require(path.join(process.argv[1], 'dist'));",
+        "fs.rmSync(path.join(process.argv[1], 'dist', 'deferred.js'));",
+        'const tree = p.processTree(process.pid);',
+        "const files = Object.keys(require.cache).filter((f) => f.startsWith(process.argv[1])).map((f) => path.basename(f));",
+        'const gone = 2 ** 22 + 12345;',
+        "p.killTree(gone, 'SIGTERM').then(() => 'resolved', (e) => e instanceof p.ProcessError && e.code)",
+        '  .then((shared) => p.terminate(gone).then((r) => r.pid, (e) => e.code).then((terminate) => console.log(JSON.stringify({ root: tree.pid === process.pid, shared, terminate, files }))));',
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['-e', code, copy], { encoding: 'utf8', env: { ...process.env, PROCSIG_NATIVE: nativePath } });
+      expect(JSON.parse(out)).toEqual({ root: true, shared: 'ESRCH', terminate: expect.anything(), files: ['index.js'] });
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+    // and dist/index.js carries none of their modules, dist/deferred.js none of the others
+    const modules = (file: string) => [...fs.readFileSync(path.join(dist, file), 'utf8').matchAll(/^\/\/ (lib\/\S+)/gm)].map((m) => m[1]);
+    expect(modules('index.js').filter((m) => /^lib\/(tree\/|terminate\.ts)/.test(m))).toEqual([]);
+    expect(modules('deferred.js').filter((m) => !/^lib\/(tree\/|terminate\.ts)/.test(m))).toEqual(['lib/deferred.js']); // (its entry)
   });
 
   it('procsig/tree-kill loads dist/tree-kill.js over the same dist/index.js', () => {
