@@ -158,8 +158,8 @@ function deferredChunk({ external, imports }) {
     name: 'procsig-deferred-chunk',
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, async (args) => {
-        if (args.namespace !== 'file' || !isDeferred(args.importer)) return undefined;
-        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, namespace: 'procsig-resolving' });
+        if (args.namespace !== 'file' || args.pluginData === 'procsig-resolving' || !isDeferred(args.importer)) return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'procsig-resolving' });
         if (r.errors.length > 0 || isDeferred(r.path) || !r.path.startsWith(lib + path.sep)) return undefined;
         return external ? { path: `procsig-main:${libRelative(r.path)}`, external: true } : { path: libRelative(r.path), namespace: 'procsig-main' };
       });
@@ -176,8 +176,8 @@ function deferredChunk({ external, imports }) {
 /**
  * The names dist/deferred.js takes from each of dist/index.js's modules, by file: the import
  * statements of an ES module build of it with those modules external (esbuild writes
- * `import { a, b } from "procsig-main:<file>";`, a module's names sometimes over several). Any other form of import from them
- * is refused.
+ * `import { a, b } from "procsig-main:<file>";`, a module's names sometimes over several). Any
+ * other form of import from them is refused.
  */
 async function deferredImports() {
   const r = await esbuild.build({ ...common, stdin: deferredEntry, format: 'esm', write: false, outfile: path.join(out, 'deferred.mjs'), logLevel: 'silent', plugins: [deferredChunk({ external: true, imports: null })] });
