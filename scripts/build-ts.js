@@ -206,12 +206,13 @@ function deferredStubs(functions, imports) {
         const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'procsig-resolving' });
         if (r.errors.length > 0 || !isDeferred(r.path)) return undefined;
         if (!deferredEntries.includes(r.path)) return { errors: [{ text: `${libRelative(args.importer)} imports ${libRelative(r.path)}: import it through ${deferredEntries.map(libRelative).join(' or ')} (scripts/build-ts.js)` }] };
-        return { path: r.path, namespace: 'procsig-deferred-stub' };
+        // (named by its path in lib/: the bundle's comments carry no absolute path)
+        return { path: libRelative(r.path), namespace: 'procsig-deferred-stub' };
       });
       build.onLoad({ filter: /.*/, namespace: 'procsig-deferred-stub' }, (args) => ({
         contents: [
           "import { loadDeferred } from 'procsig:deferred';",
-          ...functions.get(args.path).map((name) => `export function ${name}(...args) {\n  return loadDeferred().${name}(...args);\n}`),
+          ...functions.get(path.join(lib, args.path)).map((name) => `export function ${name}(...args) {\n  return loadDeferred().${name}(...args);\n}`),
           '',
         ].join('\n'),
         resolveDir: lib,
