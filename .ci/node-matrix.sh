@@ -52,7 +52,8 @@ for v in "${smokes[@]}" "${suites[@]}"; do node_dir "$v" >/dev/null; done
 consumer=$(bash .ci/tarball-consumer.sh)
 if [ -n "$consumer" ]; then
   export PROCSIG_SMOKE_FROM=$consumer
-  export PROCSIG_NATIVE=$consumer/node_modules/procsig/prebuilds/linux-x64/procsig.glibc.node
+  PROCSIG_NATIVE=$(bash .ci/tarball-consumer.sh --prebuild)
+  export PROCSIG_NATIVE
   echo "-- procsig from the packed tarball: $PROCSIG_NATIVE"
   # The machine's own Node too: `npm test` ran it with the node-gyp build.
   [ -n "${NODE_MATRIX_SUITES:-}" ] || suites=(this "${suites[@]}")

@@ -60,7 +60,7 @@ smokes
 # prebuild, not build/Release.
 consumer=$(bash .ci/tarball-consumer.sh)
 if [ -n "$consumer" ]; then
-  prebuild=$consumer/node_modules/procsig/prebuilds/linux-x64/procsig.glibc.node
+  prebuild=$(bash .ci/tarball-consumer.sh --prebuild)
   if nm -D --undefined-only "$prebuild" | grep -E '\buv_|napi_get_uv_event_loop'; then
     echo "FAIL: the tarball's $prebuild imports libuv symbols (above)"
     fail=1

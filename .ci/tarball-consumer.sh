@@ -3,7 +3,8 @@
 # left in build/package/ (npm install --ignore-scripts, so nothing is compiled: the addon is the
 # tarball's prebuild), installing it on first use; prints nothing when there is no tarball (a lane
 # run on its own, before .ci/package.sh). Used by the lanes that run after the package lane
-# (runtimes, the Node matrix), so that what they run is what users install.
+# (runtimes, the Node matrix), so that what they run is what users install. With --prebuild, it
+# prints the path of the installed prebuild this machine loads instead (glibc, this machine's arch).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/errtrap.sh"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,4 +19,10 @@ if [ ! -f "$dir/.installed" ] || [ "$dir/.installed" -ot "$tgz" ]; then
     { cat "$dir/install.log" >&2; echo "tarball-consumer: npm install of $tgz failed" >&2; exit 1; }
   touch "$dir/.installed"
 fi
-echo "$dir"
+if [ "${1:-}" = --prebuild ]; then
+  arch=x64
+  [ "$(uname -m)" = aarch64 ] && arch=arm64
+  echo "$dir/node_modules/procsig/prebuilds/linux-$arch/procsig.glibc.node"
+else
+  echo "$dir"
+fi

@@ -34,8 +34,7 @@ const root = path.join(__dirname, '..');
 
 async function main() {
   const rounds = Number(process.env.PROCSIG_LOAD_ROUNDS ?? 100);
-  const consumer = loadConsumer();
-  const addon = fs.existsSync(path.join(consumer, 'node_modules', 'procsig', 'prebuilds')) ? 'the prebuild, as from npm' : 'build/Release (no prebuild here)';
+  const { dir: consumer, addon } = loadConsumer();
   console.log(`\n## load time (${rounds} rounds of interleaved process starts; medians of per-round differences; the installed copy's addon: ${addon})`);
   const starts = {
     cjsBase: ['-e', '0'],
@@ -105,7 +104,7 @@ function median(xs) {
  * package.json, dist/ and its addon (the prebuild for this platform when prebuilds/ has one, as
  * from npm; else build/Release), node_modules/empty-package has procsig's `exports` map over empty
  * files, and three ES module programs: empty.mjs, app.mjs (imports procsig) and floor.mjs (imports
- * empty-package).
+ * empty-package). Returns the folder and which addon its copy carries.
  */
 function loadConsumer() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procsig-load-'));
@@ -115,11 +114,9 @@ function loadConsumer() {
   fs.cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
   fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
   const prebuilds = path.join('prebuilds', `${process.platform}-${process.arch}`);
-  if (fs.existsSync(path.join(root, prebuilds, 'procsig.glibc.node')) || fs.existsSync(path.join(root, prebuilds, 'procsig.node'))) {
-    fs.cpSync(path.join(root, prebuilds), path.join(pkg, prebuilds), { recursive: true });
-  } else {
-    fs.cpSync(path.join(root, 'build', 'Release', 'procsig.node'), path.join(pkg, 'build', 'Release', 'procsig.node'));
-  }
+  const prebuilt = fs.existsSync(path.join(root, prebuilds, 'procsig.glibc.node')) || fs.existsSync(path.join(root, prebuilds, 'procsig.node'));
+  if (prebuilt) fs.cpSync(path.join(root, prebuilds), path.join(pkg, prebuilds), { recursive: true });
+  else fs.cpSync(path.join(root, 'build', 'Release', 'procsig.node'), path.join(pkg, 'build', 'Release', 'procsig.node'));
   const { exports } = require('../package.json');
   fs.writeFileSync(path.join(modules, 'empty-package', 'package.json'), JSON.stringify({ name: 'empty-package', version: '1.0.0', exports }));
   fs.writeFileSync(path.join(modules, 'empty-package', 'dist', 'index.js'), 'module.exports = {};\n');
@@ -127,7 +124,7 @@ function loadConsumer() {
   fs.writeFileSync(path.join(dir, 'empty.mjs'), '');
   fs.writeFileSync(path.join(dir, 'app.mjs'), "import { kill } from 'procsig';\n");
   fs.writeFileSync(path.join(dir, 'floor.mjs'), "import 'empty-package';\n");
-  return dir;
+  return { dir, addon: prebuilt ? 'the prebuild, as from npm' : 'build/Release (no prebuild here)' };
 }
 
 /**

@@ -91,10 +91,16 @@ for dep in $(node -p "Object.keys(require('./package.json').dependencies || {}).
 done
 LOG=${PROCSIG_WIN32_LOG:-$CACHE/test-win32.log}
 stage "running test/win32 under $(wine "$NODE_EXE" --version </dev/null 2>/dev/null | tr -d '\r') in wine; output in $LOG"
+# run_tests LOG SECONDS FILE...: node.exe --test over FILEs (relative to the stage), output in LOG.
+run_tests() {
+  local log=$1 seconds=$2
+  shift 2
+  (cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
+    timeout --kill-after=10 "$seconds" wine "$NODE_EXE" --test --test-reporter=spec "$@" \
+    </dev/null >"$log" 2>&1)
+}
 rc=0
-(cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
-  timeout --kill-after=10 480 wine "$NODE_EXE" --test --test-reporter=spec test/win32/*.test.js \
-  </dev/null >"$LOG" 2>&1) || rc=$?
+run_tests "$LOG" 480 $(cd "$STAGE" && echo test/win32/*.test.js) || rc=$?
 # A test file that never started: wine's CreateProcess now and then fails under load (seen once
 # in a full CI run: the runner's `spawn UNKNOWN` for test/win32/tree.test.js, whose tests then
 # never ran). When every failure of the run is such a file, those files run again, once. A test
@@ -109,9 +115,7 @@ if [ "$rc" -ne 0 ]; then
     stage "the test runner could not start $(echo $unstarted): running them again"
     RETRY_LOG=$CACHE/test-win32-retry.log
     rc=0
-    (cd "$STAGE" && env -u PROCSIG_NATIVE PROCSIG_UNDER_WINE=1 \
-      timeout --kill-after=10 240 wine "$NODE_EXE" --test --test-reporter=spec $(printf 'test/win32/%s ' $unstarted) \
-      </dev/null >"$RETRY_LOG" 2>&1) || rc=$?
+    run_tests "$RETRY_LOG" 240 $(printf 'test/win32/%s ' $unstarted) || rc=$?
     grep -q 'pass [1-9]' "$RETRY_LOG" || rc=1
   fi
 fi
